@@ -1,0 +1,13 @@
+module github.com/stampfs/stampfs
+
+go 1.25
+
+require (
+	github.com/spf13/afero v1.15.0
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/text v0.28.0 // indirect
+)

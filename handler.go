@@ -1,0 +1,7 @@
+package stampfs
+
+import "errors"
+
+// ErrUnknownAsset is returned (wrapped) for a name that is not a counted file
+// of the current snapshot.
+var ErrUnknownAsset = errors.New("stampfs: unknown asset")
