@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -398,4 +399,38 @@ func TestScanBadInputOS(t *testing.T) {
 	_, err = stampfs.Scan(afero.NewOsFs(), filepath.Join(dir, "a.css"), nil)
 	assert.ErrorIs(t, err, syscall.ENOTDIR)
 	assert.EqualError(t, err, "scan "+filepath.Join(dir, "a.css")+": not a directory")
+}
+
+func TestScanFixed(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	makeTree(t, fsys, "static", "a.css", ".env")
+	for _, version := range []string{"v1.2.3", "1542798662", "build_7-rc.1", strings.Repeat("a", 64)} {
+		t.Run(version, func(t *testing.T) {
+			snap := scan(t, fsys, "static", &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: version})
+			assert.Equal(t, version, snap.Stamp())
+			assert.Equal(t, stampfs.Fixed, snap.Strategy())
+			assert.Equal(t, []string{"a.css"}, names(snap))
+		})
+	}
+}
+
+func TestScanFixedBadVersion(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	makeTree(t, fsys, "static", "a.css")
+	for _, version := range []string{"", ".", "..", ".v1", "v1/v2", `v1\v2`, "v 1", "vé", "v1?", "v1%2f", strings.Repeat("a", 65)} {
+		t.Run(version, func(t *testing.T) {
+			snap, err := stampfs.Scan(fsys, "static", &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: version})
+			assert.ErrorIs(t, err, stampfs.ErrBadStamp)
+			assert.ErrorContains(t, err, strconv.Quote(version))
+			assert.Nil(t, snap)
+		})
+	}
+}
+
+func TestScanFixedIgnoresVersionForOtherStrategies(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	makeTree(t, fsys, "static", "a.css")
+	snap := scan(t, fsys, "static", &stampfs.ScanOptions{Version: "../not-checked"})
+	assert.Equal(t, stampfs.Content, snap.Strategy())
+	assert.Len(t, snap.Stamp(), 12)
 }
