@@ -48,11 +48,11 @@ func linkFSes() []linkFS {
 	return []linkFS{osLinkFS}
 }
 
-// makeTree creates entries in dir, each in a tiny syntax: "css/a.css" is a
+// makeLinkTree creates entries in dir, each in a tiny syntax: "css/a.css" is a
 // file holding its own name, "img/" a directory, "v1 -> ." a symbolic link
 // and "v1 -> . @2h" one whose own modification time is two hours ago. "$DIR"
 // in a link target stands for dir.
-func makeTree(t *testing.T, lfs linkFS, fsys afero.Fs, dir string, entries ...string) {
+func makeLinkTree(t *testing.T, lfs linkFS, fsys afero.Fs, dir string, entries ...string) {
 	t.Helper()
 	now := time.Now()
 	for _, e := range entries {
@@ -81,7 +81,7 @@ func makeTree(t *testing.T, lfs linkFS, fsys afero.Fs, dir string, entries ...st
 	}
 }
 
-// listTop returns the entries directly in dir in makeTree's syntax, without
+// listTop returns the entries directly in dir in makeLinkTree's syntax, without
 // ages, sorted.
 func listTop(t *testing.T, fsys afero.Fs, dir string) []string {
 	t.Helper()
@@ -143,7 +143,7 @@ func TestLinkerActivate(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					fsys, dir := lfs.make(t)
-					makeTree(t, lfs, fsys, dir, tt.tree...)
+					makeLinkTree(t, lfs, fsys, dir, tt.tree...)
 					start := time.Now()
 
 					err := stampfs.NewLinker(fsys, dir).Activate(tt.stamp)
@@ -267,7 +267,7 @@ func TestLinkerPrune(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					fsys, dir := lfs.make(t)
-					makeTree(t, lfs, fsys, dir, tt.tree...)
+					makeLinkTree(t, lfs, fsys, dir, tt.tree...)
 					l := stampfs.NewLinker(fsys, dir)
 					l.Keep, l.Grace = tt.keep, tt.grace
 
@@ -294,7 +294,7 @@ func TestLinkerPruneBadStamp(t *testing.T) {
 		t.Run(lfs.name, func(t *testing.T) {
 			for _, current := range []string{"", ".", "..", ".stampfs-tmp-x", "a/b"} {
 				fsys, dir := lfs.make(t)
-				makeTree(t, lfs, fsys, dir, "v1 -> . @2h", ".stampfs-tmp-x -> . @2h")
+				makeLinkTree(t, lfs, fsys, dir, "v1 -> . @2h", ".stampfs-tmp-x -> . @2h")
 				l := stampfs.NewLinker(fsys, dir)
 				l.Keep, l.Grace = 0, 0
 
@@ -320,7 +320,7 @@ func TestLinkerNow(t *testing.T) {
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			fsys, dir := lfs.make(t)
-			makeTree(t, lfs, fsys, dir, "v1 -> .", "v2 -> .")
+			makeLinkTree(t, lfs, fsys, dir, "v1 -> .", "v2 -> .")
 			l := stampfs.NewLinker(fsys, dir)
 			l.Keep = 0
 
@@ -400,7 +400,7 @@ func TestLinkerProbe(t *testing.T) {
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			fsys, dir := lfs.make(t)
-			makeTree(t, lfs, fsys, dir, "a.css")
+			makeLinkTree(t, lfs, fsys, dir, "a.css")
 			require.NoError(t, stampfs.NewLinker(fsys, dir).Probe())
 			assert.Equal(t, []string{"a.css"}, listTop(t, fsys, dir), "the probe link is gone")
 
@@ -415,7 +415,7 @@ func TestLinkerLogs(t *testing.T) {
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			fsys, dir := lfs.make(t)
-			makeTree(t, lfs, fsys, dir, "v1 -> . @3h", "v2 -> . @2h", "v3 -> . @10m")
+			makeLinkTree(t, lfs, fsys, dir, "v1 -> . @3h", "v2 -> . @2h", "v3 -> . @10m")
 			var buf bytes.Buffer
 			l := stampfs.NewLinker(fsys, dir)
 			l.Keep = 1
