@@ -124,6 +124,12 @@ func TestScanContentMatchesSha256sum(t *testing.T) {
 			snap := scan(t, afero.NewOsFs(), dir, nil)
 			assert.Equal(t, want, snap.Stamp())
 			assert.Equal(t, stampfs.Content, snap.Strategy())
+
+			mem := vfs.NewMemFS()
+			makeTree(t, mem, "/site/static", tt.entries...)
+			memSnap := scan(t, mem, "/site/static", nil)
+			assert.Equal(t, want, memSnap.Stamp(), "vfs.MemFS")
+			assert.Equal(t, names(snap), names(memSnap), "vfs.MemFS")
 		})
 	}
 }
