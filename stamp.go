@@ -338,6 +338,8 @@ type resetHash interface {
 	Sum([]byte) []byte
 }
 
+// hashFile reads the file f names through buf into h, and sets f.SHA256 and
+// f.Size from what it read.
 func hashFile(f *File, open func(name string) (io.ReadCloser, error), path func(name string) string, h resetHash, buf []byte) error {
 	r, err := open(f.Name)
 	if err != nil {
@@ -345,17 +347,22 @@ func hashFile(f *File, open func(name string) (io.ReadCloser, error), path func(
 	}
 	defer r.Close()
 	h.Reset()
-	n, err := io.CopyBuffer(h, onlyReader{r}, buf)
-	if err != nil {
-		return newPathError("read", path(f.Name), err)
+	var size int64
+	for {
+		n, err := r.Read(buf)
+		h.Write(buf[:n])
+		size += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return newPathError("read", path(f.Name), err)
+		}
 	}
-	f.Size = n
+	f.Size = size
 	h.Sum(f.SHA256[:0])
 	return nil
 }
-
-// onlyReader hides WriterTo and ReaderFrom so that io.CopyBuffer uses buf.
-type onlyReader struct{ io.Reader }
 
 // contentStamp is the first 12 hex digits of the SHA-256 of the lines
 // sha256sum prints for files, which must be sorted bytewise by Name.

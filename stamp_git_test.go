@@ -281,3 +281,14 @@ func TestScanGitMatchesRevParse(t *testing.T) {
 		assert.Equal(t, git(t, static, "rev-parse", "HEAD")[:12], gitScan("css"))
 	})
 }
+
+func TestScanGitMissingDir(t *testing.T) {
+	// The directory is checked before the repository, so the error names it.
+	fsys := afero.NewMemMapFs()
+	makeTree(t, fsys, "/", "repo/.git/HEAD="+idMain+"\n")
+	_, err := stampfs.Scan(fsys, "/repo/static", &stampfs.ScanOptions{Strategy: stampfs.Git})
+	var pe *fs.PathError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "/repo/static", pe.Path)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}

@@ -487,3 +487,36 @@ func TestScanFixedIgnoresVersionForOtherStrategies(t *testing.T) {
 	assert.Equal(t, stampfs.Content, snap.Strategy())
 	assert.Len(t, snap.Stamp(), 12)
 }
+
+func TestScanUnreadableOS(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads files whatever their mode; TestScanBadInput covers these errors through vfs.FaultFS")
+	}
+	tests := []struct {
+		name  string
+		chmod string // made mode 000
+		opts  *stampfs.ScanOptions
+		op    string
+	}{
+		{"file, content", "css/a.css", nil, "open"},
+		{"subdirectory, content", "js", nil, "open"},
+		{"subdirectory, mtime", "js", &stampfs.ScanOptions{Strategy: stampfs.Mtime}, "open"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			makeTree(t, afero.NewOsFs(), dir, "css/a.css", "js/app.js")
+			path := filepath.Join(dir, filepath.FromSlash(tt.chmod))
+			require.NoError(t, os.Chmod(path, 0))
+			t.Cleanup(func() { os.Chmod(path, 0o755) })
+
+			_, err := stampfs.Scan(afero.NewOsFs(), dir, tt.opts)
+			assert.ErrorIs(t, err, fs.ErrPermission)
+			var pe *fs.PathError
+			if assert.ErrorAs(t, err, &pe) {
+				assert.Equal(t, path, pe.Path)
+				assert.Equal(t, tt.op, pe.Op)
+			}
+		})
+	}
+}
