@@ -27,6 +27,29 @@ import (
 type Strategy string
 
 // The strategies Scan knows. The zero Strategy means Content.
+//
+// Content: the first 12 lowercase hex digits of the SHA-256 of the lines
+// "sha256sum ./NAME" prints for every counted file, in bytewise order of the
+// names, with GNU coreutils' escaping of names that hold a backslash, newline
+// or carriage return. It is the same on every machine and file system that
+// holds the same bytes under the same names; an empty directory's is
+// "e3b0c44298fc".
+//
+// Mtime: the newest modification time of the counted files in whole Unix
+// seconds, in decimal; "0" for a directory without counted files. Scan warns
+// through ScanOptions.Logger when the times look made up: all equal with two
+// or more files, zero, 0 or 1 s after the epoch, or in the future.
+//
+// Git: the first 12 hex digits of the commit HEAD names in the git
+// repository holding the directory, found as git finds it (dir/.git, then
+// .git in each parent, as a directory or as a "gitdir: PATH" file) and read
+// from HEAD, loose refs, packed-refs and a worktree's commondir, without
+// running git. No repository is an error wrapping fs.ErrNotExist; an unborn
+// branch, a missing or malformed ref, and a reftable repository (wrapping
+// errors.ErrUnsupported) are errors too.
+//
+// Fixed: ScanOptions.Version, which must be a valid stamp (see
+// vfs.ValidSegment) or Scan returns an error wrapping ErrBadStamp.
 const (
 	Content Strategy = "content" // SHA-256 over every counted file (default)
 	Mtime   Strategy = "mtime"   // newest mtime, in whole Unix seconds
@@ -62,28 +85,36 @@ type Snapshot struct {
 	files    []File // sorted bytewise by Name
 }
 
-// Scan walks dir on fsys and returns its snapshot: the stamp computed by
-// opts.Strategy and the table of counted files.
+// Scan walks dir on fsys and returns its snapshot: the stamp opts.Strategy
+// computes and the table of counted files. A nil opts means the zero
+// ScanOptions: the Content strategy.
 //
-// Counted files are the regular files under dir whose slash path relative to
-// dir has no segment starting with ".". Symbolic links below dir are never
-// followed nor counted, so a stamp link dir/<stamp> -> . changes nothing; dir
-// itself may be a link. Scan learns an entry's type from the Fs's Lstat when
-// the Fs implements afero.Lstater, and from its Readdir otherwise: on such an
-// Fs a link is only skipped if its Readdir reports links as links, and a
-// directory cycle ends in an error wrapping syscall.ELOOP after 255 nested
-// directories.
+// Counted files are the regular files below dir whose slash path relative to
+// dir has no segment starting with "."; dir's own path may hold such
+// segments. Symbolic links below dir are neither followed nor counted, so a
+// stamp link dir/<stamp> -> . changes nothing and link cycles do not matter;
+// dir itself may be a link. Directories' own times never count.
 //
-// The Content strategy, and ScanOptions.Hash, read every counted file and
-// record its SHA-256; File.Size is then the number of bytes hashed.
+// Scan learns an entry's type from the Fs's Lstat when it implements
+// afero.Lstater, and from its Readdir otherwise. afero.OsFs, MemMapFs,
+// BasePathFs, ReadOnlyFs, CopyOnWriteFs and vfs.MemFS have Lstat;
+// afero.FromIOFS has not, but over os.DirFS or fstest.MapFS its Readdir
+// reports links as links. On an Fs that has neither, links are taken for
+// what they point to, and a directory cycle ends in an error wrapping
+// syscall.ELOOP 255 directories down.
 //
-// Errors: a missing dir wraps fs.ErrNotExist; a dir that is not a directory
-// is an *fs.PathError wrapping syscall.ENOTDIR; a file or subdirectory that
-// cannot be read is an *fs.PathError whose Path is
-// filepath.Join(dir, filepath.FromSlash(name)), wrapping the cause
-// (fs.ErrPermission for a permission denied); an unknown Strategy or a Fixed
-// Version that is not a valid stamp wraps ErrBadStamp; the Git strategy's
-// errors are described at Git's section of the package documentation.
+// The Content strategy, and ScanOptions.Hash with any strategy, read every
+// counted file and record its SHA-256; File.Size is then the number of bytes
+// hashed. On afero.OsFs, Scan may take a faster platform-specific walk that
+// gives the same table and errors.
+//
+// Errors: an empty or missing dir wraps fs.ErrNotExist; a dir that is not a
+// directory is an *fs.PathError wrapping syscall.ENOTDIR; a file or
+// subdirectory that cannot be listed, opened or read is an *fs.PathError
+// whose Path is filepath.Join(dir, filepath.FromSlash(name)), wrapping the
+// cause (fs.ErrPermission for a permission denied), the first in name order
+// when several fail; an unknown Strategy or a bad Fixed Version wraps
+// ErrBadStamp; the Git strategy's errors are listed at Git.
 func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
 	var o ScanOptions
 	if opts != nil {
@@ -101,6 +132,12 @@ func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown strategy %q (want content, mtime, git or fixed)", ErrBadStamp, string(strategy))
+	}
+
+	if dir == "" {
+		// os.Stat("") fails, but MemMapFs reads "" as its root: refuse it
+		// everywhere rather than scan whatever an Fs makes of it.
+		return nil, fmt.Errorf("stampfs: scan: empty directory name: %w", fs.ErrNotExist)
 	}
 
 	hash := o.Hash || strategy == Content

@@ -352,6 +352,8 @@ func TestScanBadInput(t *testing.T) {
 		contains string
 	}{
 		{name: "missing dir", fsys: mem, dir: "nope", is: fs.ErrNotExist, path: "nope"},
+		{name: "empty dir name", fsys: mem, dir: "", is: fs.ErrNotExist, contains: "empty directory name"},
+		{name: "empty dir name on the OS", fsys: afero.NewOsFs(), dir: "", is: fs.ErrNotExist, contains: "empty directory name"},
 		{name: "missing parent", fsys: mem, dir: "nope/static", is: fs.ErrNotExist, path: "nope/static"},
 		{name: "file as dir", fsys: mem, dir: "static/index.html", is: syscall.ENOTDIR, path: "static/index.html", contains: "scan static/index.html: not a directory"},
 		{name: "unreadable dir", fsys: faulty(mem, eacces(vfs.OpOpen, "static")), dir: "static", is: fs.ErrPermission, path: "static"},
@@ -518,5 +520,14 @@ func TestScanUnreadableOS(t *testing.T) {
 				assert.Equal(t, tt.op, pe.Op)
 			}
 		})
+	}
+}
+
+func TestScanDotSegmentsInDirItself(t *testing.T) {
+	// Only paths below dir are tested for dot segments.
+	fsys := vfs.NewMemFS()
+	makeTree(t, fsys, "/home/u/.local/share/site/static", "a.css", ".b.css")
+	for _, dir := range []string{"/home/u/.local/share/site/static", "/home/u/.local/share/site/static/../static", "/home/u/.local/share/site/static/."} {
+		assert.Equal(t, []string{"a.css"}, names(scan(t, fsys, dir, nil)), dir)
 	}
 }
