@@ -257,8 +257,9 @@ func (w *walker) walk(name string, depth int) error {
 	if err != nil {
 		return w.pathError("open", name, err)
 	}
-	var infos []fs.FileInfo
+	// With Lstat, list names and lstat each; without, trust Readdir's modes.
 	var names []string
+	var infos []fs.FileInfo
 	if w.lstater != nil {
 		names, err = d.Readdirnames(-1)
 	} else {
@@ -268,25 +269,23 @@ func (w *walker) walk(name string, depth int) error {
 	if err != nil {
 		return w.pathError("readdir", name, err)
 	}
-	if w.lstater != nil {
-		infos = make([]fs.FileInfo, 0, len(names))
-		for _, base := range names {
-			if strings.HasPrefix(base, ".") {
-				continue
-			}
-			info, _, err := w.lstater.LstatIfPossible(w.path(join(name, base)))
-			if err != nil {
-				return w.pathError("lstat", join(name, base), err)
-			}
-			infos = append(infos, info)
-		}
-	}
 	for _, info := range infos {
-		base := info.Name()
+		names = append(names, info.Name())
+	}
+	for i, base := range names {
 		if strings.HasPrefix(base, ".") {
 			continue
 		}
 		child := join(name, base)
+		var info fs.FileInfo
+		if w.lstater != nil {
+			info, _, err = w.lstater.LstatIfPossible(w.path(child))
+			if err != nil {
+				return w.pathError("lstat", child, err)
+			}
+		} else {
+			info = infos[i]
+		}
 		switch mode := info.Mode(); {
 		case mode.IsRegular():
 			w.files = append(w.files, File{Name: child, Size: info.Size(), ModTime: info.ModTime()})
