@@ -222,40 +222,86 @@ func walkPortable(fsys afero.Fs, dir string, hash bool) ([]File, error) {
 	if !info.IsDir() {
 		return nil, &fs.PathError{Op: "scan", Path: dir, Err: syscall.ENOTDIR}
 	}
-	w := walker{fsys: fsys, dir: dir}
-	w.lstater, _ = fsys.(afero.Lstater)
-	if err := w.walk("", 0); err != nil {
+	w := newWalker(fsys, dir)
+	if err := w.walk(w.prefix, 0); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(w.files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(w.found, func(a, b fsPath) int { return strings.Compare(w.name(a), w.name(b)) })
+	files := make([]File, len(w.found))
+	for i, p := range w.found {
+		files[i] = File{Name: w.name(p), Size: p.size, ModTime: p.mtime}
+	}
 	if hash {
-		if err := hashFiles(w.files, w.open, w.path); err != nil {
+		if err := hashFiles(files, func(i int) (io.ReadCloser, error) { return w.open(w.found[i].path) }, w.errPath); err != nil {
 			return nil, err
 		}
 	}
-	return w.files, nil
+	return files, nil
 }
 
+// walker walks one directory tree. Each entry costs one string: its Fs path,
+// prefix followed by its slash name, so that the name is a substring of it.
+// Where the OS separator is not a slash, names are separate strings.
 type walker struct {
 	fsys    afero.Fs
 	lstater afero.Lstater
-	dir     string
-	files   []File
+	dir     string // as the caller gave it, for error paths
+	prefix  string // filepath.Clean(dir) and a separator; "" for "."
+	found   []fsPath
 }
 
-// path returns the Fs path of the slash path name relative to w.dir.
-func (w *walker) path(name string) string {
+// fsPath is a counted file found by the walk.
+type fsPath struct {
+	path  string // Fs path
+	slash string // slash name, only where the separator is not a slash
+	size  int64
+	mtime time.Time
+}
+
+func newWalker(fsys afero.Fs, dir string) *walker {
+	w := &walker{fsys: fsys, dir: dir}
+	w.lstater, _ = fsys.(afero.Lstater)
+	switch clean := filepath.Clean(dir); {
+	case clean == ".":
+	case strings.HasSuffix(clean, string(filepath.Separator)): // the root
+		w.prefix = clean
+	default:
+		w.prefix = clean + string(filepath.Separator)
+	}
+	return w
+}
+
+func (w *walker) name(p fsPath) string {
+	if filepath.Separator != '/' {
+		return p.slash
+	}
+	return p.path[len(w.prefix):]
+}
+
+// errPath returns the path an error names for the slash name: dir joined
+// with name, as the caller would write it.
+func (w *walker) errPath(name string) string {
 	return filepath.Join(w.dir, filepath.FromSlash(name))
 }
 
-// walk appends the counted files below the directory name ("" is w.dir).
-func (w *walker) walk(name string, depth int) error {
+// slashName returns the slash name of the Fs path p below w.prefix.
+func (w *walker) slashName(p string) string {
+	return filepath.ToSlash(p[len(w.prefix):])
+}
+
+// walk records the counted files below the directory whose Fs path is dir
+// (w.prefix for the top, which ends in a separator unless it is "").
+func (w *walker) walk(dir string, depth int) error {
 	if depth > maxDepth {
-		return &fs.PathError{Op: "scan", Path: w.path(name), Err: syscall.ELOOP}
+		return &fs.PathError{Op: "scan", Path: w.errPath(w.slashName(dir)), Err: syscall.ELOOP}
 	}
-	d, err := w.fsys.Open(w.path(name))
+	open := dir
+	if depth == 0 {
+		open = filepath.Clean(w.dir) // not w.prefix: fs.FS paths have no trailing slash
+	}
+	d, err := w.fsys.Open(open)
 	if err != nil {
-		return w.pathError("open", name, err)
+		return w.pathError("open", w.slashName(dir), err)
 	}
 	// With Lstat, list names and lstat each; without, trust Readdir's modes.
 	var names []string
@@ -267,30 +313,38 @@ func (w *walker) walk(name string, depth int) error {
 	}
 	d.Close()
 	if err != nil {
-		return w.pathError("readdir", name, err)
+		return w.pathError("readdir", w.slashName(dir), err)
 	}
 	for _, info := range infos {
 		names = append(names, info.Name())
+	}
+	sep := ""
+	if depth > 0 {
+		sep = string(filepath.Separator)
 	}
 	for i, base := range names {
 		if strings.HasPrefix(base, ".") {
 			continue
 		}
-		child := join(name, base)
+		path := dir + sep + base
 		var info fs.FileInfo
 		if w.lstater != nil {
-			info, _, err = w.lstater.LstatIfPossible(w.path(child))
+			info, _, err = w.lstater.LstatIfPossible(path)
 			if err != nil {
-				return w.pathError("lstat", child, err)
+				return w.pathError("lstat", w.slashName(path), err)
 			}
 		} else {
 			info = infos[i]
 		}
 		switch mode := info.Mode(); {
 		case mode.IsRegular():
-			w.files = append(w.files, File{Name: child, Size: info.Size(), ModTime: info.ModTime()})
+			p := fsPath{path: path, size: info.Size(), mtime: info.ModTime()}
+			if filepath.Separator != '/' {
+				p.slash = w.slashName(path)
+			}
+			w.found = append(w.found, p)
 		case mode.IsDir():
-			if err := w.walk(child, depth+1); err != nil {
+			if err := w.walk(path, depth+1); err != nil {
 				return err
 			}
 		}
@@ -298,10 +352,10 @@ func (w *walker) walk(name string, depth int) error {
 	return nil
 }
 
-func (w *walker) open(name string) (io.ReadCloser, error) {
-	f, err := w.fsys.Open(w.path(name))
+func (w *walker) open(path string) (io.ReadCloser, error) {
+	f, err := w.fsys.Open(path)
 	if err != nil {
-		return nil, w.pathError("open", name, err)
+		return nil, w.pathError("open", w.slashName(path), err)
 	}
 	return f, nil
 }
@@ -310,7 +364,7 @@ func (w *walker) open(name string) (io.ReadCloser, error) {
 // wrapping the cause of err (not err's own PathError, which may name an Fs
 // path the caller never gave).
 func (w *walker) pathError(op, name string, err error) error {
-	return newPathError(op, w.path(name), err)
+	return newPathError(op, w.errPath(name), err)
 }
 
 func newPathError(op, path string, err error) error {
@@ -321,17 +375,10 @@ func newPathError(op, path string, err error) error {
 	return &fs.PathError{Op: op, Path: path, Err: err}
 }
 
-func join(dir, base string) string {
-	if dir == "" {
-		return base
-	}
-	return dir + "/" + base
-}
-
 // hashFiles fills SHA256 and Size of every file, reading them with open on a
 // few goroutines. The error returned is that of the first failing file in
 // slice order, whatever the scheduling.
-func hashFiles(files []File, open func(name string) (io.ReadCloser, error), path func(name string) string) error {
+func hashFiles(files []File, open func(i int) (io.ReadCloser, error), errPath func(name string) string) error {
 	workers := min(runtime.GOMAXPROCS(0), 4, len(files)/4+1)
 	var (
 		next    atomic.Int64
@@ -349,7 +396,7 @@ func hashFiles(files []File, open func(name string) (io.ReadCloser, error), path
 			if i >= len(files) {
 				return
 			}
-			err := hashFile(&files[i], open, path, h, buf)
+			err := hashFile(&files[i], i, open, errPath, h, buf)
 			if err != nil {
 				stop.Store(true)
 				mu.Lock()
@@ -376,8 +423,8 @@ type resetHash interface {
 
 // hashFile reads the file f names through buf into h, and sets f.SHA256 and
 // f.Size from what it read.
-func hashFile(f *File, open func(name string) (io.ReadCloser, error), path func(name string) string, h resetHash, buf []byte) error {
-	r, err := open(f.Name)
+func hashFile(f *File, i int, open func(i int) (io.ReadCloser, error), errPath func(name string) string, h resetHash, buf []byte) error {
+	r, err := open(i)
 	if err != nil {
 		return err
 	}
@@ -392,7 +439,7 @@ func hashFile(f *File, open func(name string) (io.ReadCloser, error), path func(
 			break
 		}
 		if err != nil {
-			return newPathError("read", path(f.Name), err)
+			return newPathError("read", errPath(f.Name), err)
 		}
 	}
 	f.Size = size
