@@ -192,7 +192,8 @@ func (s *Snapshot) Lookup(name string) (File, bool) {
 }
 
 // osWalk, when set (stamp_linux.go sets it), lists the counted files of dir on
-// the OS file system, sorted bytewise by Name, with SHA256 filled when hash is set.
+// the OS file system, sorted bytewise by Name, with SHA256 filled when hash is
+// set; nil when there are none.
 //
 // It must agree with walkPortable exactly, on the table and on errors:
 //   - dir missing: an error wrapping fs.ErrNotExist;
@@ -227,7 +228,10 @@ func walkPortable(fsys afero.Fs, dir string, hash bool) ([]File, error) {
 		return nil, err
 	}
 	slices.SortFunc(w.found, func(a, b fsPath) int { return strings.Compare(w.name(a), w.name(b)) })
-	files := make([]File, len(w.found))
+	var files []File // nil when there are none, as osWalk returns
+	if len(w.found) > 0 {
+		files = make([]File, len(w.found))
+	}
 	for i, p := range w.found {
 		files[i] = File{Name: w.name(p), Size: p.size, ModTime: p.mtime}
 	}
