@@ -379,6 +379,9 @@ func newPathError(op, path string, err error) error {
 	return &fs.PathError{Op: op, Path: path, Err: err}
 }
 
+// hashBuffers holds the read buffers of hashFiles' workers between scans.
+var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
 // hashFiles fills SHA256 and Size of every file, reading them with open on a
 // few goroutines. The error returned is that of the first failing file in
 // slice order, whatever the scheduling.
@@ -393,7 +396,9 @@ func hashFiles(files []File, open func(i int) (io.ReadCloser, error), errPath fu
 		wg      sync.WaitGroup
 	)
 	work := func() {
-		buf := make([]byte, 64<<10)
+		bp := hashBuffers.Get().(*[]byte)
+		defer hashBuffers.Put(bp)
+		buf := *bp
 		h := sha256.New()
 		for !stop.Load() {
 			i := int(next.Add(1) - 1)
