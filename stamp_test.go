@@ -263,14 +263,6 @@ func TestScanLinkedDirectoryIsFollowed(t *testing.T) {
 	assert.Equal(t, scan(t, fsys, filepath.Join(root, "releases/v7"), nil).Stamp(), snap.Stamp())
 }
 
-func TestScanSkipsSpecialFiles(t *testing.T) {
-	dir := t.TempDir()
-	makeTree(t, afero.NewOsFs(), dir, "a.css")
-	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644))
-	snap := scan(t, afero.NewOsFs(), dir, nil)
-	assert.Equal(t, []string{"a.css"}, names(snap))
-}
-
 func TestScanHashOption(t *testing.T) {
 	fsys := afero.NewMemMapFs()
 	makeTree(t, fsys, "static", "a.css=body{}")
