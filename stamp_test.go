@@ -73,12 +73,18 @@ func names(snap *stampfs.Snapshot) []string {
 }
 
 // pipeline runs a bash command line in dir and returns its output without
-// the trailing newline, skipping the test when a tool it names is missing.
+// the trailing newline, skipping the test when a tool it names is missing or
+// find and xargs are not GNU's (the pipelines use -printf and -d).
 func pipeline(t *testing.T, dir, cmdline string, tools ...string) string {
 	t.Helper()
 	for _, tool := range append([]string{"bash"}, tools...) {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed: %v", tool, err)
+		}
+		if tool == "find" || tool == "xargs" {
+			if out, _ := exec.Command(tool, "--version").Output(); !strings.Contains(string(out), "GNU") {
+				t.Skipf("%s is not GNU %s", tool, tool)
+			}
 		}
 	}
 	cmd := exec.Command("bash", "-o", "pipefail", "-c", cmdline)
