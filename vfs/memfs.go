@@ -96,7 +96,8 @@ func NewMemFS() *MemFS {
 }
 
 // SetClock makes m read the time from now when it stamps modification and
-// access times. A nil now restores time.Now. Tests use it to move time.
+// access times. A nil now restores time.Now. Tests use it to move time. m
+// calls now with its lock held, so now must not use m.
 func (m *MemFS) SetClock(now func() time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -112,15 +113,15 @@ func (m *MemFS) lock() {
 	}
 }
 
-// now reads the clock; m.mu must be held.
+// now reads the clock, without a monotonic reading; m.mu must be held.
 func (m *MemFS) now() time.Time {
 	if m.clock != nil {
-		return m.clock()
+		return m.clock().Round(0)
 	}
-	return time.Now()
+	return time.Now().Round(0)
 }
 
-// touch marks dir as changed now; m.mu must be held.
+// touch sets n's modification time to now; m.mu must be held.
 func (m *MemFS) touch(n *inode) {
 	n.mtime = m.now()
 }
@@ -229,10 +230,11 @@ func pushElems(todo []string, p string) []string {
 	if p == "" {
 		return todo
 	}
-	elems := strings.Split(p, "/")
-	if elems[len(elems)-1] == "" {
-		elems[len(elems)-1] = slashElem
+	if trimmed := strings.TrimRight(p, "/"); trimmed != p {
+		p = trimmed
+		todo = append(todo, slashElem)
 	}
+	elems := strings.Split(p, "/")
 	for i := len(elems) - 1; i >= 0; i-- {
 		todo = append(todo, elems[i])
 	}
@@ -270,8 +272,8 @@ func (m *MemFS) Open(name string) (afero.File, error) {
 // a regular file with perm (no umask applies) in an existing directory,
 // following a dangling link to create its target; with O_EXCL an existing
 // name of any kind fails with fs.ErrExist. O_TRUNC empties a regular file,
-// O_APPEND makes every write go to the end, syscall.O_NOFOLLOW refuses a
-// link with syscall.ELOOP. A directory opens only for reading.
+// O_APPEND makes every write go to the end. Other flags are ignored. A
+// directory opens only for reading.
 func (m *MemFS) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
 	m.lock()
 	defer m.mu.Unlock()
@@ -281,9 +283,6 @@ func (m *MemFS) OpenFile(name string, flag int, perm os.FileMode) (afero.File, e
 	case flag&os.O_CREATE == 0:
 		last = follow
 	case excl:
-		last = noFollow
-	}
-	if flag&syscall.O_NOFOLLOW != 0 {
 		last = noFollow
 	}
 	r, err := m.resolve(name, last)
@@ -302,8 +301,6 @@ func (m *MemFS) OpenFile(name string, flag int, perm os.FileMode) (afero.File, e
 		m.touch(r.parent())
 	case excl:
 		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EEXIST}
-	case n.isLink():
-		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.ELOOP}
 	case n.isDir():
 		if acc != os.O_RDONLY || flag&(os.O_CREATE|os.O_TRUNC) != 0 {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EISDIR}
