@@ -78,6 +78,11 @@ func TestAferoFSPassesTestFS(t *testing.T) {
 		}
 		assert.NoError(t, fstest.TestFS(vfs.AferoFS(base), append(treeFiles, "alias.txt", "v1")...))
 	})
+	t.Run("MemFS", func(t *testing.T) {
+		mem := vfs.NewMemFS()
+		makeTree(t, mem, append(tree, treeLinks...)...)
+		assert.NoError(t, fstest.TestFS(vfs.AferoFS(mem), append(treeFiles, "alias.txt", "v1")...))
+	})
 	t.Run("ReadOnlyFs over MemMapFs", func(t *testing.T) {
 		mem := afero.NewMemMapFs()
 		makeTree(t, mem, tree...)
@@ -372,34 +377,47 @@ func (b bareErrors) Stat(name string) (os.FileInfo, error) {
 }
 
 func TestAferoFSLinks(t *testing.T) {
-	t.Run("OsFs", func(t *testing.T) {
-		base, dir := osBase(t)
-		makeTree(t, base, "a.txt")
-		require.NoError(t, os.Symlink("a.txt", filepath.Join(dir, "alias.txt")))
-		require.NoError(t, os.Symlink("gone", filepath.Join(dir, "dangling")))
-		fsys := vfs.AferoFS(base).(fs.ReadLinkFS)
+	links := map[string]func(t *testing.T) afero.Fs{
+		"OsFs": func(t *testing.T) afero.Fs {
+			base, dir := osBase(t)
+			makeTree(t, base, "a.txt")
+			require.NoError(t, os.Symlink("a.txt", filepath.Join(dir, "alias.txt")))
+			require.NoError(t, os.Symlink("gone", filepath.Join(dir, "dangling")))
+			return base
+		},
+		"MemFS": func(t *testing.T) afero.Fs {
+			mem := vfs.NewMemFS()
+			makeTree(t, mem, "a.txt", "alias.txt => a.txt", "dangling => gone")
+			return mem
+		},
+	}
+	for name, newFs := range links {
+		t.Run(name, func(t *testing.T) {
+			base := newFs(t)
+			fsys := vfs.AferoFS(base).(fs.ReadLinkFS)
 
-		target, err := fsys.ReadLink("alias.txt")
-		require.NoError(t, err)
-		assert.Equal(t, "a.txt", target)
-		info, err := fsys.Lstat("alias.txt")
-		require.NoError(t, err)
-		assert.Equal(t, fs.ModeSymlink, info.Mode().Type())
-		assert.Equal(t, "alias.txt", info.Name())
-		info, err = fs.Stat(fsys, "alias.txt")
-		require.NoError(t, err)
-		assert.True(t, info.Mode().IsRegular(), "Stat follows the link")
+			target, err := fsys.ReadLink("alias.txt")
+			require.NoError(t, err)
+			assert.Equal(t, "a.txt", target)
+			info, err := fsys.Lstat("alias.txt")
+			require.NoError(t, err)
+			assert.Equal(t, fs.ModeSymlink, info.Mode().Type())
+			assert.Equal(t, "alias.txt", info.Name())
+			info, err = fs.Stat(fsys, "alias.txt")
+			require.NoError(t, err)
+			assert.True(t, info.Mode().IsRegular(), "Stat follows the link")
 
-		_, err = fsys.ReadLink("a.txt")
-		assert.Equal(t, &fs.PathError{Op: "readlink", Path: "a.txt", Err: fs.ErrInvalid}, err, "a regular file is no link")
-		_, err = fsys.ReadLink("missing")
-		assert.ErrorIs(t, err, fs.ErrNotExist)
-		target, err = fsys.ReadLink("dangling")
-		require.NoError(t, err)
-		assert.Equal(t, "gone", target)
-		_, err = fs.Stat(fsys, "dangling")
-		assert.ErrorIs(t, err, fs.ErrNotExist)
-	})
+			_, err = fsys.ReadLink("a.txt")
+			assert.Equal(t, &fs.PathError{Op: "readlink", Path: "a.txt", Err: fs.ErrInvalid}, err, "a regular file is no link")
+			_, err = fsys.ReadLink("missing")
+			assert.ErrorIs(t, err, fs.ErrNotExist)
+			target, err = fsys.ReadLink("dangling")
+			require.NoError(t, err)
+			assert.Equal(t, "gone", target)
+			_, err = fs.Stat(fsys, "dangling")
+			assert.ErrorIs(t, err, fs.ErrNotExist)
+		})
+	}
 
 	noLinks := map[string]func() afero.Fs{
 		"MemMapFs":             afero.NewMemMapFs,

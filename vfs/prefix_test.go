@@ -77,6 +77,13 @@ func TestPrefixPassesTestFS(t *testing.T) {
 		require.NoError(t, err)
 		assert.NoError(t, fstest.TestFS(p, under(treeFiles...)...))
 	})
+	t.Run("AferoFS over MemFS", func(t *testing.T) {
+		mem := vfs.NewMemFS()
+		makeTree(t, mem, append(tree, treeLinks...)...)
+		p, err := vfs.Prefix(vfs.AferoFS(mem), stamp)
+		require.NoError(t, err)
+		assert.NoError(t, fstest.TestFS(p, under(append(treeFiles, "alias.txt", "v1")...)...))
+	})
 	t.Run("Prefix of a Prefix", func(t *testing.T) {
 		inner, err := vfs.Prefix(mapTree(), "inner")
 		require.NoError(t, err)
