@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -491,4 +492,64 @@ func TestAferoFSEscape(t *testing.T) {
 	data, err = fs.ReadFile(fsys, "out/secret")
 	require.NoError(t, err)
 	assert.Equal(t, "secret", string(data))
+}
+
+// TestAferoFSConcurrentReadAt reads one MemMapFs file with ReadAt and Read
+// at once: mem.File implements ReadAt by moving the read offset, which
+// AferoFS must keep from leaking into the other reader.
+func TestAferoFSConcurrentReadAt(t *testing.T) {
+	mem := afero.NewMemMapFs()
+	data := []byte(strings.Repeat("0123456789", 10))
+	require.NoError(t, afero.WriteFile(mem, "a.txt", data, 0o644))
+	f, err := vfs.AferoFS(mem).Open("a.txt")
+	require.NoError(t, err)
+	defer f.Close()
+	ra, seeker := f.(io.ReaderAt), f.(io.Seeker)
+
+	var (
+		wg   sync.WaitGroup
+		done = make(chan struct{})
+	)
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := seeker.Seek(0, io.SeekStart); !assert.NoError(t, err) {
+				return
+			}
+			got, err := io.ReadAll(iotestOneByte{f})
+			if !assert.NoError(t, err) || !assert.Equal(t, data, got, "Read saw ReadAt's offset") {
+				return
+			}
+		}
+	})
+	var readers sync.WaitGroup
+	for range 4 {
+		readers.Go(func() {
+			p := make([]byte, 3)
+			for i := range 20000 {
+				off := i % (len(data) - len(p))
+				n, err := ra.ReadAt(p, int64(off))
+				if !assert.NoError(t, err) || !assert.Equal(t, data[off:off+3], p[:n]) {
+					return
+				}
+			}
+		})
+	}
+	readers.Wait()
+	close(done)
+	wg.Wait()
+}
+
+// iotestOneByte reads one byte at a time, to interleave with other readers.
+type iotestOneByte struct{ r io.Reader }
+
+func (o iotestOneByte) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return o.r.Read(p[:1])
 }
