@@ -78,10 +78,12 @@ const (
 	actSeekRead
 	actWriteAt
 	actStat
+	actReaddirBatches // Readdirnames(2) until io.EOF
+	actWriteReadBack  // write, seek to the start, read everything, Stat
 	numActions
 )
 
-var actionNames = [...]string{"close", "write", "readall", "readat", "readdirnames", "readdir", "truncate", "seekread", "writeat", "stat"}
+var actionNames = [...]string{"close", "write", "readall", "readat", "readdirnames", "readdir", "truncate", "seekread", "writeat", "stat", "readdirbatches", "writereadback"}
 
 // op is one step of a sequence.
 type op struct {
@@ -330,6 +332,33 @@ func (s side) act(f afero.File, o op) (string, error) {
 			return "", err
 		}
 		return s.describe(fi, ""), nil
+	case actReaddirBatches:
+		var all []string
+		for calls := 1; calls <= 10; calls++ {
+			names, err := f.Readdirnames(2)
+			all = append(all, names...)
+			if err != nil || len(names) == 0 || len(names) > 2 {
+				slices.Sort(all)
+				return fmt.Sprintf("%d calls, last %d: %s", calls, len(names), strings.Join(all, " ")), err
+			}
+		}
+		return "no io.EOF after 10 calls", nil
+	case actWriteReadBack:
+		if _, err := f.WriteString(o.data); err != nil {
+			return "write", err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return "seek", err
+		}
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return "read", err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			return "stat", err
+		}
+		return fmt.Sprintf("%q %s", data, s.describe(fi, "")), nil
 	}
 	return "", nil
 }
@@ -591,7 +620,10 @@ func TestMemFSvsOSScript(t *testing.T) {
 			link("a", "d/l"), o(opMkdir, "d/c"),
 			open("d", rd, actReaddirnames, 0, ""), open("d", rd, actReaddir, 0, ""), open("d", rd, actReadAll, 0, ""),
 			open("d", rd, actReadAt, 0, ""), open("d", rd, actTruncate, 0, ""), open("d", rd, actStat, 0, ""),
-			open("d", rd, actSeekRead, 0, ""),
+			open("d", rd, actSeekRead, 0, ""), open("d", rd, actReaddirBatches, 0, ""),
+			open("f", rd, actReaddirBatches, 0, ""), open("d/c", rd, actReaddirBatches, 0, ""),
+			open("f", rw, actWriteReadBack, 0, "abc"), open("f", rw|os.O_APPEND, actWriteReadBack, 0, "xyz"),
+			open("f", wr, actWriteReadBack, 0, "q"), open("f", rd, actWriteReadBack, 0, "q"),
 		}},
 		{"remove", []op{
 			o(opMkdirAll, "d/e"), open("d/e/f", create, actNone, 0, ""), link("d", "ld"),

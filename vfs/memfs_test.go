@@ -685,7 +685,7 @@ func TestMemFSConcurrentRenames(t *testing.T) {
 	var ok sync.Map
 	for i := range 16 {
 		wg.Go(func() {
-			for j := range 50 {
+			for j := range 200 {
 				dst := fmt.Sprintf("d/dst%d", (i+j)%4)
 				if err := m.Rename("d/src", dst); err == nil {
 					ok.Store(dst, true)
