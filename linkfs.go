@@ -51,8 +51,8 @@ const tempMinAge = time.Minute
 // same directory at once.
 type Linker struct {
 	// Keep is the number of old stamp links Prune keeps besides the current
-	// one, newest first. NewLinker sets 2; 0 removes every old link that
-	// is older than Grace.
+	// one, newest first. NewLinker sets 2; 0 (or less) removes every old
+	// link that is older than Grace.
 	Keep int
 
 	// Grace is the age under which Prune keeps any stamp link, so that
@@ -181,7 +181,9 @@ var errNotStampLink = fmt.Errorf("exists and is not a stamp link: %w", fs.ErrExi
 // older than Grace and at least a minute. Age and order come from each
 // link's own modification time.
 //
-// A link that disappears while Prune works on it was removed by another
+// Prune looks at a link's modification time again right before removing
+// it, so a link another process has just activated again is left alone. A
+// link that disappears while Prune works on it was removed by another
 // process and is not an error. Prune carries on past a link it cannot read
 // or remove and returns the errors joined, each naming the path and the
 // step that failed, along with the paths it did remove.

@@ -455,7 +455,7 @@ func TestLinkerLogs(t *testing.T) {
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			fsys, dir := lfs.make(t)
-			makeLinkTree(t, lfs, fsys, dir, "v1 -> . @3h", "v2 -> . @2h", "v3 -> . @10m")
+			makeLinkTree(t, lfs, fsys, dir, "v0 -> . @30m", "v1 -> . @3h", "v2 -> . @2h", "v3 -> . @10m")
 			var buf bytes.Buffer
 			l := stampfs.NewLinker(fsys, dir)
 			l.Keep = 1
@@ -479,6 +479,7 @@ func TestLinkerLogs(t *testing.T) {
 				"link created v4",
 				"link kept v4: current",
 				"link kept v3: newest",
+				"link kept v0: younger than grace period",
 				"link removed v2",
 				"link removed v1",
 			}, got)
