@@ -16,32 +16,35 @@ import (
 // AferoFS returns an io/fs view of fsys. Its value implements [fs.StatFS],
 // [fs.ReadDirFS], [fs.ReadFileFS] and [fs.ReadLinkFS], its files implement
 // [io.Seeker], [io.ReaderAt] and [fs.ReadDirFile], and it passes
-// [testing/fstest.TestFS].
+// [testing/fstest.TestFS] over [MemFS], [afero.MemMapFs] and [afero.OsFs],
+// which afero.NewIOFS does not: ReadAt reports io.EOF on a short read even
+// when the afero file does not, and directory entries come sorted by name.
 //
 // A name is valid when [fs.ValidPath] accepts it, it holds no backslash and
 // [filepath.Localize] accepts it (so no NUL byte, and no reserved name on
-// Windows); any other name fails with [fs.ErrInvalid] in an [*fs.PathError].
-// A valid name is handed to fsys as the relative name it spells: "." is
-// fsys's root, "css/a.css" is fsys's css/a.css. So create the files of an
-// [afero.MemMapFs] under relative names (it tells "/a" and "a" apart), and
-// root an [afero.OsFs] in a directory with
-// afero.NewBasePathFs(afero.NewOsFs(), dir) or a wrapper of your own;
+// Windows); any other name fails with [fs.ErrInvalid]. A valid name is
+// handed to fsys as the relative name it spells: "." is fsys's root,
+// "css/a.css" is fsys's css/a.css. [MemFS] resolves every name from its root;
+// an [afero.MemMapFs] tells "/a" and "a" apart, so create its files under
+// relative names; root an [afero.OsFs] in a directory with
+// afero.NewBasePathFs(afero.NewOsFs(), dir) or a wrapper of your own, as
 // AferoFS(afero.NewOsFs()) itself sees the working directory. Errors are
-// returned as [*fs.PathError] naming the caller's name, never fsys's, and
-// wrap fsys's error, so errors.Is(err, fs.ErrNotExist) works.
+// [*fs.PathError] values naming the caller's name, never fsys's, and wrap
+// fsys's error, so errors.Is(err, fs.ErrNotExist) works.
 //
-// Symbolic links are followed as fsys follows them: like [os.DirFS],
-// AferoFS over the OS file system is no barrier against a link that points
-// out of the tree. ReadLink and Lstat use fsys's [afero.LinkReader] and
-// [afero.Lstater] methods. When fsys cannot read links (it has no
-// ReadlinkIfPossible, or that returns [afero.ErrNoReadlink]), it holds none:
-// Lstat is then Stat, and ReadLink of an existing name fails with
-// [fs.ErrInvalid], as reading a file that is not a link does on the OS.
+// Symbolic links are followed as fsys follows them: like [os.DirFS], AferoFS
+// over the OS file system is no barrier against a link that points out of
+// the tree. ReadLink and Lstat use fsys's [afero.LinkReader] and
+// [afero.Lstater] methods, and ReadLink of a name that exists but is no link
+// fails with [fs.ErrInvalid] on every system. When fsys cannot read links
+// (it has no ReadlinkIfPossible, or that returns [afero.ErrNoReadlink]), it
+// is taken to hold none: Lstat is then Stat, and ReadLink of any existing
+// name fails with [fs.ErrInvalid].
 //
-// Directory entries come sorted by name. The methods of one file are
-// serialized, which makes ReadAt safe next to Read even on afero files that
-// implement it with the read offset. AferoFS adds no locking to fsys itself:
-// it is as safe for concurrent use as fsys is.
+// The methods of one file are serialized, which keeps ReadAt correct next to
+// Read even on afero files that implement it by moving the read offset.
+// AferoFS adds no locking to fsys itself: it is as safe for concurrent use as
+// fsys is.
 func AferoFS(fsys afero.Fs) fs.FS {
 	return &aferoFS{fsys: fsys}
 }

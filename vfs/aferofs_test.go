@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -77,6 +78,11 @@ func TestAferoFSPassesTestFS(t *testing.T) {
 			require.NoError(t, os.Symlink(target, filepath.Join(dir, name)))
 		}
 		assert.NoError(t, fstest.TestFS(vfs.AferoFS(base), append(treeFiles, "alias.txt", "v1")...))
+	})
+	t.Run("MemFS", func(t *testing.T) {
+		mem := vfs.NewMemFS()
+		makeTree(t, mem, append(tree, treeLinks...)...)
+		assert.NoError(t, fstest.TestFS(vfs.AferoFS(mem), append(treeFiles, "alias.txt", "v1")...))
 	})
 	t.Run("ReadOnlyFs over MemMapFs", func(t *testing.T) {
 		mem := afero.NewMemMapFs()
@@ -372,34 +378,47 @@ func (b bareErrors) Stat(name string) (os.FileInfo, error) {
 }
 
 func TestAferoFSLinks(t *testing.T) {
-	t.Run("OsFs", func(t *testing.T) {
-		base, dir := osBase(t)
-		makeTree(t, base, "a.txt")
-		require.NoError(t, os.Symlink("a.txt", filepath.Join(dir, "alias.txt")))
-		require.NoError(t, os.Symlink("gone", filepath.Join(dir, "dangling")))
-		fsys := vfs.AferoFS(base).(fs.ReadLinkFS)
+	links := map[string]func(t *testing.T) afero.Fs{
+		"OsFs": func(t *testing.T) afero.Fs {
+			base, dir := osBase(t)
+			makeTree(t, base, "a.txt")
+			require.NoError(t, os.Symlink("a.txt", filepath.Join(dir, "alias.txt")))
+			require.NoError(t, os.Symlink("gone", filepath.Join(dir, "dangling")))
+			return base
+		},
+		"MemFS": func(t *testing.T) afero.Fs {
+			mem := vfs.NewMemFS()
+			makeTree(t, mem, "a.txt", "alias.txt => a.txt", "dangling => gone")
+			return mem
+		},
+	}
+	for name, newFs := range links {
+		t.Run(name, func(t *testing.T) {
+			base := newFs(t)
+			fsys := vfs.AferoFS(base).(fs.ReadLinkFS)
 
-		target, err := fsys.ReadLink("alias.txt")
-		require.NoError(t, err)
-		assert.Equal(t, "a.txt", target)
-		info, err := fsys.Lstat("alias.txt")
-		require.NoError(t, err)
-		assert.Equal(t, fs.ModeSymlink, info.Mode().Type())
-		assert.Equal(t, "alias.txt", info.Name())
-		info, err = fs.Stat(fsys, "alias.txt")
-		require.NoError(t, err)
-		assert.True(t, info.Mode().IsRegular(), "Stat follows the link")
+			target, err := fsys.ReadLink("alias.txt")
+			require.NoError(t, err)
+			assert.Equal(t, "a.txt", target)
+			info, err := fsys.Lstat("alias.txt")
+			require.NoError(t, err)
+			assert.Equal(t, fs.ModeSymlink, info.Mode().Type())
+			assert.Equal(t, "alias.txt", info.Name())
+			info, err = fs.Stat(fsys, "alias.txt")
+			require.NoError(t, err)
+			assert.True(t, info.Mode().IsRegular(), "Stat follows the link")
 
-		_, err = fsys.ReadLink("a.txt")
-		assert.Equal(t, &fs.PathError{Op: "readlink", Path: "a.txt", Err: fs.ErrInvalid}, err, "a regular file is no link")
-		_, err = fsys.ReadLink("missing")
-		assert.ErrorIs(t, err, fs.ErrNotExist)
-		target, err = fsys.ReadLink("dangling")
-		require.NoError(t, err)
-		assert.Equal(t, "gone", target)
-		_, err = fs.Stat(fsys, "dangling")
-		assert.ErrorIs(t, err, fs.ErrNotExist)
-	})
+			_, err = fsys.ReadLink("a.txt")
+			assert.Equal(t, &fs.PathError{Op: "readlink", Path: "a.txt", Err: fs.ErrInvalid}, err, "a regular file is no link")
+			_, err = fsys.ReadLink("missing")
+			assert.ErrorIs(t, err, fs.ErrNotExist)
+			target, err = fsys.ReadLink("dangling")
+			require.NoError(t, err)
+			assert.Equal(t, "gone", target)
+			_, err = fs.Stat(fsys, "dangling")
+			assert.ErrorIs(t, err, fs.ErrNotExist)
+		})
+	}
 
 	noLinks := map[string]func() afero.Fs{
 		"MemMapFs":             afero.NewMemMapFs,
@@ -473,4 +492,64 @@ func TestAferoFSEscape(t *testing.T) {
 	data, err = fs.ReadFile(fsys, "out/secret")
 	require.NoError(t, err)
 	assert.Equal(t, "secret", string(data))
+}
+
+// TestAferoFSConcurrentReadAt reads one MemMapFs file with ReadAt and Read
+// at once: mem.File implements ReadAt by moving the read offset, which
+// AferoFS must keep from leaking into the other reader.
+func TestAferoFSConcurrentReadAt(t *testing.T) {
+	mem := afero.NewMemMapFs()
+	data := []byte(strings.Repeat("0123456789", 10))
+	require.NoError(t, afero.WriteFile(mem, "a.txt", data, 0o644))
+	f, err := vfs.AferoFS(mem).Open("a.txt")
+	require.NoError(t, err)
+	defer f.Close()
+	ra, seeker := f.(io.ReaderAt), f.(io.Seeker)
+
+	var (
+		wg   sync.WaitGroup
+		done = make(chan struct{})
+	)
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := seeker.Seek(0, io.SeekStart); !assert.NoError(t, err) {
+				return
+			}
+			got, err := io.ReadAll(iotestOneByte{f})
+			if !assert.NoError(t, err) || !assert.Equal(t, data, got, "Read saw ReadAt's offset") {
+				return
+			}
+		}
+	})
+	var readers sync.WaitGroup
+	for range 4 {
+		readers.Go(func() {
+			p := make([]byte, 3)
+			for i := range 20000 {
+				off := i % (len(data) - len(p))
+				n, err := ra.ReadAt(p, int64(off))
+				if !assert.NoError(t, err) || !assert.Equal(t, data[off:off+3], p[:n]) {
+					return
+				}
+			}
+		})
+	}
+	readers.Wait()
+	close(done)
+	wg.Wait()
+}
+
+// iotestOneByte reads one byte at a time, to interleave with other readers.
+type iotestOneByte struct{ r io.Reader }
+
+func (o iotestOneByte) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return o.r.Read(p[:1])
 }

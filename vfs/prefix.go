@@ -48,8 +48,9 @@ type prefixFS struct {
 	seg  string
 }
 
-// inner maps the caller's name to the name in fsys. It reports root for
-// ".", which fsys does not hold; name "" with a nil error never happens.
+// inner maps the caller's name to the name in fsys, or reports root for
+// ".", the directory that holds only the segment and that fsys knows
+// nothing of.
 func (p *prefixFS) inner(op, name string) (inner string, root bool, err error) {
 	if !fs.ValidPath(name) || strings.ContainsAny(name, "\\\x00") {
 		return "", false, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}

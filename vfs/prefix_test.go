@@ -77,6 +77,13 @@ func TestPrefixPassesTestFS(t *testing.T) {
 		require.NoError(t, err)
 		assert.NoError(t, fstest.TestFS(p, under(treeFiles...)...))
 	})
+	t.Run("AferoFS over MemFS", func(t *testing.T) {
+		mem := vfs.NewMemFS()
+		makeTree(t, mem, append(tree, treeLinks...)...)
+		p, err := vfs.Prefix(vfs.AferoFS(mem), stamp)
+		require.NoError(t, err)
+		assert.NoError(t, fstest.TestFS(p, under(append(treeFiles, "alias.txt", "v1")...)...))
+	})
 	t.Run("Prefix of a Prefix", func(t *testing.T) {
 		inner, err := vfs.Prefix(mapTree(), "inner")
 		require.NoError(t, err)
@@ -370,4 +377,74 @@ func entryNames(entries []fs.DirEntry) []string {
 		names[i] = e.Name()
 	}
 	return names
+}
+
+// TestPrefixRootErrors checks that a failure of fsys's root is reported
+// under the name the caller used: "." or the segment.
+func TestPrefixRootErrors(t *testing.T) {
+	faults := vfs.NewFaultFS(afero.NewMemMapFs())
+	p, err := vfs.Prefix(vfs.AferoFS(faults), stamp)
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		rule vfs.Rule
+		call func() error
+		want error
+	}{
+		{
+			name: "Stat of the root",
+			rule: vfs.Rule{Op: vfs.OpStat, Path: ".", Err: errBoom},
+			call: func() error { _, err := fs.Stat(p, "."); return err },
+			want: &fs.PathError{Op: "stat", Path: ".", Err: errBoom},
+		},
+		{
+			name: "Stat of the segment",
+			rule: vfs.Rule{Op: vfs.OpStat, Path: ".", Err: errBoom},
+			call: func() error { _, err := fs.Stat(p, stamp); return err },
+			want: &fs.PathError{Op: "stat", Path: stamp, Err: errBoom},
+		},
+		{
+			name: "ReadDir of the root",
+			rule: vfs.Rule{Op: vfs.OpStat, Path: ".", Err: errBoom},
+			call: func() error { _, err := fs.ReadDir(p, "."); return err },
+			want: &fs.PathError{Op: "stat", Path: ".", Err: errBoom},
+		},
+		{
+			name: "ReadDir of the segment",
+			rule: vfs.Rule{Op: vfs.OpReadDir, Path: ".", Err: errBoom},
+			call: func() error { _, err := fs.ReadDir(p, stamp); return err },
+			want: &fs.PathError{Op: "readdirent", Path: stamp, Err: errBoom},
+		},
+		{
+			name: "ReadDir of the opened segment",
+			rule: vfs.Rule{Op: vfs.OpReadDir, Path: ".", Err: errBoom},
+			call: func() error {
+				f, err := p.Open(stamp)
+				require.NoError(t, err)
+				defer f.Close()
+				_, err = f.(fs.ReadDirFile).ReadDir(-1)
+				return err
+			},
+			want: &fs.PathError{Op: "readdirent", Path: stamp, Err: errBoom},
+		},
+		{
+			name: "Stat of the opened segment",
+			rule: vfs.Rule{Op: vfs.OpFileStat, Path: ".", Err: errBoom},
+			call: func() error {
+				f, err := p.Open(stamp)
+				require.NoError(t, err)
+				defer f.Close()
+				_, err = f.Stat()
+				return err
+			},
+			want: &fs.PathError{Op: "stat", Path: stamp, Err: errBoom},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			faults.Reset()
+			faults.Inject(tt.rule)
+			assert.Equal(t, tt.want, tt.call())
+		})
+	}
 }
