@@ -572,6 +572,10 @@ func TestMemFSvsOSScript(t *testing.T) {
 			open("/a/f", rd, actReadAll, 0, ""), open("./a//f", rd, actReadAll, 0, ""),
 			open("a/b/../f", rd, actReadAll, 0, ""), open("a/f/", rd, actReadAll, 0, ""),
 			o(opStat, "a/./f"), o(opStat, "a/f/.."), o(opStat, ".."),
+			o(opStat, "a\x00f"), open("a/\x00", create, actNone, 0, ""), o(opMkdir, "a\x00"),
+			o(opStat, "a/"+strings.Repeat("n", 255)), open(strings.Repeat("n", 256), create, actNone, 0, ""),
+			o(opMkdir, strings.Repeat("n", 256)), link(strings.Repeat("t", 256), "long"), o(opStat, "long"),
+			link("a\x00", "nul"),
 		}},
 		{"mkdir", []op{
 			o(opMkdir, "a"), o(opMkdir, "a"), o(opMkdir, "x/y"), o(opMkdirAll, "x/y/z"), o(opMkdirAll, "x/y/z"),
