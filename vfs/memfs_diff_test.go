@@ -37,10 +37,13 @@ import (
 // one directory above the base, a decoded target holds at most one "..", and
 // a sequence makes at most maxLinks links. Within one lookup a link's ".."
 // always lands on the same directory, so each further level climbed needs
-// another link: no lookup climbs more than 1+maxLinks directories.
+// another link: no lookup climbs more than 1+maxLinks directories from where
+// it starts. The chain is twice as deep, so that not even a walk that starts
+// at the top of the chain through links planted as high as they can go
+// leaves the temporary directory.
 const (
-	maxLinks  = 12
-	baseDepth = maxLinks + 3
+	maxLinks  = 10
+	baseDepth = 2*maxLinks + 3
 )
 
 // opKind names an operation of the differential tests.
