@@ -39,7 +39,9 @@
 //     started (or restarted by Seek).
 //   - OpenFile ignores flags other than the access mode, O_CREATE, O_EXCL,
 //     O_TRUNC and O_APPEND.
-//   - Rename refuses to replace a directory with fs.ErrExist, as os.Rename
-//     does before it calls rename(2).
-//   - The root cannot be removed or renamed (syscall.EBUSY).
+//
+// Where the os package adds its own rules, MemFS follows them: Rename refuses
+// to replace a directory, even an empty one, with fs.ErrExist, as os.Rename
+// does before it calls rename(2); RemoveAll of a missing name succeeds; empty
+// reads and positioned writes succeed on any handle.
 package vfs
