@@ -42,6 +42,7 @@
 //
 // Where the os package adds its own rules, MemFS follows them: Rename refuses
 // to replace a directory, even an empty one, with fs.ErrExist, as os.Rename
-// does before it calls rename(2); RemoveAll of a missing name succeeds; empty
-// reads and positioned writes succeed on any handle.
+// does before it calls rename(2); RemoveAll of a missing name succeeds; an
+// empty Read, ReadAt or WriteAt succeeds on any open handle, since os.File
+// makes no system call for it.
 package vfs
