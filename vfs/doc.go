@@ -29,7 +29,7 @@
 //     succeeds as it would for root, Chown only checks that the name exists,
 //     and modes are kept exactly as given.
 //   - There are no hard links, devices, FIFOs or sockets; FileInfo.Sys is
-//     nil and a directory's size is 0. Files hold at most 4 GiB
+//     nil and a directory's size is 0. Files hold less than 2 GiB
 //     (syscall.EFBIG).
 //   - Times: reads never change the access time; a file's modification time
 //     moves on every non-empty write and truncation, a directory's when an
