@@ -689,7 +689,7 @@ func TestMemFSvsOSScript(t *testing.T) {
 // printed sequence added to TestMemFSvsOSScript.
 func TestMemFSvsOSRandom(t *testing.T) {
 	skipUnlessLinux(t)
-	sequences := 150
+	sequences := 100
 	if testing.Short() {
 		sequences = 20
 	}
