@@ -487,8 +487,8 @@ func (d *decoder) name() string {
 	return name
 }
 
-// target decodes 1 to 3 elements with at most one "..", so that no lookup
-// climbs more than maxSymlinkHops+1 directories above where it starts.
+// target decodes 1 to 3 elements with at most one ".." (see baseDepth),
+// perhaps absolute, perhaps with a trailing slash.
 func (d *decoder) target() string {
 	b := d.byte()
 	elems := make([]string, 1+int(b&3)%3)
@@ -528,13 +528,13 @@ func (d *decoder) op() op {
 	return o
 }
 
-// decodeOps decodes at most max operations from data. Symlink operations
-// past the first maxLinks become Readlink.
-func decodeOps(data []byte, max int) []op {
+// decodeOps decodes at most limit operations from data. Symlink operations
+// past the first maxLinks become Readlink (see baseDepth).
+func decodeOps(data []byte, limit int) []op {
 	d := &decoder{data: data}
 	var ops []op
 	links := 0
-	for len(d.data) > 0 && len(ops) < max {
+	for len(d.data) > 0 && len(ops) < limit {
 		o := d.op()
 		if o.kind == opSymlink {
 			if links++; links > maxLinks {
