@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path"
 	"slices"
@@ -23,8 +24,8 @@ const (
 	maxPathLen     = 4096 // PATH_MAX, counting the terminating NUL
 
 	// maxFileSize bounds a file's size so that a stray offset fails with
-	// syscall.EFBIG instead of exhausting memory.
-	maxFileSize = 1 << 32
+	// syscall.EFBIG instead of exhausting memory; it fits an int everywhere.
+	maxFileSize = math.MaxInt32
 )
 
 // permBits are the mode bits Chmod, Mkdir and OpenFile keep, as on Linux.
@@ -369,15 +370,21 @@ func (m *MemFS) MkdirAll(name string, perm os.FileMode) error {
 		if p == "/" {
 			continue
 		}
+		// Errors name the prefix that failed, as os.MkdirAll does, relative
+		// when name was.
+		errPath := p
+		if !strings.HasPrefix(name, "/") {
+			errPath = p[1:]
+		}
 		r, err := m.resolve(p, follow)
 		if err == nil && r.node != nil {
 			if r.node.isDir() {
 				continue
 			}
-			return &fs.PathError{Op: "mkdir", Path: p, Err: syscall.ENOTDIR}
+			return &fs.PathError{Op: "mkdir", Path: errPath, Err: syscall.ENOTDIR}
 		}
 		if err := m.mkdir(p, perm); err != nil {
-			return &fs.PathError{Op: "mkdir", Path: p, Err: err}
+			return &fs.PathError{Op: "mkdir", Path: errPath, Err: err}
 		}
 	}
 	return nil
@@ -842,8 +849,11 @@ func (f *memFile) writeAt(b []byte, off int64) (int, error) {
 	if off > maxFileSize || end > maxFileSize {
 		return 0, f.pathErr("write", syscall.EFBIG)
 	}
-	if end > int64(len(f.node.data)) {
-		f.node.data = slices.Grow(f.node.data, int(end)-len(f.node.data))[:end]
+	if size := int64(len(f.node.data)); end > size {
+		f.node.data = slices.Grow(f.node.data, int(end-size))[:end]
+		if off > size {
+			clear(f.node.data[size:off]) // the gap reads as zeros
+		}
 	}
 	copy(f.node.data[off:], b)
 	f.fs.touch(f.node)
@@ -872,7 +882,9 @@ func (f *memFile) Truncate(size int64) error {
 		clear(f.node.data[size:])
 		f.node.data = f.node.data[:size]
 	} else {
-		f.node.data = slices.Grow(f.node.data, int(size)-len(f.node.data))[:size]
+		old := len(f.node.data)
+		f.node.data = slices.Grow(f.node.data, int(size)-old)[:size]
+		clear(f.node.data[old:])
 	}
 	f.fs.touch(f.node)
 	return nil
