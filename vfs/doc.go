@@ -8,6 +8,24 @@
 //     testing/fstest.TestFS.
 //   - [FaultFS] wraps an afero.Fs and fails chosen operations, for tests.
 //
+// # Names
+//
+// [Prefix] and [AferoFS] accept only names that fs.ValidPath accepts and that
+// hold no backslash or NUL byte; any other name fails with fs.ErrInvalid, and
+// a name under no segment of a Prefix with fs.ErrNotExist. Errors are
+// *fs.PathError values naming the caller's path, never a host path. Neither
+// is a barrier against symbolic links that the file system below follows:
+// serve the OS through os.Root where that matters.
+//
+// # Faults
+//
+// A [FaultFS] counts every call by operation and name and fails the ones its
+// rules choose (the Nth matching call, or every one) with the error a [Rule]
+// gives, shaped as the os package shapes it (*fs.PathError, or *os.LinkError
+// for Rename and Symlink), so errors.Is works. A failed call never reaches
+// the file system below, so crash tests can fail each step of an operation in
+// turn and check what is left on disk.
+//
 // # MemFS and Linux
 //
 // MemFS is checked against the operating system: its tests run the same
