@@ -104,7 +104,7 @@ func TestServeDemo(t *testing.T) {
 
 	// Every stamped asset the page links with SRI is served immutable, and
 	// its integrity attribute matches the bytes.
-	tags := regexp.MustCompile(`(?:href|src)="(/static/` + stamp + `/[^"]+)" integrity="([^"]+)"`).FindAllSubmatch(page, -1)
+	tags := regexp.MustCompile(`(?:href|src)="(/static/`+stamp+`/[^"]+)" integrity="([^"]+)"`).FindAllSubmatch(page, -1)
 	require.Len(t, tags, 2, "stylesheet and script carry SRI")
 	for _, tag := range tags {
 		resp, body := get(t, base+string(tag[1]))
