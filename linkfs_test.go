@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
+	"github.com/stampfs/stampfs/vfs"
 )
 
 // linkFS is one file system the symlink tests run on.
@@ -26,8 +27,9 @@ type linkFS struct {
 	name string
 	// make returns a fresh file system and an empty directory on it.
 	make func(t *testing.T) (afero.Fs, string)
-	// setLinkTime sets the modification time of the link name itself.
-	setLinkTime func(fsys afero.Fs, name string, mtime time.Time) error
+	// agedSymlink makes the symbolic link name -> target whose own
+	// modification time is mtime.
+	agedSymlink func(fsys afero.Fs, target, name string, mtime time.Time) error
 }
 
 var osLinkFS = linkFS{
@@ -38,14 +40,33 @@ var osLinkFS = linkFS{
 		require.NoError(t, os.Mkdir(dir, 0o755))
 		return afero.NewOsFs(), dir
 	},
-	setLinkTime: func(_ afero.Fs, name string, mtime time.Time) error {
+	agedSymlink: func(_ afero.Fs, target, name string, mtime time.Time) error {
+		if err := os.Symlink(target, name); err != nil {
+			return err
+		}
 		return lchtimes(name, mtime)
+	},
+}
+
+var memLinkFS = linkFS{
+	name: "memory",
+	make: func(t *testing.T) (afero.Fs, string) {
+		t.Helper()
+		fsys := vfs.NewMemFS()
+		require.NoError(t, fsys.Mkdir("/static", 0o755))
+		return fsys, "/static"
+	},
+	agedSymlink: func(fsys afero.Fs, target, name string, mtime time.Time) error {
+		m := fsys.(*vfs.MemFS)
+		m.SetClock(func() time.Time { return mtime })
+		defer m.SetClock(nil)
+		return m.SymlinkIfPossible(target, name)
 	},
 }
 
 // linkFSes lists the file systems every symlink test runs on.
 func linkFSes() []linkFS {
-	return []linkFS{osLinkFS}
+	return []linkFS{osLinkFS, memLinkFS}
 }
 
 // makeLinkTree creates entries in dir, each in a tiny syntax: "css/a.css" is a
@@ -62,15 +83,16 @@ func makeLinkTree(t *testing.T, lfs linkFS, fsys afero.Fs, dir string, entries .
 		case isLink:
 			target, age, aged := strings.Cut(target, " @")
 			target = strings.ReplaceAll(target, "$DIR", dir)
-			require.NoError(t, fsys.(afero.Linker).SymlinkIfPossible(target, p))
-			if aged {
-				d, err := time.ParseDuration(age)
+			if !aged {
+				require.NoError(t, fsys.(afero.Linker).SymlinkIfPossible(target, p))
+				break
+			}
+			d, err := time.ParseDuration(age)
+			require.NoError(t, err)
+			if err := lfs.agedSymlink(fsys, target, p, now.Add(-d)); errors.Is(err, errors.ErrUnsupported) {
+				t.Skipf("cannot set a link's own mtime on %s here", lfs.name)
+			} else {
 				require.NoError(t, err)
-				if err := lfs.setLinkTime(fsys, p, now.Add(-d)); errors.Is(err, errors.ErrUnsupported) {
-					t.Skipf("cannot set a link's own mtime on %s here", lfs.name)
-				} else {
-					require.NoError(t, err)
-				}
 			}
 		case strings.HasSuffix(name, "/"):
 			require.NoError(t, fsys.MkdirAll(p, 0o755))
@@ -346,6 +368,22 @@ func (f symlinkErrFS) SymlinkIfPossible(oldname, newname string) error {
 	return &os.LinkError{Op: "symlink", Old: oldname, New: newname, Err: f.err}
 }
 
+// noLstatFS is the OS file system with an Lstat that follows links, as
+// afero offers it for file systems without links.
+type noLstatFS struct{ afero.OsFs }
+
+func (noLstatFS) LstatIfPossible(name string) (os.FileInfo, bool, error) {
+	fi, err := os.Stat(name)
+	return fi, false, err
+}
+
+// noReadlinkFS is the OS file system without Readlink.
+type noReadlinkFS struct{ afero.OsFs }
+
+func (noReadlinkFS) ReadlinkIfPossible(name string) (string, error) {
+	return "", &os.PathError{Op: "readlink", Path: name, Err: afero.ErrNoReadlink}
+}
+
 func TestLinkerUnsupported(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -361,6 +399,8 @@ func TestLinkerUnsupported(t *testing.T) {
 		{"ENOSYS", func(string) afero.Fs { return symlinkErrFS{err: syscall.ENOSYS} }, true, errors.ErrUnsupported},
 		{"EOPNOTSUPP", func(string) afero.Fs { return symlinkErrFS{err: syscall.EOPNOTSUPP} }, true, errors.ErrUnsupported},
 		{"EROFS", func(string) afero.Fs { return symlinkErrFS{err: syscall.EROFS} }, true, syscall.EROFS},
+		{"Lstat follows links", func(string) afero.Fs { return noLstatFS{} }, true, stampfs.ErrSymlinkUnsupported},
+		{"no Readlink", func(string) afero.Fs { return noReadlinkFS{} }, true, afero.ErrNoReadlink},
 		{"ENOSPC is another error", func(string) afero.Fs { return symlinkErrFS{err: syscall.ENOSPC} }, false, syscall.ENOSPC},
 		{"EIO is another error", func(string) afero.Fs { return symlinkErrFS{err: syscall.EIO} }, false, syscall.EIO},
 	}
@@ -415,7 +455,7 @@ func TestLinkerLogs(t *testing.T) {
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			fsys, dir := lfs.make(t)
-			makeLinkTree(t, lfs, fsys, dir, "v1 -> . @3h", "v2 -> . @2h", "v3 -> . @10m")
+			makeLinkTree(t, lfs, fsys, dir, "v0 -> . @30m", "v1 -> . @3h", "v2 -> . @2h", "v3 -> . @10m")
 			var buf bytes.Buffer
 			l := stampfs.NewLinker(fsys, dir)
 			l.Keep = 1
@@ -439,6 +479,7 @@ func TestLinkerLogs(t *testing.T) {
 				"link created v4",
 				"link kept v4: current",
 				"link kept v3: newest",
+				"link kept v0: younger than grace period",
 				"link removed v2",
 				"link removed v1",
 			}, got)
