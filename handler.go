@@ -112,8 +112,8 @@ type Options struct {
 }
 
 // Handler serves the counted files of a directory under
-// <Prefix><stamp>/<name>, following the HTTP policy documented in the package
-// overview. A Handler must be made by New or NewFS; it is safe for concurrent
+// <Prefix><stamp>/<name> with a one-year immutable cache, following the
+// policy that ServeHTTP spells out. A Handler must be made by New or NewFS; it is safe for concurrent
 // use, including Refresh during requests.
 //
 // It reads r.URL.Path, which must start with Prefix: mount it at the prefix
@@ -363,6 +363,9 @@ var errChanged = errors.New("stampfs: file changed since the scan; Refresh to pi
 // snapshotFiles returns the counted files of s, sorted by name.
 func snapshotFiles(s *Snapshot) []File { return s.files }
 
+// maxPastSnapshots is how many earlier stamps a Handler remembers.
+const maxPastSnapshots = 4
+
 // Shared header values, assigned straight into response header maps. Their
 // capacity equals their length, so an append by a middleware copies them.
 var (
@@ -382,7 +385,6 @@ var (
 	notFoundLen       = []string{strconv.Itoa(len(notFoundBody))}[:1:1]
 	notAllowedBody    = []byte("405 method not allowed\n")
 	notAllowedLen     = []string{strconv.Itoa(len(notAllowedBody))}[:1:1]
-	maxPastSnapshots  = 4
 	explicitMIMETypes = map[string]string{
 		".js":    "text/javascript; charset=utf-8",
 		".mjs":   "text/javascript; charset=utf-8",
@@ -748,8 +750,43 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 	return f, fi, nil
 }
 
-// ServeHTTP serves GET and HEAD requests for r.URL.Path as the package
-// overview's policy table says; see Handler.
+// ServeHTTP answers a request for r.URL.Path = Prefix + rest. Only files of
+// the snapshot's table are served: rest is a key into it, never a path handed
+// to the file system.
+//
+//   - rest = <current stamp>/<name>, name a counted file: 200 (206, 304, 416
+//     for Range and conditional requests), Cache-Control "public,
+//     max-age=31536000, immutable".
+//   - rest = <stamp>/<name>, stamp one that this Handler served before (its
+//     last four) and name's bytes unchanged since: the same, immutable.
+//   - rest = <other stamp>/<name>: the StalePolicy. StaleServe: 200 with the
+//     current bytes and "no-cache"; StaleNotFound: the 404 below;
+//     StaleRedirect: 302 to name's current path, "no-store", no body.
+//   - rest = <name>: 200 with "no-cache". The first segment of rest is read
+//     as a stamp only when rest itself is not a counted file.
+//   - anything else (not counted, a path with a segment starting with ".",
+//     a directory, an encoded "/" or "\", traversal): 404 with
+//     "Cache-Control: no-store", "Content-Type: text/plain; charset=utf-8"
+//     and the body "404 page not found\n".
+//   - a method other than GET and HEAD: 405 with "Allow: GET, HEAD".
+//
+// A 200 carries Content-Type (explicit for .js, .mjs, .css, .svg, .wasm,
+// .json and .map, then by extension, else application/octet-stream),
+// Content-Length, Accept-Ranges: bytes, X-Content-Type-Options: nosniff and a
+// strong ETag: the file's SHA-256 in lowercase hex, in quotes. There is no
+// Last-Modified: the ETag decides If-None-Match (304) and If-Range.
+//
+// A counted file NAME.br or NAME.gz beside a counted NAME is a precompressed
+// sibling: it is sent for NAME, with Content-Encoding br or gzip and its own
+// ETag, when Accept-Encoding allows it (the highest q-value wins, q=0 refuses,
+// br before gzip before identity at equal q), and it is not served under its
+// own name (nor given by URL). Every response for a NAME with siblings has
+// Vary: Accept-Encoding. A .gz or .br file without such a NAME is an ordinary
+// file.
+//
+// Files up to MemoryFileLimit are answered from memory; larger ones are
+// opened per request (through os.Root on the OS file system) and answered 404
+// if they are no longer the regular file of the scanned size.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hdr := w.Header()
