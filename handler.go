@@ -95,7 +95,8 @@ type Options struct {
 	Scan ScanOptions
 	// Keep and Grace tune the pruning of old stamp links in symlink mode:
 	// the newest Keep old links and any younger than Grace survive. Zero
-	// means the Linker's defaults (2 and one hour).
+	// means the Linker's defaults (2 and one hour); a negative value means
+	// none (keep no old link by count; no grace period).
 	Keep  int
 	Grace time.Duration
 	// MemoryLimit bounds the bytes of small files the Handler holds in
@@ -248,10 +249,10 @@ func (h *Handler) chooseMode() error {
 	}
 	l := NewLinker(h.fsys, h.dir)
 	if h.keep != 0 {
-		l.Keep = h.keep
+		l.Keep = max(h.keep, 0)
 	}
 	if h.grace != 0 {
-		l.Grace = h.grace
+		l.Grace = max(h.grace, 0)
 	}
 	l.Logger = h.logger
 	if err := l.Probe(); err != nil {
