@@ -278,11 +278,16 @@ func (h *Handler) Mode() Mode { return h.mode }
 // the directory; one leading "/" is allowed) under the current stamp:
 // Base + Prefix + stamp + "/" + name, with name escaped as a URL path. It
 // returns an error wrapping ErrUnknownAsset and fs.ErrNotExist for a name that
-// is not served. URL does not allocate.
+// is not served, and an error for a name whose stamped path is itself a
+// counted file (a directory named like the stamp, as fixed stamps allow).
+// URL does not allocate.
 func (h *Handler) URL(name string) (string, error) {
 	e := h.cur.Load().lookup(name)
 	if e == nil {
 		return "", unknownAsset("url", name)
+	}
+	if e.shadowed {
+		return "", &fs.PathError{Op: "url", Path: name, Err: errShadowed}
 	}
 	return e.url, nil
 }
@@ -303,7 +308,8 @@ func (h *Handler) Integrity(name string) (string, error) {
 	return e.sri, e.sriErr
 }
 
-// FuncMap returns template functions for html/template and text/template:
+// FuncMap returns template functions for html/template (convert it to
+// text/template.FuncMap for text/template):
 //
 //	static NAME     the URL of NAME, as URL
 //	integrity NAME  the SRI value of NAME, as Integrity
@@ -357,6 +363,9 @@ func unknownAsset(op, name string) error {
 
 // errUnknownAsset matches both ErrUnknownAsset and fs.ErrNotExist.
 var errUnknownAsset = fmt.Errorf("%w (%w)", ErrUnknownAsset, fs.ErrNotExist)
+
+// errShadowed says that a file's stamped path names another counted file.
+var errShadowed = errors.New("stampfs: the stamped path names another counted file (a directory is named like the stamp)")
 
 // errChanged says that a file's bytes differ from those the scan hashed.
 var errChanged = errors.New("stampfs: file changed since the scan; Refresh to pick it up")
@@ -432,6 +441,7 @@ type entry struct {
 	gz       *entry
 	path     string   // Prefix + stamp + "/" + escaped name
 	location []string // path, as a Location header value
+	shadowed bool     // <stamp>/<name> is itself a counted file
 	url      string   // Base + path
 
 	sriOnce sync.Once
@@ -581,7 +591,8 @@ func (h *Handler) build(old *state) (*state, error) {
 	for name, e := range st.files {
 		key := st.stamp + "/" + name
 		if _, taken := st.routes[key]; taken {
-			h.log(slog.LevelWarn, "stampfs: a counted file shadows a stamped path; it is served without immutable caching", "file", key)
+			h.log(slog.LevelWarn, "stampfs: a counted file shadows a stamped path; URL refuses it", "file", name, "shadowed by", key)
+			e.shadowed = true
 			continue
 		}
 		st.routes[key] = route{e: e, stamped: true}
@@ -833,6 +844,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case StaleNotFound:
 		notFound(w, r, e)
 	case StaleRedirect:
+		if e.shadowed {
+			h.serve(w, r, st, e, ccNoCache)
+			return
+		}
 		hdr := w.Header()
 		hdr["Location"] = e.location
 		hdr["Cache-Control"] = ccNoStore

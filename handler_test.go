@@ -240,6 +240,11 @@ func TestServeHTTPShadowedStamp(t *testing.T) {
 	require.Equal(t, "v1", h.Stamp())
 	check(t, do(t, h, "GET", "/static/v1/a.css"), want{status: 200, body: "inner", header: map[string]string{"Cache-Control": "no-cache"}})
 	check(t, do(t, h, "GET", "/static/v1/v1/a.css"), want{status: 200, body: "inner", header: map[string]string{"Cache-Control": immutable}})
+	_, err := h.URL("a.css")
+	assert.ErrorContains(t, err, "url a.css: stampfs: the stamped path names another counted file")
+	u, err := h.URL("v1/a.css")
+	require.NoError(t, err)
+	assert.Equal(t, "/static/v1/v1/a.css", u)
 }
 
 func TestServeHTTPPrecompressed(t *testing.T) {
