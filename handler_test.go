@@ -588,3 +588,27 @@ func TestModes(t *testing.T) {
 		assert.ErrorIs(t, err, stampfs.ErrSymlinkUnsupported)
 	})
 }
+
+func TestServeHTTPLeavesRequestAlone(t *testing.T) {
+	h := newHandler(t, site, nil)
+	for _, target := range []string{"/static/" + h.Stamp() + "/css/a.css", "/static/css/a.css", "/static/x/css/a.css", "/static/nope", "/static/css%2fa.css"} {
+		r := httptest.NewRequest("GET", target, nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		before := *r.URL
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		assert.Equal(t, before, *r.URL, target)
+		assert.Equal(t, http.Header{"Accept-Encoding": {"gzip"}}, r.Header, target)
+	}
+}
+
+func TestNewFSRefresh(t *testing.T) {
+	fsys := fstest.MapFS{"a.css": {Data: []byte("a1")}}
+	h, err := stampfs.NewFS(fsys, nil)
+	require.NoError(t, err)
+	old := h.Stamp()
+	fsys["a.css"] = &fstest.MapFile{Data: []byte("a2")}
+	require.NoError(t, h.Refresh())
+	assert.NotEqual(t, old, h.Stamp())
+	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"Cache-Control": immutable}})
+	check(t, do(t, h, "GET", "/static/"+old+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"Cache-Control": "no-cache"}})
+}
