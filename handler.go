@@ -102,7 +102,7 @@ type Options struct {
 	// MemoryLimit bounds the bytes of small files the Handler holds in
 	// memory per snapshot (DefaultMemoryLimit when zero, none when
 	// negative); MemoryFileLimit is the largest file it holds
-	// (DefaultMemoryFileLimit when zero). Held files are read and their
+	// (DefaultMemoryFileLimit when zero, none when negative). Held files are read and their
 	// SHA-256 checked when the snapshot is built; other files are opened
 	// per request. During Refresh the old and the new copies coexist.
 	MemoryLimit     int64
@@ -208,6 +208,9 @@ func newHandler(opts *Options) (*Handler, error) {
 	}
 	if !strings.HasPrefix(h.prefix, "/") || !strings.HasSuffix(h.prefix, "/") {
 		return nil, fmt.Errorf("stampfs: Prefix %q must start and end with /", o.Prefix)
+	}
+	if h.prefix != "/" && (path.Clean(h.prefix)+"/" != h.prefix || (&url.URL{Path: h.prefix}).EscapedPath() != h.prefix) {
+		return nil, fmt.Errorf("stampfs: Prefix %q must be a clean path that needs no escaping", o.Prefix)
 	}
 	if h.base != "" && !strings.HasPrefix(h.base, "https://") && !strings.HasPrefix(h.base, "http://") && !strings.HasPrefix(h.base, "//") {
 		return nil, fmt.Errorf("stampfs: Base %q must start with https://, http:// or //", o.Base)

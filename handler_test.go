@@ -467,6 +467,9 @@ func TestNewOptionsErrors(t *testing.T) {
 	}{
 		{"prefix without leading slash", stampfs.Options{Prefix: "static/"}, `Prefix "static/"`},
 		{"prefix without trailing slash", stampfs.Options{Prefix: "/static"}, `Prefix "/static"`},
+		{"prefix with dot dot", stampfs.Options{Prefix: "/a/../static/"}, `Prefix "/a/../static/" must be a clean path`},
+		{"prefix with double slash", stampfs.Options{Prefix: "//static/"}, `Prefix "//static/" must be a clean path`},
+		{"prefix with a space", stampfs.Options{Prefix: "/my assets/"}, `Prefix "/my assets/" must be a clean path`},
 		{"base", stampfs.Options{Base: "cdn.example.com"}, `Base "cdn.example.com"`},
 		{"mode", stampfs.Options{Mode: "hard"}, `Mode "hard"`},
 		{"stale", stampfs.Options{Stale: "ignore"}, `Stale policy "ignore"`},
