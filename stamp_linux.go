@@ -1,0 +1,466 @@
+//go:build linux && (amd64 || arm64)
+
+package stampfs
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// The Linux fast path of the scanner. walkLinux lists the same files as
+// walkPortable over afero.NewOsFs, with fewer and cheaper system calls: it
+// reads directory entries with getdents64 into a reused buffer, classifies
+// them by d_type, and stats or opens files relative to the open directory
+// (fstatat, openat with O_NOFOLLOW), never by a path from the root. A few
+// goroutines read directories in parallel; the results are sorted once. On
+// the hot path the allocations are per directory, not per file.
+//
+// Errors are those walkPortable returns, and the same one when several
+// paths fail: walkPortable stops at the first error of a depth-first walk in
+// directory order (each directory's entries are lstat'ed before any of its
+// subdirectories is entered), then hashes in Name order. walkLinux records
+// where each error falls in that order (an errKey) and keeps the least.
+
+func init() { osWalk = walkLinux }
+
+const (
+	atSymlinkNoFollow = 0x100 // AT_SYMLINK_NOFOLLOW, the same on every Linux port
+
+	direntBufSize = 32 << 10 // getdents64 buffer, reused by one worker
+	readBufSize   = 64 << 10 // file read buffer, reused by one worker
+
+	openDirFlags  = syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+	openFileFlags = syscall.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK | syscall.O_NOCTTY | syscall.O_CLOEXEC
+)
+
+// sysFstatat is the number of fstatat(2) without a 64 suffix: newfstatat on
+// amd64, the generic table's fstatat on arm64. syscall.Fstatat would copy
+// every name to the heap.
+func sysFstatat() uintptr {
+	if runtime.GOARCH == "amd64" {
+		return 262
+	}
+	return 79
+}
+
+// walkLinux lists the counted files of dir, sorted bytewise by Name, with
+// SHA256 filled when hash is set. See osWalk for the contract.
+func walkLinux(dir string, hash bool) ([]File, error) {
+	fd, err := openRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	w := &linuxWalk{root: dir, hash: hash}
+	w.cond.L = &w.mu
+	d := &linuxDir{fd: fd}
+	d.refs.Store(1)
+	w.stack = append(w.stack, linuxJob{dir: d})
+	w.pending = 1
+
+	n := runtime.GOMAXPROCS(0) + 1
+	results := make([][]File, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i] = w.work() })
+	}
+	wg.Wait()
+	if w.walkErr != nil {
+		return nil, w.walkErr
+	}
+	if w.hashErr != nil {
+		return nil, w.hashErr
+	}
+
+	total := 0
+	for _, r := range results {
+		total += len(r)
+	}
+	if total == 0 {
+		return nil, nil
+	}
+	files := make([]File, 0, total)
+	for _, r := range results {
+		files = append(files, r...)
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	return files, nil
+}
+
+// openRoot opens dir, following a link as fsys.Stat does. On failure it
+// returns walkPortable's error for dir.
+func openRoot(dir string) (int, error) {
+	fd, err := ignoringEINTR(func() (int, error) {
+		return syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	})
+	if err == nil {
+		return fd, nil
+	}
+	info, statErr := os.Stat(dir)
+	switch {
+	case statErr != nil:
+		return -1, statErr
+	case !info.IsDir():
+		return -1, &fs.PathError{Op: "scan", Path: dir, Err: syscall.ENOTDIR}
+	}
+	return -1, &fs.PathError{Op: "open", Path: filepath.Join(dir, ""), Err: err}
+}
+
+// linuxWalk is the state one walkLinux call shares between its workers.
+type linuxWalk struct {
+	root string
+	hash bool
+
+	mu      sync.Mutex
+	cond    sync.Cond
+	stack   []linuxJob // directories to read, last in first out
+	pending int        // jobs on the stack or being read
+
+	walkErr error  // the walk error least in walk order, under mu
+	walkKey errKey // its place
+	hashErr error  // the hashing error of the least Name, under mu
+	hashAt  string // that Name
+}
+
+// errKey places an event in walkPortable's order: a directory's key is its
+// parent's plus {1, i} for its index i among the parent's entries; an event
+// while listing the directory adds {0, -1} to it, and one on its entry i
+// adds {0, i}.
+type errKey []int32
+
+func (k errKey) child(i int) errKey { return append(slices.Clip(k), 1, int32(i)) }
+func (k errKey) at(i int) errKey    { return append(slices.Clip(k), 0, int32(i)) }
+
+// linuxJob is one directory to read: name (a slash path relative to the
+// root, "" for the root itself), opened relative to its parent, or dir
+// already open.
+type linuxJob struct {
+	parent *linuxDir
+	dir    *linuxDir
+	name   string
+	key    errKey
+	depth  int
+}
+
+// linuxDir is an open directory, shared by its own reader and the jobs of its
+// subdirectories; the last of them closes it.
+type linuxDir struct {
+	fd   int
+	refs atomic.Int32
+}
+
+func (d *linuxDir) release() {
+	if d.refs.Add(-1) == 0 {
+		syscall.Close(d.fd)
+	}
+}
+
+// linuxWorker holds what one goroutine reuses for every directory.
+type linuxWorker struct {
+	dirent []byte
+	buf    []byte
+	h      hash.Hash
+	sum    []byte // where h writes each sum, which would escape from a File
+	files  []File
+	names  []byte     // the Names of the current directory's files, back to back
+	ends   []int      // where each of them ends in names
+	subs   []linuxJob // the current directory's subdirectories
+	// The hashing error of the least Name in the current directory.
+	hashErr error
+	hashAt  string
+}
+
+// work reads directories until none are left and returns the files it found.
+func (w *linuxWalk) work() []File {
+	k := &linuxWorker{dirent: make([]byte, direntBufSize)}
+	if w.hash {
+		k.buf = make([]byte, readBufSize)
+		k.h = sha256.New()
+		k.sum = make([]byte, 0, sha256.Size)
+	}
+	for {
+		w.mu.Lock()
+		for len(w.stack) == 0 && w.pending > 0 {
+			w.cond.Wait()
+		}
+		if len(w.stack) == 0 {
+			w.mu.Unlock()
+			return k.files
+		}
+		job := w.stack[len(w.stack)-1]
+		w.stack = w.stack[:len(w.stack)-1]
+		// A walk error before this directory makes everything in it moot.
+		skip := w.walkErr != nil && slices.Compare(job.key, w.walkKey) > 0
+		w.mu.Unlock()
+
+		var d *linuxDir
+		var err error
+		var key errKey
+		if !skip {
+			d, err = w.open(job)
+			if err == nil {
+				key, err = w.readDir(k, d, job)
+			} else {
+				key = job.key.at(-1)
+			}
+		} else if job.parent != nil {
+			job.parent.release()
+		}
+
+		w.mu.Lock()
+		if err != nil {
+			w.fail(key, err)
+		}
+		if k.hashErr != nil {
+			w.failHash(k.hashAt, k.hashErr)
+			k.hashErr = nil
+		}
+		for _, s := range k.subs {
+			d.refs.Add(1)
+			s.parent = d
+			w.stack = append(w.stack, s)
+		}
+		w.pending += len(k.subs) - 1
+		switch {
+		case w.pending == 0, len(k.subs) > 1:
+			w.cond.Broadcast()
+		case len(k.subs) == 1:
+			w.cond.Signal()
+		}
+		k.subs = k.subs[:0]
+		w.mu.Unlock()
+		if d != nil {
+			d.release()
+		}
+	}
+}
+
+// fail keeps the walk error err if it comes before the one kept so far.
+// Called under mu.
+func (w *linuxWalk) fail(key errKey, err error) {
+	if w.walkErr == nil || slices.Compare(key, w.walkKey) < 0 {
+		w.walkErr, w.walkKey = err, key
+	}
+}
+
+// failHash keeps the error of hashing the file name if no file before it
+// in Name order failed: walkPortable hashes in that order after the walk.
+// Called under mu.
+func (w *linuxWalk) failHash(name string, err error) {
+	if w.hashErr == nil || name < w.hashAt {
+		w.hashErr, w.hashAt = err, name
+	}
+}
+
+// open opens job's directory relative to its parent, which it releases.
+func (w *linuxWalk) open(job linuxJob) (*linuxDir, error) {
+	if job.dir != nil {
+		return job.dir, nil
+	}
+	defer job.parent.release()
+	if job.depth > maxDepth {
+		return nil, &fs.PathError{Op: "scan", Path: w.path(job.name), Err: syscall.ELOOP}
+	}
+	base := job.name[strings.LastIndexByte(job.name, '/')+1:]
+	fd, err := ignoringEINTR(func() (int, error) { return syscall.Openat(job.parent.fd, base, openDirFlags, 0) })
+	if err != nil {
+		return nil, w.pathError("open", job.name, err)
+	}
+	d := &linuxDir{fd: fd}
+	d.refs.Store(1)
+	return d, nil
+}
+
+// path returns the OS path of the slash path name relative to the root.
+func (w *linuxWalk) path(name string) string {
+	return filepath.Join(w.root, filepath.FromSlash(name))
+}
+
+func (w *linuxWalk) pathError(op, name string, err error) error {
+	return &fs.PathError{Op: op, Path: w.path(name), Err: err}
+}
+
+// readDir lists the directory d of job, appending its counted files to
+// k.files and its subdirectories to k.subs. On failure it returns where the
+// error falls in walk order.
+func (w *linuxWalk) readDir(k *linuxWorker, d *linuxDir, job linuxJob) (errKey, error) {
+	prefix := job.name
+	if prefix != "" {
+		prefix += "/"
+	}
+	first := len(k.files)
+	k.names = k.names[:0]
+	k.ends = k.ends[:0]
+	var st syscall.Stat_t
+	index := 0      // of the entry in directory order
+	stated := false // whether an entry was lstat'ed, which proves the directory searchable
+	for {
+		n, err := ignoringEINTR(func() (int, error) { return syscall.Getdents(d.fd, k.dirent) })
+		if err != nil {
+			return job.key.at(-1), w.pathError("readdirent", job.name, err)
+		}
+		if n <= 0 {
+			break
+		}
+		for off := 0; off < n; index++ {
+			rec := k.dirent[off:n]
+			reclen := int(binary.NativeEndian.Uint16(rec[16:18]))
+			ino := binary.NativeEndian.Uint64(rec[0:8])
+			typ := rec[18]
+			ent := rec[19:reclen] // the name, a NUL, padding
+			off += reclen
+			nlen := 0
+			for nlen < len(ent) && ent[nlen] != 0 {
+				nlen++
+			}
+			if ino == 0 || nlen == 0 || ent[0] == '.' {
+				continue
+			}
+			name := &ent[0]
+			// walkPortable lstats every entry. The first one tells whether
+			// the directory is searchable; afterwards d_type is enough.
+			if typ == syscall.DT_UNKNOWN || !stated || typ == syscall.DT_REG && !w.hash {
+				if err := fstatat(d.fd, name, &st); err != nil {
+					return job.key.at(index), w.pathError("lstat", prefix+string(ent[:nlen]), err)
+				}
+				typ = direntType(st.Mode)
+				stated = true
+			}
+			switch typ {
+			case syscall.DT_DIR:
+				k.subs = append(k.subs, linuxJob{name: prefix + string(ent[:nlen]), key: job.key.child(index), depth: job.depth + 1})
+			case syscall.DT_REG:
+				f := File{Size: st.Size, ModTime: time.Unix(st.Mtim.Unix())}
+				if w.hash {
+					var op string
+					var ok bool
+					if f, ok, op, err = w.hashFile(k, d.fd, name, &st); err != nil {
+						full := prefix + string(ent[:nlen])
+						if op == "lstat" {
+							return job.key.at(index), w.pathError(op, full, err)
+						}
+						if k.hashErr == nil || full < k.hashAt {
+							k.hashErr, k.hashAt = w.pathError(op, full, err), full
+						}
+						continue
+					}
+					if !ok {
+						continue
+					}
+				}
+				k.names = append(k.names, prefix...)
+				k.names = append(k.names, ent[:nlen]...)
+				k.ends = append(k.ends, len(k.names))
+				k.files = append(k.files, f)
+			}
+		}
+	}
+	// One string holds the names of this directory's files.
+	all := string(k.names)
+	start := 0
+	for i, end := range k.ends {
+		k.files[first+i].Name = all[start:end]
+		start = end
+	}
+	return nil, nil
+}
+
+// hashFile opens, stats and reads the entry name (NUL-terminated) of the
+// directory dirfd. ok is false when it is no longer a regular file, which is
+// not counted; op names the system call that failed with err, "lstat" when
+// the entry cannot even be lstat'ed, as walkPortable would have found.
+func (w *linuxWalk) hashFile(k *linuxWorker, dirfd int, name *byte, st *syscall.Stat_t) (f File, ok bool, op string, err error) {
+	fd, err := openat(dirfd, name, openFileFlags)
+	if err != nil {
+		if e := fstatat(dirfd, name, st); e != nil {
+			return f, false, "lstat", e
+		}
+		if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+			return f, false, "", nil // replaced since listing: a link now, say
+		}
+		return f, false, "open", err
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Fstat(fd, st); err != nil {
+		return f, false, "stat", err
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return f, false, "", nil
+	}
+	f.ModTime = time.Unix(st.Mtim.Unix())
+	k.h.Reset()
+	for {
+		n, err := syscall.Read(fd, k.buf)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return f, false, "read", err
+		}
+		if n <= 0 {
+			break
+		}
+		f.Size += int64(n)
+		k.h.Write(k.buf[:n])
+	}
+	copy(f.SHA256[:], k.h.Sum(k.sum[:0]))
+	return f, true, "", nil
+}
+
+func direntType(mode uint32) byte {
+	switch mode & syscall.S_IFMT {
+	case syscall.S_IFDIR:
+		return syscall.DT_DIR
+	case syscall.S_IFREG:
+		return syscall.DT_REG
+	}
+	return syscall.DT_UNKNOWN
+}
+
+func ignoringEINTR(call func() (int, error)) (int, error) {
+	for {
+		n, err := call()
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
+
+// openat is openat(2) for a NUL-terminated name, without copying it.
+func openat(dirfd int, name *byte, flags int) (int, error) {
+	for {
+		fd, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(name)), uintptr(flags), 0, 0, 0)
+		switch e {
+		case 0:
+			return int(fd), nil
+		case syscall.EINTR:
+			continue
+		}
+		return -1, e
+	}
+}
+
+// fstatat is fstatat(2) with AT_SYMLINK_NOFOLLOW for a NUL-terminated name.
+func fstatat(dirfd int, name *byte, st *syscall.Stat_t) error {
+	for {
+		_, _, e := syscall.Syscall6(sysFstatat(), uintptr(dirfd), uintptr(unsafe.Pointer(name)), uintptr(unsafe.Pointer(st)), atSymlinkNoFollow, 0, 0)
+		switch e {
+		case 0:
+			return nil
+		case syscall.EINTR:
+			continue
+		}
+		return e
+	}
+}
