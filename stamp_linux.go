@@ -35,6 +35,10 @@ import (
 
 func init() { osWalk = walkLinux }
 
+// testHookEntry, when set by a test, runs between listing an entry and
+// stat'ing or opening it, with its name.
+var testHookEntry func(name string)
+
 const (
 	atSymlinkNoFollow = 0x100 // AT_SYMLINK_NOFOLLOW, the same on every Linux port
 
@@ -328,6 +332,9 @@ func (w *linuxWalk) readDir(k *linuxWorker, d *linuxDir, job linuxJob) (errKey, 
 				continue
 			}
 			name := &ent[0]
+			if testHookEntry != nil {
+				testHookEntry(prefix + string(ent[:nlen]))
+			}
 			// walkPortable lstats every entry. The first one tells whether
 			// the directory is searchable; afterwards d_type is enough.
 			if typ == syscall.DT_UNKNOWN || !stated || typ == syscall.DT_REG && !w.hash {

@@ -103,6 +103,11 @@ func TestOSWalkMatchesPortable(t *testing.T) {
 			count: []string{},
 		},
 		{
+			name:  "as deep as maxDepth",
+			tree:  []string{strings.Repeat("d/", maxDepth) + "x.txt"},
+			count: []string{strings.Repeat("d/", maxDepth) + "x.txt"},
+		},
+		{
 			name:  "flat",
 			tree:  []string{"b.txt", "a.txt", "c"},
 			count: []string{"a.txt", "b.txt", "c"},
@@ -194,7 +199,8 @@ func TestOSWalkFileFields(t *testing.T) {
 
 func TestOSWalkErrors(t *testing.T) {
 	dir := t.TempDir()
-	makeTree(t, dir, "file.txt", "sub/a.txt", "dirlink => sub", "dangling => nowhere")
+	makeTree(t, dir, "file.txt", "sub/a.txt", "dirlink => sub", "dangling => nowhere",
+		"deep/"+strings.Repeat("d/", maxDepth+1)+"x.txt")
 	tests := []struct {
 		name string
 		dir  string
@@ -206,6 +212,7 @@ func TestOSWalkErrors(t *testing.T) {
 		{"file as directory", filepath.Join(dir, "file.txt"), syscall.ENOTDIR},
 		{"below a file", filepath.Join(dir, "file.txt", "x"), syscall.ENOTDIR},
 		{"dangling symlink", filepath.Join(dir, "dangling"), fs.ErrNotExist},
+		{"deeper than maxDepth", filepath.Join(dir, "deep"), syscall.ELOOP},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,6 +222,29 @@ func TestOSWalkErrors(t *testing.T) {
 				assert.Nil(t, got)
 				assertSameError(t, wantErr, err, tt.is)
 			}
+		})
+	}
+}
+
+// TestOSWalkVanishingFile removes a file between listing and stat'ing it,
+// which walkPortable reports as an lstat error (that race cannot be staged
+// for walkPortable, so only the Linux walk is checked).
+func TestOSWalkVanishingFile(t *testing.T) {
+	for _, hash := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hash=%v", hash), func(t *testing.T) {
+			dir := t.TempDir()
+			makeTree(t, dir, "a.txt", "sub/gone.txt", "sub/z.txt")
+			testHookEntry = func(name string) {
+				if name == "sub/gone.txt" {
+					assert.NoError(t, os.Remove(filepath.Join(dir, "sub", "gone.txt"))) // on a worker goroutine
+				}
+			}
+			t.Cleanup(func() { testHookEntry = nil })
+
+			got, err := walkLinux(dir, hash)
+			assert.Nil(t, got)
+			require.ErrorIs(t, err, fs.ErrNotExist)
+			assert.EqualError(t, err, "lstat "+filepath.Join(dir, "sub", "gone.txt")+": no such file or directory")
 		})
 	}
 }
@@ -234,20 +264,67 @@ func assertSameError(t *testing.T, want, got, is error) {
 }
 
 // unreadableCases are the error cases that need a user whom permissions
-// stop. Each case directory holds ok/a.txt and the entry named lock, with mode.
+// stop. Each case directory holds ok/a.txt and tree, then gets the modes of
+// locks.
 var unreadableCases = []struct {
 	name  string
-	lock  string
-	mode  os.FileMode
+	tree  []string
+	locks map[string]os.FileMode
 	hash  bool
-	path  string   // the path the error names, relative to the case directory
+	path  string   // the path the error names, relative to the case directory; "" to compare only
 	count []string // the counted files when there is no error
 }{
-	{"unreadable directory", "noread/f.txt", 0o311, false, "noread", nil},
-	{"unsearchable directory", "nosearch/g.txt", 0o644, false, "nosearch/g.txt", nil},
-	{"directory of mode 000", "locked/h.txt", 0o000, true, "locked", nil},
-	{"unreadable file, listing only", "secret.txt", 0o000, false, "", []string{"ok/a.txt", "secret.txt"}},
-	{"unreadable file, hashed", "secret.txt", 0o000, true, "secret.txt", nil},
+	{
+		name:  "unreadable directory",
+		tree:  []string{"noread/f.txt"},
+		locks: map[string]os.FileMode{"noread": 0o311},
+		path:  "noread",
+	},
+	{
+		name:  "unsearchable directory",
+		tree:  []string{"nosearch/g.txt"},
+		locks: map[string]os.FileMode{"nosearch": 0o644},
+		path:  "nosearch/g.txt",
+	},
+	{
+		name:  "unsearchable directory of a link and a FIFO",
+		tree:  []string{"nosearch/link => ../ok", "nosearch/pipe |", "nosearch/.h"},
+		locks: map[string]os.FileMode{"nosearch": 0o644},
+	},
+	{
+		name:  "directory of mode 000",
+		tree:  []string{"locked/h.txt"},
+		locks: map[string]os.FileMode{"locked": 0o000},
+		hash:  true,
+		path:  "locked",
+	},
+	{
+		name:  "unreadable file, listing only",
+		tree:  []string{"secret.txt"},
+		locks: map[string]os.FileMode{"secret.txt": 0o000},
+		count: []string{"ok/a.txt", "secret.txt"},
+	},
+	{
+		name:  "unreadable file, hashed",
+		tree:  []string{"secret.txt"},
+		locks: map[string]os.FileMode{"secret.txt": 0o000},
+		hash:  true,
+		path:  "secret.txt",
+	},
+	{
+		name:  "unreadable files, hashed: the least name wins",
+		tree:  []string{"m/z.txt", "b.txt", "a/b/c.txt", "a/b.txt", "a.txt"},
+		locks: map[string]os.FileMode{"m/z.txt": 0, "b.txt": 0, "a/b/c.txt": 0, "a/b.txt": 0},
+		hash:  true,
+		path:  "a/b.txt",
+	},
+	{
+		name: "several failures: the walk's first wins",
+		tree: []string{"m/z.txt", "b.txt", "a/b/c.txt", "a/b.txt", "c/d/e.txt", "n/", "p/q/r/s.txt", "a.txt"},
+		locks: map[string]os.FileMode{"m/z.txt": 0, "b.txt": 0, "a/b": 0, "a/b.txt": 0, "c/d": 0o311,
+			"n": 0o000, "p/q": 0o644},
+		hash: true,
+	},
 }
 
 // TestOSWalkUnreadable checks unreadable files and directories. As root,
@@ -262,10 +339,12 @@ func TestOSWalkUnreadable(t *testing.T) {
 	require.NoError(t, os.Chmod(filepath.Dir(root), 0o755)) // the test's own temporary directory
 	for i, tt := range unreadableCases {
 		dir := filepath.Join(root, strconv.Itoa(i))
-		makeTree(t, dir, "ok/a.txt", tt.lock)
-		locked := filepath.Join(dir, strings.Split(tt.lock, "/")[0])
-		require.NoError(t, os.Chmod(locked, tt.mode))
-		t.Cleanup(func() { os.Chmod(locked, 0o755) })
+		makeTree(t, dir, append([]string{"ok/a.txt"}, tt.tree...)...)
+		for name, mode := range tt.locks {
+			locked := filepath.Join(dir, name)
+			require.NoError(t, os.Chmod(locked, mode))
+			t.Cleanup(func() { os.Chmod(locked, 0o755) })
+		}
 	}
 	if os.Geteuid() != 0 {
 		checkUnreadable(t, root)
@@ -288,9 +367,11 @@ func checkUnreadable(t *testing.T, root string) {
 				return
 			}
 			assertSameError(t, wantErr, err, fs.ErrPermission)
-			var pe *fs.PathError
-			require.ErrorAs(t, err, &pe)
-			assert.Equal(t, filepath.Join(dir, tt.path), pe.Path)
+			if tt.path != "" {
+				var pe *fs.PathError
+				require.ErrorAs(t, err, &pe)
+				assert.Equal(t, filepath.Join(dir, tt.path), pe.Path)
+			}
 		})
 	}
 }
