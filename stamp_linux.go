@@ -24,8 +24,11 @@ import (
 // reads directory entries with getdents64 into a reused buffer, classifies
 // them by d_type, and stats or opens files relative to the open directory
 // (fstatat, openat with O_NOFOLLOW), never by a path from the root. A few
-// goroutines read directories in parallel; the results are sorted once. On
-// the hot path the allocations are per directory, not per file.
+// goroutines read directories in parallel. Each directory sorts its own
+// entries, a subdirectory keyed by its name and a slash, which is where its
+// files fall in the bytewise order of full names; the table is then written
+// in one pass over the tree, with no global sort. On the hot path the
+// allocations are per directory, not per file.
 //
 // Errors are those walkPortable returns, and the same one when several
 // paths fail: walkPortable stops at the first error of a depth-first walk in
@@ -70,14 +73,13 @@ func walkLinux(dir string, hash bool) ([]File, error) {
 	w.cond.L = &w.mu
 	d := &linuxDir{fd: fd}
 	d.refs.Store(1)
-	w.stack = append(w.stack, linuxJob{dir: d})
+	root := &linuxNode{}
+	w.stack = append(w.stack, linuxJob{dir: d, node: root})
 	w.pending = 1
 
-	n := runtime.GOMAXPROCS(0) + 1
-	results := make([][]File, n)
 	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { results[i] = w.work() })
+	for range runtime.GOMAXPROCS(0) + 1 {
+		wg.Go(w.work)
 	}
 	wg.Wait()
 	if w.walkErr != nil {
@@ -86,20 +88,10 @@ func walkLinux(dir string, hash bool) ([]File, error) {
 	if w.hashErr != nil {
 		return nil, w.hashErr
 	}
-
-	total := 0
-	for _, r := range results {
-		total += len(r)
-	}
-	if total == 0 {
+	if w.files == 0 {
 		return nil, nil
 	}
-	files := make([]File, 0, total)
-	for _, r := range results {
-		files = append(files, r...)
-	}
-	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
-	return files, nil
+	return root.appendTo(make([]File, 0, w.files)), nil
 }
 
 // openRoot opens dir, following a link as fsys.Stat does. On failure it
@@ -135,6 +127,7 @@ type linuxWalk struct {
 	walkKey errKey // its place
 	hashErr error  // the hashing error of the least Name, under mu
 	hashAt  string // that Name
+	files   int    // counted files found, under mu
 }
 
 // errKey places an event in walkPortable's order: a directory's key is its
@@ -148,13 +141,47 @@ func (k errKey) at(i int) errKey    { return append(slices.Clip(k), 0, int32(i))
 
 // linuxJob is one directory to read: name (a slash path relative to the
 // root, "" for the root itself), opened relative to its parent, or dir
-// already open.
+// already open. Its reader fills node.
 type linuxJob struct {
 	parent *linuxDir
 	dir    *linuxDir
+	node   *linuxNode
 	name   string
 	key    errKey
 	depth  int
+}
+
+// linuxNode is what the walk found in one directory: its counted files and
+// its subdirectories, in the order of the final table.
+type linuxNode struct {
+	entries []linuxEntry
+	subs    []*linuxNode
+	sums    [][sha256.Size]byte // when hashing
+}
+
+// linuxEntry is a counted file, or a subdirectory when size is -1.
+type linuxEntry struct {
+	name string // the slash path from the root; a subdirectory's ends in "/"
+	size int64
+	sec  int64
+	nsec int32
+	aux  int32 // index in subs for a subdirectory, in sums for a hashed file
+}
+
+// appendTo appends the files of n and its subdirectories to files, in order.
+func (n *linuxNode) appendTo(files []File) []File {
+	for _, e := range n.entries {
+		if e.size < 0 {
+			files = n.subs[e.aux].appendTo(files)
+			continue
+		}
+		f := File{Name: e.name, Size: e.size, ModTime: time.Unix(e.sec, int64(e.nsec))}
+		if n.sums != nil {
+			f.SHA256 = n.sums[e.aux]
+		}
+		files = append(files, f)
+	}
+	return files
 }
 
 // linuxDir is an open directory, shared by its own reader and the jobs of its
@@ -172,21 +199,23 @@ func (d *linuxDir) release() {
 
 // linuxWorker holds what one goroutine reuses for every directory.
 type linuxWorker struct {
-	dirent []byte
-	buf    []byte
-	h      hash.Hash
-	sum    []byte // where h writes each sum, which would escape from a File
-	files  []File
-	names  []byte     // the Names of the current directory's files, back to back
-	ends   []int      // where each of them ends in names
-	subs   []linuxJob // the current directory's subdirectories
+	dirent  []byte
+	buf     []byte
+	h       hash.Hash
+	sum     []byte // where h writes each sum, which would escape otherwise
+	entries []linuxEntry
+	sums    [][sha256.Size]byte
+	names   []byte     // the names of the current directory's entries, back to back
+	ends    []int      // where each of them ends in names
+	subs    []linuxJob // the current directory's subdirectories
+	files   int        // counted files in the current directory
 	// The hashing error of the least Name in the current directory.
 	hashErr error
 	hashAt  string
 }
 
 // work reads directories until none are left and returns the files it found.
-func (w *linuxWalk) work() []File {
+func (w *linuxWalk) work() {
 	k := &linuxWorker{dirent: make([]byte, direntBufSize)}
 	if w.hash {
 		k.buf = make([]byte, readBufSize)
@@ -200,7 +229,7 @@ func (w *linuxWalk) work() []File {
 		}
 		if len(w.stack) == 0 {
 			w.mu.Unlock()
-			return k.files
+			return
 		}
 		job := w.stack[len(w.stack)-1]
 		w.stack = w.stack[:len(w.stack)-1]
@@ -225,11 +254,14 @@ func (w *linuxWalk) work() []File {
 		w.mu.Lock()
 		if err != nil {
 			w.fail(key, err)
+			k.subs = k.subs[:0] // after the error in walk order, and half made
 		}
 		if k.hashErr != nil {
 			w.failHash(k.hashAt, k.hashErr)
 			k.hashErr = nil
 		}
+		w.files += k.files
+		k.files = 0
 		for _, s := range k.subs {
 			d.refs.Add(1)
 			s.parent = d
@@ -295,15 +327,16 @@ func (w *linuxWalk) pathError(op, name string, err error) error {
 	return &fs.PathError{Op: op, Path: w.path(name), Err: err}
 }
 
-// readDir lists the directory d of job, appending its counted files to
-// k.files and its subdirectories to k.subs. On failure it returns where the
-// error falls in walk order.
+// readDir lists the directory d of job into job.node, and its
+// subdirectories into k.subs. On failure it returns where the error falls in
+// walk order.
 func (w *linuxWalk) readDir(k *linuxWorker, d *linuxDir, job linuxJob) (errKey, error) {
 	prefix := job.name
 	if prefix != "" {
 		prefix += "/"
 	}
-	first := len(k.files)
+	k.entries = k.entries[:0]
+	k.sums = k.sums[:0]
 	k.names = k.names[:0]
 	k.ends = k.ends[:0]
 	var st syscall.Stat_t
@@ -344,15 +377,15 @@ func (w *linuxWalk) readDir(k *linuxWorker, d *linuxDir, job linuxJob) (errKey, 
 				typ = direntType(st.Mode)
 				stated = true
 			}
+			var e linuxEntry
 			switch typ {
 			case syscall.DT_DIR:
-				k.subs = append(k.subs, linuxJob{name: prefix + string(ent[:nlen]), key: job.key.child(index), depth: job.depth + 1})
+				e = linuxEntry{size: -1, aux: int32(len(k.subs))}
+				k.subs = append(k.subs, linuxJob{key: job.key.child(index), depth: job.depth + 1})
 			case syscall.DT_REG:
-				f := File{Size: st.Size, ModTime: time.Unix(st.Mtim.Unix())}
 				if w.hash {
-					var op string
-					var ok bool
-					if f, ok, op, err = w.hashFile(k, d.fd, name, &st); err != nil {
+					sum, ok, op, err := w.hashFile(k, d.fd, name, &st)
+					if err != nil {
 						full := prefix + string(ent[:nlen])
 						if op == "lstat" {
 							return job.key.at(index), w.pathError(op, full, err)
@@ -365,64 +398,100 @@ func (w *linuxWalk) readDir(k *linuxWorker, d *linuxDir, job linuxJob) (errKey, 
 					if !ok {
 						continue
 					}
+					e.aux = int32(len(k.sums))
+					k.sums = append(k.sums, sum)
 				}
-				k.names = append(k.names, prefix...)
-				k.names = append(k.names, ent[:nlen]...)
-				k.ends = append(k.ends, len(k.names))
-				k.files = append(k.files, f)
+				sec, nsec := st.Mtim.Unix()
+				e.size, e.sec, e.nsec = st.Size, sec, int32(nsec)
+				k.files++
+			default:
+				continue
 			}
+			k.names = append(k.names, prefix...)
+			k.names = append(k.names, ent[:nlen]...)
+			if e.size < 0 {
+				k.names = append(k.names, '/')
+			}
+			k.ends = append(k.ends, len(k.names))
+			k.entries = append(k.entries, e)
 		}
 	}
-	// One string holds the names of this directory's files.
+
+	// One string holds the names of this directory's entries.
 	all := string(k.names)
 	start := 0
 	for i, end := range k.ends {
-		k.files[first+i].Name = all[start:end]
+		e := &k.entries[i]
+		e.name = all[start:end]
 		start = end
+		if e.size < 0 {
+			k.subs[e.aux].name = e.name[:len(e.name)-1]
+		}
+	}
+	node := job.node
+	node.entries = slices.Clone(k.entries)
+	slices.SortFunc(node.entries, func(a, b linuxEntry) int { return strings.Compare(a.name, b.name) })
+	if len(k.subs) > 0 {
+		node.subs = make([]*linuxNode, len(k.subs))
+		for i := range k.subs {
+			node.subs[i] = &linuxNode{}
+			k.subs[i].node = node.subs[i]
+		}
+	}
+	if w.hash {
+		node.sums = slices.Clone(k.sums)
 	}
 	return nil, nil
 }
 
 // hashFile opens, stats and reads the entry name (NUL-terminated) of the
-// directory dirfd. ok is false when it is no longer a regular file, which is
-// not counted; op names the system call that failed with err, "lstat" when
-// the entry cannot even be lstat'ed, as walkPortable would have found.
-func (w *linuxWalk) hashFile(k *linuxWorker, dirfd int, name *byte, st *syscall.Stat_t) (f File, ok bool, op string, err error) {
+// directory dirfd, leaving its fstat in st. ok is false when it is no longer
+// a regular file, which is not counted; op names the system call that failed
+// with err, "lstat" when the entry cannot even be lstat'ed, as walkPortable
+// would have found. st.Size is set to the number of bytes hashed.
+func (w *linuxWalk) hashFile(k *linuxWorker, dirfd int, name *byte, st *syscall.Stat_t) (sum [sha256.Size]byte, ok bool, op string, err error) {
 	fd, err := openat(dirfd, name, openFileFlags)
 	if err != nil {
 		if e := fstatat(dirfd, name, st); e != nil {
-			return f, false, "lstat", e
+			return sum, false, "lstat", e
 		}
 		if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-			return f, false, "", nil // replaced since listing: a link now, say
+			return sum, false, "", nil // replaced since listing: a link now, say
 		}
-		return f, false, "open", err
+		return sum, false, "open", err
 	}
 	defer syscall.Close(fd)
 	if err := syscall.Fstat(fd, st); err != nil {
-		return f, false, "stat", err
+		return sum, false, "stat", err
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return f, false, "", nil
+		return sum, false, "", nil
 	}
-	f.ModTime = time.Unix(st.Mtim.Unix())
 	k.h.Reset()
+	var total int64
 	for {
 		n, err := syscall.Read(fd, k.buf)
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
-			return f, false, "read", err
+			return sum, false, "read", err
 		}
 		if n <= 0 {
 			break
 		}
-		f.Size += int64(n)
+		total += int64(n)
 		k.h.Write(k.buf[:n])
+		// A short read that ends at the size fstat gave is the end of the
+		// file: asking again would only return 0. (A file growing now could
+		// as well have grown after the last read.)
+		if n < len(k.buf) && total == st.Size {
+			break
+		}
 	}
-	copy(f.SHA256[:], k.h.Sum(k.sum[:0]))
-	return f, true, "", nil
+	st.Size = total
+	copy(sum[:], k.h.Sum(k.sum[:0]))
+	return sum, true, "", nil
 }
 
 func direntType(mode uint32) byte {

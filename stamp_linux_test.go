@@ -139,10 +139,12 @@ func TestOSWalkMatchesPortable(t *testing.T) {
 			name: "odd names",
 			tree: []string{"new\nline", "with space", "tab\there", "unicodé/ñ.txt", "日本/語",
 				long, "sub/" + long, "back\\slash", "quote\"'s", "a/x", "a-b/x", "a.b", "a0",
-				"a!", "%2e%2e", "-dash", "\x01ctl", "\xff\xfe not utf-8"},
+				"a!", "%2e%2e", "-dash", "\x01ctl", "\xff\xfe not utf-8",
+				"s/a/z", "s/a b", "s/a+/y", "s/a,", "s/a\x1f", "s/a0/x", "s/a.txt", "s/a/b/c"},
 			count: []string{"\x01ctl", "%2e%2e", "-dash", long, "a!", "a-b/x", "a.b", "a/x",
-				"a0", "back\\slash", "new\nline", "quote\"'s", "sub/" + long, "tab\there",
-				"unicodé/ñ.txt", "with space", "\xe6\x97\xa5\xe6\x9c\xac/\xe8\xaa\x9e", "\xff\xfe not utf-8"},
+				"a0", "back\\slash", "new\nline", "quote\"'s",
+				"s/a\x1f", "s/a b", "s/a+/y", "s/a,", "s/a.txt", "s/a/b/c", "s/a/z", "s/a0/x",
+				"sub/" + long, "tab\there", "unicodé/ñ.txt", "with space", "\xe6\x97\xa5\xe6\x9c\xac/\xe8\xaa\x9e", "\xff\xfe not utf-8"},
 		},
 		{
 			name:  "sizes",
@@ -419,7 +421,8 @@ func TestOSWalkAllocations(t *testing.T) {
 	}
 	for _, hash := range []bool{false, true} {
 		few, many := allocs(50, hash), allocs(150, hash)
-		// 400 more files; the slice of Files grows a few more times.
-		assert.Less(t, many-few, 20.0, "hash=%v: %v allocations for 200 files, %v for 600", hash, few, many)
+		// 400 more files: a per-file allocation would add 400; each worker's
+		// buffers grow a few more times.
+		assert.Less(t, many-few, 100.0, "hash=%v: %v allocations for 200 files, %v for 600", hash, few, many)
 	}
 }
