@@ -197,6 +197,18 @@ func TestOSWalkFileFields(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, [32]byte{}, got[0].SHA256, "no hash unless asked")
+	assert.True(t, mtime.Equal(got[1].ModTime), "mtime %v", got[1].ModTime)
+
+	before1970 := time.Unix(-86_401, 999_999_999)
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "a.txt"), before1970, before1970))
+	for _, hash := range []bool{false, true} {
+		want, err := walkPortable(afero.NewOsFs(), dir, hash)
+		require.NoError(t, err)
+		got, err := walkLinux(dir, hash)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+		assert.True(t, before1970.Equal(got[0].ModTime), "mtime %v", got[0].ModTime)
+	}
 }
 
 func TestOSWalkErrors(t *testing.T) {

@@ -78,7 +78,8 @@ type side struct {
 	args  []string // argv; run in dir when dir is set
 	dir   string
 	times []time.Duration
-	rss   int64 // peak resident set of the process in bytes
+	cpu   []time.Duration // user and system time of the process and the children it waited for
+	rss   int64           // peak resident set of the process in bytes
 	out   string
 }
 
@@ -159,8 +160,8 @@ func run(cfg config, w io.Writer) (ok bool, err error) {
 	ok = true
 	report := func(label string, ours, peer *side, target float64) {
 		ratio := median(ours.times).Seconds() / median(peer.times).Seconds()
-		fmt.Fprintf(w, "%-8s %-42s median %8.3fs\n", label, ours.name, median(ours.times).Seconds())
-		fmt.Fprintf(w, "%-8s %-42s median %8.3fs\n", "", peer.name, median(peer.times).Seconds())
+		fmt.Fprintf(w, "%-8s %-42s median %7.3fs  (cpu %.3fs)\n", label, ours.name, median(ours.times).Seconds(), median(ours.cpu).Seconds())
+		fmt.Fprintf(w, "%-8s %-42s median %7.3fs  (cpu %.3fs)\n", "", peer.name, median(peer.times).Seconds(), median(peer.cpu).Seconds())
 		fmt.Fprintf(w, "%-8s ratio %.3f (target <= %.2f) %s\n\n", "", ratio, target, verdict(ratio <= target, &ok))
 	}
 	report("mtime", mtimeOurs, mtimePeer, mtimeTarget)
@@ -198,6 +199,7 @@ func (s *side) run(timed bool) error {
 	}
 	if timed {
 		s.times = append(s.times, elapsed)
+		s.cpu = append(s.cpu, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 	}
 	// ru_maxrss is in KiB on Linux; for a shell it covers the children it waited for.
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
