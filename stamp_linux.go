@@ -207,6 +207,7 @@ type linuxWorker struct {
 	sums    [][sha256.Size]byte
 	names   []byte     // the names of the current directory's entries, back to back
 	ends    []int      // where each of them ends in names
+	order   []int32    // the entries' indexes in name order
 	subs    []linuxJob // the current directory's subdirectories
 	files   int        // counted files in the current directory
 	// The hashing error of the least Name in the current directory.
@@ -428,9 +429,21 @@ func (w *linuxWalk) readDir(k *linuxWorker, d *linuxDir, job linuxJob) (errKey, 
 			k.subs[e.aux].name = e.name[:len(e.name)-1]
 		}
 	}
+	// Sort positions rather than 40-byte entries, on the names past the
+	// prefix they share.
+	k.order = k.order[:0]
+	for i := range k.entries {
+		k.order = append(k.order, int32(i))
+	}
+	p := len(prefix)
+	slices.SortFunc(k.order, func(a, b int32) int {
+		return strings.Compare(k.entries[a].name[p:], k.entries[b].name[p:])
+	})
 	node := job.node
-	node.entries = slices.Clone(k.entries)
-	slices.SortFunc(node.entries, func(a, b linuxEntry) int { return strings.Compare(a.name, b.name) })
+	node.entries = make([]linuxEntry, len(k.order))
+	for i, j := range k.order {
+		node.entries[i] = k.entries[j]
+	}
 	if len(k.subs) > 0 {
 		node.subs = make([]*linuxNode, len(k.subs))
 		for i := range k.subs {
