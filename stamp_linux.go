@@ -39,8 +39,9 @@ import (
 func init() { osWalk = walkLinux }
 
 // testHookEntry, when set by a test, runs between listing an entry and
-// stat'ing or opening it, with its name.
-var testHookEntry func(name string)
+// stat'ing or opening it, with its name. When it returns true the entry's
+// d_type is ignored, as on file systems that report DT_UNKNOWN.
+var testHookEntry func(name string) (forgetType bool)
 
 const (
 	atSymlinkNoFollow = 0x100 // AT_SYMLINK_NOFOLLOW, the same on every Linux port
@@ -215,7 +216,7 @@ type linuxWorker struct {
 	hashAt  string
 }
 
-// work reads directories until none are left and returns the files it found.
+// work reads directories until none are left.
 func (w *linuxWalk) work() {
 	k := &linuxWorker{dirent: make([]byte, direntBufSize)}
 	if w.hash {
@@ -366,8 +367,8 @@ func (w *linuxWalk) readDir(k *linuxWorker, d *linuxDir, job linuxJob) (errKey, 
 				continue
 			}
 			name := &ent[0]
-			if testHookEntry != nil {
-				testHookEntry(prefix + string(ent[:nlen]))
+			if testHookEntry != nil && testHookEntry(prefix+string(ent[:nlen])) {
+				typ = syscall.DT_UNKNOWN
 			}
 			// walkPortable lstats every entry. The first one tells whether
 			// the directory is searchable; afterwards d_type is enough.

@@ -172,6 +172,14 @@ func TestOSWalkMatchesPortable(t *testing.T) {
 					assert.Len(t, got, tt.n, "hash=%v", hash)
 				}
 				assert.Equal(t, want, got, "hash=%v", hash)
+
+				// As on a file system without d_type, where every entry is
+				// lstat'ed to learn its type.
+				testHookEntry = func(string) bool { return true }
+				got, err = walkLinux(dir, hash)
+				testHookEntry = nil
+				require.NoError(t, err)
+				assert.Equal(t, want, got, "hash=%v, DT_UNKNOWN", hash)
 			}
 		})
 	}
@@ -248,10 +256,11 @@ func TestOSWalkVanishingFile(t *testing.T) {
 		t.Run(fmt.Sprintf("hash=%v", hash), func(t *testing.T) {
 			dir := t.TempDir()
 			makeTree(t, dir, "a.txt", "sub/gone.txt", "sub/z.txt")
-			testHookEntry = func(name string) {
+			testHookEntry = func(name string) bool {
 				if name == "sub/gone.txt" {
 					assert.NoError(t, os.Remove(filepath.Join(dir, "sub", "gone.txt"))) // on a worker goroutine
 				}
+				return false
 			}
 			t.Cleanup(func() { testHookEntry = nil })
 
