@@ -529,3 +529,40 @@ func TestScanDotSegmentsInDirItself(t *testing.T) {
 		assert.Equal(t, []string{"a.css"}, names(scan(t, fsys, dir, nil)), dir)
 	}
 }
+
+// growFS reports every file 1000 bytes larger in Lstat than it is, as if it
+// grew between the listing and the read.
+type growFS struct{ afero.Fs }
+
+func (g growFS) LstatIfPossible(name string) (fs.FileInfo, bool, error) {
+	info, ok, err := g.Fs.(afero.Lstater).LstatIfPossible(name)
+	if err != nil || info.IsDir() {
+		return info, ok, err
+	}
+	return grownInfo{info}, ok, nil
+}
+
+type grownInfo struct{ fs.FileInfo }
+
+func (i grownInfo) Size() int64 { return i.FileInfo.Size() + 1000 }
+
+func TestScanSizeIsWhatWasHashed(t *testing.T) {
+	mem := afero.NewMemMapFs()
+	makeTree(t, mem, "static", "a.css=body{}")
+	tests := []struct {
+		name string
+		opts *stampfs.ScanOptions
+		size int64
+	}{
+		{"content: the bytes hashed", nil, 6},
+		{"mtime with Hash: the bytes hashed", &stampfs.ScanOptions{Strategy: stampfs.Mtime, Hash: true}, 6},
+		{"mtime: what Lstat said", &stampfs.ScanOptions{Strategy: stampfs.Mtime}, 1006},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ok := scan(t, growFS{mem}, "static", tt.opts).Lookup("a.css")
+			require.True(t, ok)
+			assert.Equal(t, tt.size, f.Size)
+		})
+	}
+}
