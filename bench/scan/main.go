@@ -110,6 +110,8 @@ func run(cfg config, w io.Writer) (ok bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("generate: %w", err)
 	}
+	// Write the new tree out now rather than while the sides run.
+	syscall.Sync()
 	fmt.Fprintf(w, "tree: %d files in %d directories, %.1f MB, in %s (ready in %.1fs)\n",
 		cfg.files, cfg.dirs, float64(size)/1e6, dir, time.Since(start).Seconds())
 
