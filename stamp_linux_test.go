@@ -248,27 +248,54 @@ func TestOSWalkErrors(t *testing.T) {
 	}
 }
 
-// TestOSWalkVanishingFile removes a file between listing and stat'ing it,
-// which walkPortable reports as an lstat error (that race cannot be staged
-// for walkPortable, so only the Linux walk is checked).
-func TestOSWalkVanishingFile(t *testing.T) {
-	for _, hash := range []bool{false, true} {
-		t.Run(fmt.Sprintf("hash=%v", hash), func(t *testing.T) {
-			dir := t.TempDir()
-			makeTree(t, dir, "a.txt", "sub/gone.txt", "sub/z.txt")
-			testHookEntry = func(name string) bool {
-				if name == "sub/gone.txt" {
-					assert.NoError(t, os.Remove(filepath.Join(dir, "sub", "gone.txt"))) // on a worker goroutine
-				}
-				return false
+// TestOSWalkRaces changes a file between listing and stat'ing or opening
+// it. walkPortable reports a file gone as an lstat error; one that is no
+// longer a regular file is not counted. (These races cannot be staged for
+// walkPortable, so only the Linux walk is checked.)
+func TestOSWalkRaces(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(path string) error
+		err    string // "" for none; %s is the file's path
+	}{
+		{"removed", os.Remove, "lstat %s: no such file or directory"},
+		{"replaced by a link", func(path string) error {
+			if err := os.Remove(path); err != nil {
+				return err
 			}
-			t.Cleanup(func() { testHookEntry = nil })
+			return os.Symlink("../a.txt", path)
+		}, ""},
+		{"replaced by a FIFO", func(path string) error {
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+			return syscall.Mkfifo(path, 0o644) // opened, it would block a reader
+		}, ""},
+	}
+	for _, tt := range tests {
+		for _, hash := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/hash=%v", tt.name, hash), func(t *testing.T) {
+				dir := t.TempDir()
+				makeTree(t, dir, "a.txt", "sub/changed.txt", "sub/z.txt")
+				path := filepath.Join(dir, "sub", "changed.txt")
+				testHookEntry = func(name string) bool {
+					if name == "sub/changed.txt" {
+						assert.NoError(t, tt.change(path)) // on a worker goroutine
+					}
+					return false
+				}
+				t.Cleanup(func() { testHookEntry = nil })
 
-			got, err := walkLinux(dir, hash)
-			assert.Nil(t, got)
-			require.ErrorIs(t, err, fs.ErrNotExist)
-			assert.EqualError(t, err, "lstat "+filepath.Join(dir, "sub", "gone.txt")+": no such file or directory")
-		})
+				got, err := walkLinux(dir, hash)
+				if tt.err != "" {
+					assert.Nil(t, got)
+					assert.EqualError(t, err, fmt.Sprintf(tt.err, path))
+					return
+				}
+				require.NoError(t, err)
+				assert.Equal(t, []string{"a.txt", "sub/z.txt"}, names(got))
+			})
+		}
 	}
 }
 
