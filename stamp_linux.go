@@ -66,7 +66,7 @@ func sysFstatat() uintptr {
 // walkLinux lists the counted files of dir, sorted bytewise by Name, with
 // SHA256 filled when hash is set. See osWalk for the contract.
 func walkLinux(dir string, hash bool) ([]File, error) {
-	fd, err := openRoot(dir)
+	fd, err := openScanRoot(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -95,9 +95,9 @@ func walkLinux(dir string, hash bool) ([]File, error) {
 	return root.appendTo(make([]File, 0, w.files)), nil
 }
 
-// openRoot opens dir, following a link as fsys.Stat does. On failure it
+// openScanRoot opens dir, following a link as fsys.Stat does. On failure it
 // returns walkPortable's error for dir.
-func openRoot(dir string) (int, error) {
+func openScanRoot(dir string) (int, error) {
 	fd, err := ignoringEINTR(func() (int, error) {
 		return syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	})
