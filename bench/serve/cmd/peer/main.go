@@ -5,9 +5,11 @@
 // Usage:
 //
 //	peer -side fileserver|hashfs|memory|stampfs [-addr 127.0.0.1:0] DIR
+//	peer -fixture DIR
+//	peer -headers
 //
-// DIR must hold the benchmark's asset (serve.WriteFixture writes it; peer
-// -fixture writes it and exits).
+// DIR must hold the benchmark's asset: -fixture writes it and exits. -headers
+// prints the request headers every side is measured with, for wrk's -H.
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -34,8 +37,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	name := fl.String("side", "", "the side to serve: fileserver, hashfs, memory or stampfs")
 	addr := fl.String("addr", "127.0.0.1:0", "TCP address to listen on")
 	fixture := fl.Bool("fixture", false, "write the benchmark's asset into DIR and exit")
+	headers := fl.Bool("headers", false, "print the benchmark's request headers, one \"Name: value\" a line, and exit")
 	if err := fl.Parse(args); err != nil {
 		return 2
+	}
+	if *headers {
+		for _, k := range slices.Sorted(maps.Keys(serve.BrowserHeaders)) {
+			fmt.Fprintf(stdout, "%s: %s\n", k, serve.BrowserHeaders[k])
+		}
+		return 0
 	}
 	if fl.NArg() != 1 {
 		fmt.Fprintln(stderr, "usage: peer -side NAME [-addr HOST:PORT] DIR | peer -fixture DIR")
