@@ -1,7 +1,1026 @@
 package stampfs
 
-import "errors"
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/stampfs/stampfs/vfs"
+)
 
 // ErrUnknownAsset is returned (wrapped) for a name that is not a counted file
 // of the current snapshot.
 var ErrUnknownAsset = errors.New("stampfs: unknown asset")
+
+// Mode says how the stamped path exists for servers other than the Handler.
+// The Handler itself serves the same URLs in every mode.
+type Mode string
+
+// The modes New knows. The zero Mode means ModeAuto.
+const (
+	// ModeAuto probes once whether symbolic links work in the directory and
+	// uses ModeSymlink if they do, ModeVirtual otherwise.
+	ModeAuto Mode = "auto"
+	// ModeSymlink makes <dir>/<stamp> a symbolic link to "." on New and on
+	// every Refresh, and prunes old stamp links, so that a front web server
+	// (nginx, Apache) can serve the stamped paths straight from disk.
+	ModeSymlink Mode = "symlink"
+	// ModeVirtual makes no link: the stamped paths exist only in the Handler.
+	ModeVirtual Mode = "virtual"
+)
+
+// StalePolicy says what the Handler answers for a counted file requested under
+// a stamp that is neither the current one nor one this Handler served the same
+// bytes under before.
+type StalePolicy string
+
+// The stale policies. The zero StalePolicy means StaleServe. None of them ever
+// sends an immutable Cache-Control or a 301.
+const (
+	// StaleServe answers 200 with the current bytes and Cache-Control: no-cache.
+	StaleServe StalePolicy = "serve"
+	// StaleNotFound answers 404 with Cache-Control: no-store.
+	StaleNotFound StalePolicy = "notfound"
+	// StaleRedirect answers 302 to the file's current URL with Cache-Control: no-store.
+	StaleRedirect StalePolicy = "redirect"
+)
+
+// Default limits of the in-memory copy of small files (see Options).
+const (
+	DefaultMemoryLimit     = 32 << 20 // bytes held in memory in all
+	DefaultMemoryFileLimit = 64 << 10 // largest file held in memory
+)
+
+// Options configures a Handler. A nil *Options means the zero value, and every
+// zero field means its default.
+type Options struct {
+	// Prefix is the URL path the Handler is mounted at; it must start and
+	// end with "/". Default "/static/".
+	Prefix string
+	// Base is an optional origin that URL puts before the path, such as
+	// "https://cdn.example.com". It must start with "http://", "https://"
+	// or "//"; a trailing "/" is dropped.
+	Base string
+	// Mode is ModeAuto, ModeSymlink or ModeVirtual. Default ModeAuto.
+	// NewFS supports only ModeAuto and ModeVirtual.
+	Mode Mode
+	// Stale is the policy for counted files requested under an unknown or
+	// stale stamp. Default StaleServe.
+	Stale StalePolicy
+	// Scan configures the scanner. The Handler always records every file's
+	// SHA-256 (ScanOptions.Hash), whatever the strategy. A nil Scan.Logger
+	// means Logger.
+	Scan ScanOptions
+	// Keep and Grace tune the pruning of old stamp links in symlink mode:
+	// the newest Keep links and any younger than Grace survive. Zero means
+	// the link manager's defaults (2 and one hour).
+	Keep  int
+	Grace time.Duration
+	// MemoryLimit bounds the bytes of small files the Handler holds in
+	// memory per snapshot (DefaultMemoryLimit when zero, none when
+	// negative); MemoryFileLimit is the largest file it holds
+	// (DefaultMemoryFileLimit when zero). Held files are read and their
+	// SHA-256 checked when the snapshot is built; other files are opened
+	// per request. During Refresh the old and the new copies coexist.
+	MemoryLimit     int64
+	MemoryFileLimit int64
+	// Logger receives the stamp, the mode and every link made or removed.
+	// Nil is silent.
+	Logger *slog.Logger
+}
+
+// Handler serves the counted files of a directory under
+// <Prefix><stamp>/<name>, following the HTTP policy documented in the package
+// overview. A Handler must be made by New or NewFS; it is safe for concurrent
+// use, including Refresh during requests.
+//
+// It reads r.URL.Path, which must start with Prefix: mount it at the prefix
+// (mux.Handle("/static/", h)) without http.StripPrefix. It never changes the
+// request.
+type Handler struct {
+	prefix              string
+	base                string
+	mode                Mode
+	stale               StalePolicy
+	scan                ScanOptions
+	fileLimit, memLimit int64
+	logger              *slog.Logger
+
+	fsys afero.Fs // New
+	dir  string
+	osfs bool
+	iofs fs.FS // NewFS
+
+	linker stampLinker // symlink mode only
+
+	mu  sync.Mutex // serializes Refresh
+	cur atomic.Pointer[state]
+}
+
+// New scans dir on fsys and returns a Handler for it. On the OS file system
+// (fsys is *afero.OsFs) files are opened through os.Root, so nothing outside
+// dir is ever read. In symlink mode (or auto mode where a probe link works) it
+// makes the stamp link <dir>/<stamp> -> . and prunes old ones.
+//
+// New returns the scanner's errors, ErrSymlinkUnsupported (wrapped) when
+// opts.Mode is ModeSymlink and links cannot be made, and an error for a bad
+// option or a file that changed while it was read.
+func New(fsys afero.Fs, dir string, opts *Options) (*Handler, error) {
+	h, err := newHandler(opts)
+	if err != nil {
+		return nil, err
+	}
+	h.fsys, h.dir = fsys, dir
+	_, h.osfs = fsys.(*afero.OsFs)
+	if err := h.chooseMode(); err != nil {
+		return nil, err
+	}
+	if err := h.Refresh(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// NewFS scans fsys (rooted at ".") and returns a Handler for it. It always
+// runs in virtual mode: opts.Mode must be empty, ModeAuto or ModeVirtual.
+// An embed.FS has no modification times, so use the Content (default),
+// Fixed or Git strategy with it.
+func NewFS(fsys fs.FS, opts *Options) (*Handler, error) {
+	h, err := newHandler(opts)
+	if err != nil {
+		return nil, err
+	}
+	if h.mode == ModeSymlink {
+		return nil, fmt.Errorf("stampfs: NewFS cannot make links: %w", ErrSymlinkUnsupported)
+	}
+	h.mode = ModeVirtual
+	h.iofs = fsys
+	if err := h.Refresh(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func newHandler(opts *Options) (*Handler, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	h := &Handler{
+		prefix:    o.Prefix,
+		base:      strings.TrimSuffix(o.Base, "/"),
+		mode:      o.Mode,
+		stale:     o.Stale,
+		scan:      o.Scan,
+		fileLimit: o.MemoryFileLimit,
+		memLimit:  o.MemoryLimit,
+		logger:    o.Logger,
+	}
+	if h.prefix == "" {
+		h.prefix = "/static/"
+	}
+	if !strings.HasPrefix(h.prefix, "/") || !strings.HasSuffix(h.prefix, "/") {
+		return nil, fmt.Errorf("stampfs: Prefix %q must start and end with /", o.Prefix)
+	}
+	if h.base != "" && !strings.HasPrefix(h.base, "https://") && !strings.HasPrefix(h.base, "http://") && !strings.HasPrefix(h.base, "//") {
+		return nil, fmt.Errorf("stampfs: Base %q must start with https://, http:// or //", o.Base)
+	}
+	switch h.mode {
+	case "":
+		h.mode = ModeAuto
+	case ModeAuto, ModeSymlink, ModeVirtual:
+	default:
+		return nil, fmt.Errorf("stampfs: unknown Mode %q (want auto, symlink or virtual)", o.Mode)
+	}
+	switch h.stale {
+	case "":
+		h.stale = StaleServe
+	case StaleServe, StaleNotFound, StaleRedirect:
+	default:
+		return nil, fmt.Errorf("stampfs: unknown Stale policy %q (want serve, notfound or redirect)", o.Stale)
+	}
+	if h.fileLimit == 0 {
+		h.fileLimit = DefaultMemoryFileLimit
+	}
+	if h.memLimit == 0 {
+		h.memLimit = DefaultMemoryLimit
+	}
+	if h.memLimit < 0 {
+		h.memLimit = 0
+	}
+	h.scan.Hash = true
+	if h.scan.Logger == nil {
+		h.scan.Logger = h.logger
+	}
+	return h, nil
+}
+
+// chooseMode resolves ModeAuto by probing once and prepares the link manager.
+func (h *Handler) chooseMode() error {
+	if h.mode == ModeVirtual {
+		return nil
+	}
+	l := newStampLinker(h.fsys, h.dir, h)
+	if l == nil {
+		if h.mode == ModeSymlink {
+			return &fs.PathError{Op: "symlink", Path: h.dir, Err: ErrSymlinkUnsupported}
+		}
+		h.mode = ModeVirtual
+		return nil
+	}
+	if err := l.Probe(); err != nil {
+		if h.mode == ModeSymlink {
+			return err
+		}
+		h.log(slog.LevelInfo, "stampfs: symlinks unavailable, using virtual mode", "dir", h.dir, "reason", err.Error())
+		h.mode = ModeVirtual
+		return nil
+	}
+	h.mode = ModeSymlink
+	h.linker = l
+	return nil
+}
+
+// Stamp returns the current stamp.
+func (h *Handler) Stamp() string { return h.cur.Load().stamp }
+
+// Mode returns the mode in use: ModeSymlink or ModeVirtual, never ModeAuto.
+func (h *Handler) Mode() Mode { return h.mode }
+
+// URL returns the URL of the counted file name (slash-separated, relative to
+// the directory; one leading "/" is allowed) under the current stamp:
+// Base + Prefix + stamp + "/" + name, with name escaped as a URL path. It
+// returns an error wrapping ErrUnknownAsset and fs.ErrNotExist for a name that
+// is not served. URL does not allocate.
+func (h *Handler) URL(name string) (string, error) {
+	e := h.cur.Load().lookup(name)
+	if e == nil {
+		return "", unknownAsset("url", name)
+	}
+	return e.url, nil
+}
+
+// Integrity returns the Subresource Integrity value of the counted file name,
+// "sha384-" followed by the base64 SHA-384 of its bytes, for the integrity
+// attribute of <script> and <link>. It returns an error wrapping
+// ErrUnknownAsset for a name that is not served, and a read error (or one
+// saying the file changed since the scan) for a file not held in memory. The
+// value is computed once per file and snapshot.
+func (h *Handler) Integrity(name string) (string, error) {
+	st := h.cur.Load()
+	e := st.lookup(name)
+	if e == nil {
+		return "", unknownAsset("integrity", name)
+	}
+	e.sriOnce.Do(func() { e.sri, e.sriErr = st.integrity(e) })
+	return e.sri, e.sriErr
+}
+
+// FuncMap returns template functions for html/template and text/template:
+//
+//	static NAME     the URL of NAME, as URL
+//	integrity NAME  the SRI value of NAME, as Integrity
+//
+// A name that is not served makes template execution fail with an error
+// naming it.
+func (h *Handler) FuncMap() template.FuncMap {
+	return template.FuncMap{"static": h.URL, "integrity": h.Integrity}
+}
+
+// Refresh rescans the directory and swaps the new snapshot in atomically:
+// every request sees either the old snapshot or the new one, never a mix. In
+// symlink mode it makes the new stamp link before the swap and prunes old
+// links after it. On error the old snapshot stays in use. Concurrent calls
+// run one at a time.
+func (h *Handler) Refresh() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	old := h.cur.Load()
+	st, err := h.build(old)
+	if err != nil {
+		return err
+	}
+	if h.linker != nil {
+		if err := h.linker.Activate(st.stamp); err != nil {
+			return err
+		}
+	}
+	h.cur.Store(st)
+	if old == nil || old.stamp != st.stamp {
+		h.log(slog.LevelInfo, "stampfs: serving", "stamp", st.stamp, "mode", string(h.mode), "files", len(st.files), "memory", st.held)
+	}
+	if h.linker != nil {
+		removed, err := h.linker.Prune(st.stamp)
+		for _, name := range removed {
+			h.log(slog.LevelInfo, "stampfs: removed old stamp link", "link", name)
+		}
+		if err != nil {
+			h.log(slog.LevelWarn, "stampfs: pruning old stamp links", "err", err.Error())
+		}
+	}
+	return nil
+}
+
+func (h *Handler) log(level slog.Level, msg string, args ...any) {
+	if h.logger != nil {
+		h.logger.Log(context.Background(), level, msg, args...)
+	}
+}
+
+func unknownAsset(op, name string) error {
+	return &fs.PathError{Op: op, Path: name, Err: errUnknownAsset}
+}
+
+// errUnknownAsset matches both ErrUnknownAsset and fs.ErrNotExist.
+var errUnknownAsset = fmt.Errorf("%w (%w)", ErrUnknownAsset, fs.ErrNotExist)
+
+// errChanged says that a file's bytes differ from those the scan hashed.
+var errChanged = errors.New("stampfs: file changed since the scan; Refresh to pick it up")
+
+// snapshotFiles returns the counted files of s, sorted by name.
+func snapshotFiles(s *Snapshot) []File { return s.files }
+
+// stampLinker is the part of the link manager a Handler uses.
+type stampLinker interface {
+	Probe() error
+	Activate(stamp string) error
+	Prune(current string) ([]string, error)
+}
+
+// newStampLinker returns the link manager for dir, or nil where none exists.
+var newStampLinker = func(fsys afero.Fs, dir string, h *Handler) stampLinker { return nil }
+
+// Shared header values, assigned straight into response header maps. Their
+// capacity equals their length, so an append by a middleware copies them.
+var (
+	ccImmutable  = []string{"public, max-age=31536000, immutable"}[:1:1]
+	ccNoCache    = []string{"no-cache"}[:1:1]
+	ccNoStore    = []string{"no-store"}[:1:1]
+	hdrNosniff   = []string{"nosniff"}[:1:1]
+	hdrVaryAE    = []string{"Accept-Encoding"}[:1:1]
+	hdrBytes     = []string{"bytes"}[:1:1]
+	hdrAllow     = []string{"GET, HEAD"}[:1:1]
+	hdrTextPlain = []string{"text/plain; charset=utf-8"}[:1:1]
+	hdrZero      = []string{"0"}[:1:1]
+	encBr        = []string{"br"}[:1:1]
+	encGzip      = []string{"gzip"}[:1:1]
+
+	notFoundBody      = []byte("404 page not found\n")
+	notFoundLen       = []string{strconv.Itoa(len(notFoundBody))}[:1:1]
+	notAllowedBody    = []byte("405 method not allowed\n")
+	notAllowedLen     = []string{strconv.Itoa(len(notAllowedBody))}[:1:1]
+	maxPastSnapshots  = 4
+	explicitMIMETypes = map[string]string{
+		".js":    "text/javascript; charset=utf-8",
+		".mjs":   "text/javascript; charset=utf-8",
+		".css":   "text/css; charset=utf-8",
+		".svg":   "image/svg+xml",
+		".wasm":  "application/wasm",
+		".json":  "application/json",
+		".map":   "application/json",
+		".html":  "text/html; charset=utf-8",
+		".htm":   "text/html; charset=utf-8",
+		".txt":   "text/plain; charset=utf-8",
+		".xml":   "application/xml",
+		".png":   "image/png",
+		".jpg":   "image/jpeg",
+		".jpeg":  "image/jpeg",
+		".gif":   "image/gif",
+		".webp":  "image/webp",
+		".avif":  "image/avif",
+		".ico":   "image/vnd.microsoft.icon",
+		".woff":  "font/woff",
+		".woff2": "font/woff2",
+		".ttf":   "font/ttf",
+		".otf":   "font/otf",
+		".pdf":   "application/pdf",
+		".mp4":   "video/mp4",
+		".webm":  "video/webm",
+		".br":    "application/octet-stream",
+		".gz":    "application/gzip",
+	}
+)
+
+// entry is one served representation: a counted file, or a precompressed
+// sibling of one.
+type entry struct {
+	name  string // table key
+	sha   [32]byte
+	size  int64
+	data  []byte // the bytes, when held in memory
+	ctype []string
+	etag  []string
+	clen  []string
+	enc   []string // Content-Encoding of a sibling; nil for a file itself
+	br    *entry   // precompressed siblings
+	gz    *entry
+	path  string // Prefix + stamp + "/" + escaped name
+	url   string // Base + path
+
+	sriOnce sync.Once
+	sri     string
+	sriErr  error
+}
+
+func (e *entry) vary() bool { return e.br != nil || e.gz != nil }
+
+// route is what a path after the prefix resolves to in one lookup.
+type route struct {
+	e       *entry
+	stamped bool // under the current stamp
+}
+
+// pastStamp remembers which bytes an earlier snapshot served under its stamp.
+type pastStamp struct {
+	stamp string
+	sha   map[string][32]byte
+}
+
+// state is one immutable snapshot as the Handler serves it.
+type state struct {
+	stamp  string
+	files  map[string]*entry // served names
+	routes map[string]route  // name and stamp/name
+	past   []pastStamp       // newest first
+	held   int64             // bytes held in memory
+	open   func(name string) (io.ReadCloser, fs.FileInfo, error)
+}
+
+func (st *state) lookup(name string) *entry {
+	if e := st.files[name]; e != nil {
+		return e
+	}
+	if strings.HasPrefix(name, "/") {
+		return st.files[name[1:]]
+	}
+	return nil
+}
+
+// servedBefore reports whether stamp is a past stamp of this Handler under
+// which name had the bytes sha.
+func (st *state) servedBefore(stamp, name string, sha [32]byte) bool {
+	for _, p := range st.past {
+		if p.stamp == stamp {
+			old, ok := p.sha[name]
+			return ok && old == sha
+		}
+	}
+	return false
+}
+
+// build scans and returns a new state whose history extends old's.
+func (h *Handler) build(old *state) (*state, error) {
+	var (
+		snap *Snapshot
+		err  error
+	)
+	st := &state{}
+	if h.iofs != nil {
+		snap, err = Scan(afero.FromIOFS{FS: h.iofs}, ".", &h.scan)
+		fsys := h.iofs
+		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openFS(fsys, name) }
+	} else {
+		snap, err = Scan(h.fsys, h.dir, &h.scan)
+		if err == nil && h.osfs {
+			root, rerr := os.OpenRoot(h.dir)
+			if rerr != nil {
+				return nil, rerr
+			}
+			st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openRoot(root, name) }
+		} else {
+			fsys, dir := h.fsys, h.dir
+			st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openAfero(fsys, dir, name) }
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	st.stamp = snap.Stamp()
+	files := snapshotFiles(snap)
+	all := make(map[string]*entry, len(files))
+	for i := range files {
+		f := &files[i]
+		e := &entry{name: f.Name, sha: f.SHA256, size: f.Size}
+		e.ctype = []string{contentType(f.Name)}[:1:1]
+		all[f.Name] = e
+	}
+	// Precompressed siblings are representations of their base file, served
+	// only through it.
+	siblings := make(map[string]bool)
+	for name, e := range all {
+		var base *entry
+		var enc []string
+		switch {
+		case strings.HasSuffix(name, ".br"):
+			base, enc = all[strings.TrimSuffix(name, ".br")], encBr
+		case strings.HasSuffix(name, ".gz"):
+			base, enc = all[strings.TrimSuffix(name, ".gz")], encGzip
+		}
+		if base == nil {
+			continue
+		}
+		if e.sha == base.sha && e.sha != ([32]byte{}) {
+			h.log(slog.LevelWarn, "stampfs: ignoring precompressed file identical to its base", "file", name)
+			continue
+		}
+		siblings[name] = true
+		e.enc = enc
+		e.ctype = base.ctype
+		if enc[0] == "br" {
+			base.br = e
+		} else {
+			base.gz = e
+		}
+	}
+	budget := h.memLimit
+	for i := range files {
+		e := all[files[i].Name]
+		if e.size <= h.fileLimit && e.size <= budget {
+			if err := st.hold(e); err != nil {
+				return nil, err
+			}
+			budget -= e.size
+		} else if e.sha == ([32]byte{}) {
+			if err := st.hashStreamed(e); err != nil {
+				return nil, err
+			}
+		}
+		e.etag = []string{`"` + hex.EncodeToString(e.sha[:]) + `"`}[:1:1]
+		e.clen = []string{strconv.FormatInt(e.size, 10)}[:1:1]
+	}
+	st.files = make(map[string]*entry, len(all)-len(siblings))
+	for name, e := range all {
+		if !siblings[name] {
+			st.files[name] = e
+			e.path = h.prefix + st.stamp + "/" + (&url.URL{Path: name}).EscapedPath()
+			e.url = h.base + e.path
+		}
+	}
+	st.routes = make(map[string]route, 2*len(st.files))
+	for name, e := range st.files {
+		st.routes[name] = route{e: e}
+	}
+	for name, e := range st.files {
+		key := st.stamp + "/" + name
+		if _, taken := st.routes[key]; taken {
+			h.log(slog.LevelWarn, "stampfs: a counted file shadows a stamped path; it is served without immutable caching", "file", key)
+			continue
+		}
+		st.routes[key] = route{e: e, stamped: true}
+	}
+	if old != nil {
+		st.past = old.past
+		if old.stamp != st.stamp {
+			sums := make(map[string][32]byte, len(old.files))
+			for name, e := range old.files {
+				sums[name] = e.sha
+			}
+			st.past = append([]pastStamp{{stamp: old.stamp, sha: sums}}, old.past...)
+		}
+		kept := st.past[:0:0]
+		for _, p := range st.past {
+			if p.stamp != st.stamp && len(kept) < maxPastSnapshots {
+				kept = append(kept, p)
+			}
+		}
+		st.past = kept
+	}
+	return st, nil
+}
+
+// hold reads e into memory and checks its SHA-256 against the scan's.
+func (st *state) hold(e *entry) error {
+	rc, _, err := st.open(e.name)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	data := make([]byte, e.size, e.size+1)
+	if _, err := io.ReadFull(rc, data); err != nil {
+		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
+	}
+	if n, _ := rc.Read(data[e.size : e.size+1]); n != 0 {
+		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
+	}
+	sum := sha256.Sum256(data)
+	if e.sha == ([32]byte{}) {
+		e.sha = sum
+	} else if sum != e.sha {
+		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
+	}
+	e.data = data[:e.size:e.size]
+	st.held += e.size
+	return nil
+}
+
+// hashStreamed computes the SHA-256 of a file the scan did not hash.
+func (st *state) hashStreamed(e *entry) error {
+	rc, _, err := st.open(e.name)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	d := sha256.New()
+	if n, err := io.Copy(d, rc); err != nil {
+		return err
+	} else if n != e.size {
+		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
+	}
+	d.Sum(e.sha[:0])
+	return nil
+}
+
+// integrity computes the SRI value of e, checking a streamed file's bytes
+// against the scan.
+func (st *state) integrity(e *entry) (string, error) {
+	if e.data != nil {
+		sum := sha512.Sum384(e.data)
+		return "sha384-" + base64.StdEncoding.EncodeToString(sum[:]), nil
+	}
+	rc, _, err := st.open(e.name)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	d384, d256 := sha512.New384(), sha256.New()
+	if _, err := io.Copy(io.MultiWriter(d384, d256), rc); err != nil {
+		return "", err
+	}
+	if !bytes.Equal(d256.Sum(nil), e.sha[:]) {
+		return "", &fs.PathError{Op: "integrity", Path: e.name, Err: errChanged}
+	}
+	return "sha384-" + base64.StdEncoding.EncodeToString(d384.Sum(nil)), nil
+}
+
+func contentType(name string) string {
+	ext := strings.ToLower(path.Ext(name))
+	if t, ok := explicitMIMETypes[ext]; ok {
+		return t
+	}
+	if t := mime.TypeByExtension(ext); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// openRoot opens name through root, which refuses to leave the directory.
+func openRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
+	f, err := root.Open(filepath.FromSlash(name))
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// openAfero opens name under dir on fsys, refusing any symbolic link on the
+// way where fsys can tell.
+func openAfero(fsys afero.Fs, dir, name string) (io.ReadCloser, fs.FileInfo, error) {
+	if l, ok := fsys.(afero.Lstater); ok {
+		p := dir
+		for _, seg := range strings.Split(name, "/") {
+			p = filepath.Join(p, seg)
+			fi, lstatCalled, err := l.LstatIfPossible(p)
+			if err != nil {
+				return nil, nil, err
+			}
+			if lstatCalled && fi.Mode()&fs.ModeSymlink != 0 {
+				return nil, nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+			}
+		}
+	}
+	f, err := fsys.Open(filepath.Join(dir, filepath.FromSlash(name)))
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// openFS opens name on fsys, refusing any symbolic link on the way where
+// fsys can tell.
+func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
+	if _, ok := fsys.(fs.ReadLinkFS); ok {
+		p := ""
+		for _, seg := range strings.Split(name, "/") {
+			p = path.Join(p, seg)
+			fi, err := fs.Lstat(fsys, p)
+			if err != nil {
+				return nil, nil, err
+			}
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				return nil, nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+			}
+		}
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// ServeHTTP serves GET and HEAD requests for r.URL.Path as the package
+// overview's policy table says; see Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		hdr := w.Header()
+		hdr["Allow"] = hdrAllow
+		hdr["Content-Type"] = hdrTextPlain
+		hdr["X-Content-Type-Options"] = hdrNosniff
+		hdr["Content-Length"] = notAllowedLen
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		w.Write(notAllowedBody)
+		return
+	}
+	st := h.cur.Load()
+	p := r.URL.Path
+	if len(p) <= len(h.prefix) || p[:len(h.prefix)] != h.prefix || encodedSeparator(r.URL.RawPath) {
+		notFound(w, r, nil)
+		return
+	}
+	rest := p[len(h.prefix):]
+	if rt, ok := st.routes[rest]; ok {
+		if rt.stamped {
+			h.serve(w, r, st, rt.e, ccImmutable)
+		} else {
+			h.serve(w, r, st, rt.e, ccNoCache)
+		}
+		return
+	}
+	i := strings.IndexByte(rest, '/')
+	if i <= 0 {
+		notFound(w, r, nil)
+		return
+	}
+	stamp, name := rest[:i], rest[i+1:]
+	e := st.files[name]
+	if e == nil || !vfs.ValidSegment(stamp) {
+		notFound(w, r, nil)
+		return
+	}
+	if st.servedBefore(stamp, name, e.sha) {
+		h.serve(w, r, st, e, ccImmutable)
+		return
+	}
+	switch h.stale {
+	case StaleNotFound:
+		notFound(w, r, e)
+	case StaleRedirect:
+		hdr := w.Header()
+		hdr["Location"] = []string{e.path}
+		hdr["Cache-Control"] = ccNoStore
+		hdr["Content-Length"] = hdrZero
+		if e.vary() {
+			hdr["Vary"] = hdrVaryAE
+		}
+		w.WriteHeader(http.StatusFound)
+	default:
+		h.serve(w, r, st, e, ccNoCache)
+	}
+}
+
+// encodedSeparator reports whether an escaped path holds an encoded / or \,
+// which the Handler refuses rather than reading as a separator.
+func encodedSeparator(raw string) bool {
+	for i := 0; i+2 < len(raw); i++ {
+		if raw[i] == '%' {
+			switch raw[i+1 : i+3] {
+			case "2f", "2F", "5c", "5C":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// notFound writes the fixed 404. e, when known, adds Vary for its siblings.
+func notFound(w http.ResponseWriter, r *http.Request, e *entry) {
+	hdr := w.Header()
+	hdr["Cache-Control"] = ccNoStore
+	hdr["Content-Type"] = hdrTextPlain
+	hdr["X-Content-Type-Options"] = hdrNosniff
+	hdr["Content-Length"] = notFoundLen
+	if e != nil && e.vary() {
+		hdr["Vary"] = hdrVaryAE
+	}
+	w.WriteHeader(http.StatusNotFound)
+	if r.Method != http.MethodHead {
+		w.Write(notFoundBody)
+	}
+}
+
+// serve writes e (or the sibling the client accepts) with Cache-Control cc.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *entry, cc []string) {
+	rep := e
+	if e.vary() {
+		rep = negotiate(r.Header["Accept-Encoding"], e)
+	}
+	conditional := r.Header["Range"] != nil || r.Header["If-None-Match"] != nil || r.Header["If-Match"] != nil
+	var content io.ReadSeeker
+	if rep.data == nil {
+		rc, fi, err := st.open(rep.name)
+		if err == nil && (!fi.Mode().IsRegular() || fi.Size() != rep.size) {
+			rc.Close()
+			err = &fs.PathError{Op: "open", Path: rep.name, Err: errChanged}
+		}
+		if err != nil {
+			h.log(slog.LevelWarn, "stampfs: cannot serve a file of the snapshot", "file", rep.name, "err", err.Error())
+			notFound(w, r, e)
+			return
+		}
+		defer rc.Close()
+		rs, ok := rc.(io.ReadSeeker)
+		if !ok {
+			h.serveStream(w, r, e, rep, cc, rc)
+			return
+		}
+		content = rs
+	}
+	hdr := w.Header()
+	hdr["Cache-Control"] = cc
+	hdr["Content-Type"] = rep.ctype
+	hdr["Etag"] = rep.etag
+	hdr["X-Content-Type-Options"] = hdrNosniff
+	if e.vary() {
+		hdr["Vary"] = hdrVaryAE
+	}
+	if rep.enc != nil {
+		hdr["Content-Encoding"] = rep.enc
+	}
+	if !conditional && rep.data != nil {
+		hdr["Accept-Ranges"] = hdrBytes
+		hdr["Content-Length"] = rep.clen
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			w.Write(rep.data)
+		}
+		return
+	}
+	if content == nil {
+		content = bytes.NewReader(rep.data)
+	}
+	if rep.enc != nil && r.Header["Range"] == nil {
+		hdr["Content-Length"] = rep.clen // ServeContent leaves it out when Content-Encoding is set
+	}
+	http.ServeContent(w, r, "", time.Time{}, content)
+}
+
+// serveStream serves a file of an fs.FS that cannot seek: whole, or 304.
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *entry, cc []string, rc io.Reader) {
+	hdr := w.Header()
+	hdr["Cache-Control"] = cc
+	hdr["Content-Type"] = rep.ctype
+	hdr["Etag"] = rep.etag
+	hdr["X-Content-Type-Options"] = hdrNosniff
+	if e.vary() {
+		hdr["Vary"] = hdrVaryAE
+	}
+	if rep.enc != nil {
+		hdr["Content-Encoding"] = rep.enc
+	}
+	if etagListed(r.Header.Get("If-None-Match"), rep.etag[0]) {
+		delete(hdr, "Content-Type")
+		delete(hdr, "Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr["Content-Length"] = rep.clen
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		io.CopyN(w, rc, rep.size)
+	}
+}
+
+func etagListed(list, etag string) bool {
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// negotiate picks the representation of e that Accept-Encoding prefers:
+// highest q-value wins, q=0 means never, br before gzip before identity at
+// equal q. Without the header (or anything acceptable) it is e itself.
+func negotiate(accept []string, e *entry) *entry {
+	if len(accept) == 0 {
+		return e
+	}
+	qBr, qGz, qID, qAny := -1, -1, -1, -1
+	for _, v := range accept {
+		for v != "" {
+			var tok string
+			if i := strings.IndexByte(v, ','); i >= 0 {
+				tok, v = v[:i], v[i+1:]
+			} else {
+				tok, v = v, ""
+			}
+			coding, params, _ := strings.Cut(tok, ";")
+			coding = strings.TrimSpace(coding)
+			q := parseQ(params)
+			switch {
+			case strings.EqualFold(coding, "br"):
+				qBr = q
+			case strings.EqualFold(coding, "gzip"), strings.EqualFold(coding, "x-gzip"):
+				qGz = q
+			case strings.EqualFold(coding, "identity"):
+				qID = q
+			case coding == "*":
+				qAny = q
+			}
+		}
+	}
+	if qBr < 0 {
+		qBr = max(qAny, 0)
+	}
+	if qGz < 0 {
+		qGz = max(qAny, 0)
+	}
+	if e.br == nil {
+		qBr = 0
+	}
+	if e.gz == nil {
+		qGz = 0
+	}
+	switch {
+	case qBr > 0 && qBr >= qGz && qBr >= qID:
+		return e.br
+	case qGz > 0 && qGz >= qID:
+		return e.gz
+	}
+	return e
+}
+
+// parseQ returns the q-value in the parameters of one Accept-Encoding
+// element in thousandths: 1000 when absent, 0 when malformed.
+func parseQ(params string) int {
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		name, val, ok := strings.Cut(p, "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "q") {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		if val == "" || (val[0] != '0' && val[0] != '1') {
+			return 0
+		}
+		n := int(val[0]-'0') * 1000
+		if len(val) > 1 {
+			if val[1] != '.' || len(val) > 5 {
+				return 0
+			}
+			scale := 100
+			for _, c := range val[2:] {
+				if c < '0' || c > '9' {
+					return 0
+				}
+				n += int(c-'0') * scale
+				scale /= 10
+			}
+		}
+		if n > 1000 {
+			return 0
+		}
+		return n
+	}
+	return 1000
+}
