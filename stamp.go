@@ -1,11 +1,26 @@
 package stampfs
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/afero"
+
+	"github.com/stampfs/stampfs/vfs"
 )
 
 // Strategy names how Scan computes a stamp.
@@ -38,16 +53,83 @@ type File struct {
 	SHA256  [32]byte  // zero unless the strategy reads content or ScanOptions.Hash is set
 }
 
-// Snapshot is the immutable result of Scan.
+// Snapshot is the immutable result of Scan. Its methods are safe for
+// concurrent use. A zero Snapshot has an empty stamp and no files; real ones
+// come from Scan.
 type Snapshot struct {
 	stamp    string
 	strategy Strategy
 	files    []File // sorted bytewise by Name
 }
 
-// Scan walks dir on fsys and returns its snapshot.
+// Scan walks dir on fsys and returns its snapshot: the stamp computed by
+// opts.Strategy and the table of counted files.
+//
+// Counted files are the regular files under dir whose slash path relative to
+// dir has no segment starting with ".". Symbolic links below dir are never
+// followed nor counted, so a stamp link dir/<stamp> -> . changes nothing; dir
+// itself may be a link. Scan learns an entry's type from the Fs's Lstat when
+// the Fs implements afero.Lstater, and from its Readdir otherwise: on such an
+// Fs a link is only skipped if its Readdir reports links as links, and a
+// directory cycle ends in an error wrapping syscall.ELOOP after 255 nested
+// directories.
+//
+// The Content strategy, and ScanOptions.Hash, read every counted file and
+// record its SHA-256; File.Size is then the number of bytes hashed.
+//
+// Errors: a missing dir wraps fs.ErrNotExist; a dir that is not a directory
+// is an *fs.PathError wrapping syscall.ENOTDIR; a file or subdirectory that
+// cannot be read is an *fs.PathError whose Path is
+// filepath.Join(dir, filepath.FromSlash(name)), wrapping the cause
+// (fs.ErrPermission for a permission denied); an unknown Strategy or a Fixed
+// Version that is not a valid stamp wraps ErrBadStamp; the Git strategy's
+// errors are described at Git's section of the package documentation.
 func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
-	return nil, errors.ErrUnsupported // TODO(scanner)
+	var o ScanOptions
+	if opts != nil {
+		o = *opts
+	}
+	strategy := o.Strategy
+	if strategy == "" {
+		strategy = Content
+	}
+	switch strategy {
+	case Content, Mtime, Git:
+	case Fixed:
+		if !vfs.ValidSegment(o.Version) {
+			return nil, fmt.Errorf("%w: fixed version %q is not 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot", ErrBadStamp, o.Version)
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown strategy %q (want content, mtime, git or fixed)", ErrBadStamp, string(strategy))
+	}
+
+	hash := o.Hash || strategy == Content
+	var files []File
+	var err error
+	if _, isOS := fsys.(*afero.OsFs); isOS && osWalk != nil {
+		files, err = osWalk(dir, hash)
+	} else {
+		files, err = walkPortable(fsys, dir, hash)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	var stamp string
+	switch strategy {
+	case Content:
+		stamp = contentStamp(files)
+	case Mtime:
+		stamp = mtimeStamp(files, o.Logger, dir)
+	case Git:
+		stamp, err = gitStamp(fsys, dir)
+		if err != nil {
+			return nil, err
+		}
+	case Fixed:
+		stamp = o.Version
+	}
+	return &Snapshot{stamp: stamp, strategy: strategy, files: files}, nil
 }
 
 // Stamp returns the snapshot's stamp.
@@ -55,3 +137,531 @@ func (s *Snapshot) Stamp() string { return s.stamp }
 
 // Strategy returns the strategy that produced the stamp.
 func (s *Snapshot) Strategy() Strategy { return s.strategy }
+
+// Files returns a copy of the snapshot's table of counted files, sorted
+// bytewise by Name.
+func (s *Snapshot) Files() []File { return slices.Clone(s.files) }
+
+// Lookup returns the counted file whose Name is exactly name (a slash path
+// relative to the scanned directory, as in File.Name) and whether there is one.
+func (s *Snapshot) Lookup(name string) (File, bool) {
+	i, ok := slices.BinarySearchFunc(s.files, name, func(f File, name string) int {
+		return strings.Compare(f.Name, name)
+	})
+	if !ok {
+		return File{}, false
+	}
+	return s.files[i], true
+}
+
+// osWalk, when set (stamp_linux.go sets it), lists the counted files of dir on
+// the OS file system, sorted bytewise by Name, with SHA256 filled when hash is set.
+//
+// It must agree with walkPortable exactly, on the table and on errors:
+//   - dir missing: an error wrapping fs.ErrNotExist;
+//   - dir not a directory: an *fs.PathError wrapping syscall.ENOTDIR, whose
+//     message says "not a directory";
+//   - a file or subdirectory that cannot be opened or read: an *fs.PathError
+//     whose Path is filepath.Join(dir, filepath.FromSlash(name)), wrapping the
+//     cause (EACCES, which matches fs.ErrPermission), and not a PathError in a
+//     PathError;
+//   - the first such error in bytewise Name order wins when several files fail
+//     while hashing.
+//
+// When hash is set, File.Size is the number of bytes hashed; otherwise it is
+// the size Lstat reports. ModTime is the Lstat mtime in both cases.
+var osWalk func(dir string, hash bool) ([]File, error)
+
+// maxDepth bounds how deep walkPortable descends, so that a directory cycle
+// on an Fs that reports links as directories ends.
+const maxDepth = 255
+
+// walkPortable is the walk every afero.Fs can take; osWalk must agree with it exactly.
+func walkPortable(fsys afero.Fs, dir string, hash bool) ([]File, error) {
+	info, err := fsys.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return nil, &fs.PathError{Op: "scan", Path: dir, Err: syscall.ENOTDIR}
+	}
+	w := walker{fsys: fsys, dir: dir}
+	w.lstater, _ = fsys.(afero.Lstater)
+	if err := w.walk("", 0); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(w.files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	if hash {
+		if err := hashFiles(w.files, w.open, w.path); err != nil {
+			return nil, err
+		}
+	}
+	return w.files, nil
+}
+
+type walker struct {
+	fsys    afero.Fs
+	lstater afero.Lstater
+	dir     string
+	files   []File
+}
+
+// path returns the Fs path of the slash path name relative to w.dir.
+func (w *walker) path(name string) string {
+	return filepath.Join(w.dir, filepath.FromSlash(name))
+}
+
+// walk appends the counted files below the directory name ("" is w.dir).
+func (w *walker) walk(name string, depth int) error {
+	if depth > maxDepth {
+		return &fs.PathError{Op: "scan", Path: w.path(name), Err: syscall.ELOOP}
+	}
+	d, err := w.fsys.Open(w.path(name))
+	if err != nil {
+		return w.pathError("open", name, err)
+	}
+	var infos []fs.FileInfo
+	var names []string
+	if w.lstater != nil {
+		names, err = d.Readdirnames(-1)
+	} else {
+		infos, err = d.Readdir(-1)
+	}
+	d.Close()
+	if err != nil {
+		return w.pathError("readdir", name, err)
+	}
+	if w.lstater != nil {
+		infos = make([]fs.FileInfo, 0, len(names))
+		for _, base := range names {
+			if strings.HasPrefix(base, ".") {
+				continue
+			}
+			info, _, err := w.lstater.LstatIfPossible(w.path(join(name, base)))
+			if err != nil {
+				return w.pathError("lstat", join(name, base), err)
+			}
+			infos = append(infos, info)
+		}
+	}
+	for _, info := range infos {
+		base := info.Name()
+		if strings.HasPrefix(base, ".") {
+			continue
+		}
+		child := join(name, base)
+		switch mode := info.Mode(); {
+		case mode.IsRegular():
+			w.files = append(w.files, File{Name: child, Size: info.Size(), ModTime: info.ModTime()})
+		case mode.IsDir():
+			if err := w.walk(child, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *walker) open(name string) (io.ReadCloser, error) {
+	f, err := w.fsys.Open(w.path(name))
+	if err != nil {
+		return nil, w.pathError("open", name, err)
+	}
+	return f, nil
+}
+
+// pathError names the slash path name relative to w.dir in a PathError
+// wrapping the cause of err (not err's own PathError, which may name an Fs
+// path the caller never gave).
+func (w *walker) pathError(op, name string, err error) error {
+	return newPathError(op, w.path(name), err)
+}
+
+func newPathError(op, path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		op, err = pe.Op, pe.Err
+	}
+	return &fs.PathError{Op: op, Path: path, Err: err}
+}
+
+func join(dir, base string) string {
+	if dir == "" {
+		return base
+	}
+	return dir + "/" + base
+}
+
+// hashFiles fills SHA256 and Size of every file, reading them with open on a
+// few goroutines. The error returned is that of the first failing file in
+// slice order, whatever the scheduling.
+func hashFiles(files []File, open func(name string) (io.ReadCloser, error), path func(name string) string) error {
+	workers := min(runtime.GOMAXPROCS(0), 4, len(files)/4+1)
+	var (
+		next    atomic.Int64
+		stop    atomic.Bool
+		mu      sync.Mutex
+		errAt   = len(files)
+		errSeen error
+		wg      sync.WaitGroup
+	)
+	work := func() {
+		buf := make([]byte, 64<<10)
+		h := sha256.New()
+		for !stop.Load() {
+			i := int(next.Add(1) - 1)
+			if i >= len(files) {
+				return
+			}
+			err := hashFile(&files[i], open, path, h, buf)
+			if err != nil {
+				stop.Store(true)
+				mu.Lock()
+				if i < errAt {
+					errAt, errSeen = i, err
+				}
+				mu.Unlock()
+			}
+		}
+	}
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	return errSeen
+}
+
+type resetHash interface {
+	io.Writer
+	Reset()
+	Sum([]byte) []byte
+}
+
+func hashFile(f *File, open func(name string) (io.ReadCloser, error), path func(name string) string, h resetHash, buf []byte) error {
+	r, err := open(f.Name)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	h.Reset()
+	n, err := io.CopyBuffer(h, onlyReader{r}, buf)
+	if err != nil {
+		return newPathError("read", path(f.Name), err)
+	}
+	f.Size = n
+	h.Sum(f.SHA256[:0])
+	return nil
+}
+
+// onlyReader hides WriterTo and ReaderFrom so that io.CopyBuffer uses buf.
+type onlyReader struct{ io.Reader }
+
+// contentStamp is the first 12 hex digits of the SHA-256 of the lines
+// sha256sum prints for files, which must be sorted bytewise by Name.
+func contentStamp(files []File) string {
+	h := sha256.New()
+	var line []byte
+	for i := range files {
+		line = appendSumLine(line[:0], &files[i])
+		h.Write(line)
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))[:12]
+}
+
+// appendSumLine appends the line "sha256sum ./name" prints for f: the hex
+// digest, two spaces, "./" and the name, with GNU coreutils' escaping when the
+// name holds a backslash, newline or carriage return (a leading backslash,
+// then \\, \n, \r in the name).
+func appendSumLine(b []byte, f *File) []byte {
+	escape := strings.ContainsAny(f.Name, "\\\n\r")
+	if escape {
+		b = append(b, '\\')
+	}
+	b = hex.AppendEncode(b, f.SHA256[:])
+	b = append(b, "  ./"...)
+	if !escape {
+		b = append(b, f.Name...)
+	} else {
+		for i := 0; i < len(f.Name); i++ {
+			switch c := f.Name[i]; c {
+			case '\\':
+				b = append(b, `\\`...)
+			case '\n':
+				b = append(b, `\n`...)
+			case '\r':
+				b = append(b, `\r`...)
+			default:
+				b = append(b, c)
+			}
+		}
+	}
+	return append(b, '\n')
+}
+
+// mtimeStamp is the newest ModTime of files in whole Unix seconds, "0" for
+// no files. It warns through logger when the times look made up.
+func mtimeStamp(files []File, logger *slog.Logger, dir string) string {
+	if len(files) == 0 {
+		warn(logger, "stampfs: mtime stamp of a directory without counted files is 0", "dir", dir)
+		return "0"
+	}
+	newest := files[0]
+	allEqual := true
+	var suspect *File
+	now := time.Now()
+	for i := range files {
+		f := &files[i]
+		if f.ModTime.After(newest.ModTime) {
+			newest = *f
+		}
+		if !f.ModTime.Equal(files[0].ModTime) {
+			allEqual = false
+		}
+		if suspect == nil && (f.ModTime.IsZero() || f.ModTime.Unix() <= 1 || f.ModTime.After(now)) {
+			suspect = f
+		}
+	}
+	stamp := strconv.FormatInt(newest.ModTime.Unix(), 10)
+	switch {
+	case suspect != nil && suspect.ModTime.After(now):
+		warn(logger, "stampfs: mtime stamp from a file time in the future; use the content strategy",
+			"dir", dir, "file", suspect.Name, "mtime", suspect.ModTime, "stamp", stamp)
+	case suspect != nil:
+		warn(logger, "stampfs: mtime stamp from fake file times (zero, epoch or 1 s, as in Nix, Bazel or embed.FS); use the content strategy",
+			"dir", dir, "file", suspect.Name, "mtime", suspect.ModTime, "stamp", stamp)
+	case allEqual && len(files) > 1:
+		warn(logger, "stampfs: mtime stamp from files that all have the same time, as after a fresh checkout or copy; use the content strategy",
+			"dir", dir, "files", len(files), "mtime", newest.ModTime, "stamp", stamp)
+	}
+	return stamp
+}
+
+func warn(logger *slog.Logger, msg string, args ...any) {
+	if logger != nil {
+		logger.Warn(msg, args...)
+	}
+}
+
+// gitStamp returns the first 12 hex digits of the object HEAD names in the
+// git repository that holds dir, found as git finds it: dir/.git, then .git
+// in each parent. It reads the files git keeps and never runs git.
+func gitStamp(fsys afero.Fs, dir string) (string, error) {
+	start := dir
+	if _, isOS := fsys.(*afero.OsFs); isOS {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return "", fmt.Errorf("stampfs: git: %w", err)
+		}
+		start = abs
+	}
+	repo, err := findRepo(fsys, start)
+	if err != nil {
+		return "", err
+	}
+	id, err := repo.resolve("HEAD", 0)
+	if err != nil {
+		return "", err
+	}
+	return id[:12], nil
+}
+
+// gitRepo is where a repository keeps HEAD (gitDir) and its shared refs
+// (commonDir, which differs from gitDir in a linked worktree).
+type gitRepo struct {
+	fsys      afero.Fs
+	gitDir    string
+	commonDir string
+}
+
+func findRepo(fsys afero.Fs, start string) (*gitRepo, error) {
+	for d := start; ; {
+		dotGit := filepath.Join(d, ".git")
+		info, err := fsys.Stat(dotGit)
+		switch {
+		case err == nil && info.IsDir():
+			if _, err := fsys.Stat(filepath.Join(dotGit, "HEAD")); err == nil {
+				return newGitRepo(fsys, dotGit)
+			}
+		case err == nil && info.Mode().IsRegular():
+			gitDir, err := readGitFile(fsys, dotGit)
+			if err != nil {
+				return nil, err
+			}
+			return newGitRepo(fsys, gitDir)
+		case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+			return nil, fmt.Errorf("stampfs: git: %w", err)
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	return nil, fmt.Errorf("stampfs: git: no repository (.git) in %s or any parent directory: %w", start, fs.ErrNotExist)
+}
+
+// readGitFile reads a worktree's or submodule's .git file, "gitdir: PATH",
+// where a relative PATH is relative to the file's directory.
+func readGitFile(fsys afero.Fs, name string) (string, error) {
+	b, err := afero.ReadFile(fsys, name)
+	if err != nil {
+		return "", fmt.Errorf("stampfs: git: %w", err)
+	}
+	line := strings.TrimRight(string(b), "\r\n")
+	target, ok := strings.CutPrefix(line, "gitdir: ")
+	if !ok || target == "" || strings.ContainsAny(target, "\n\x00") {
+		return "", fmt.Errorf("stampfs: git: %s is not a \"gitdir: PATH\" file", name)
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(filepath.Dir(name), target)
+	}
+	return target, nil
+}
+
+func newGitRepo(fsys afero.Fs, gitDir string) (*gitRepo, error) {
+	r := &gitRepo{fsys: fsys, gitDir: gitDir, commonDir: gitDir}
+	b, err := afero.ReadFile(fsys, filepath.Join(gitDir, "commondir"))
+	switch {
+	case err == nil:
+		common := strings.TrimRight(string(b), "\r\n")
+		if common == "" || strings.ContainsAny(common, "\n\x00") {
+			return nil, fmt.Errorf("stampfs: git: %s does not hold a path", filepath.Join(gitDir, "commondir"))
+		}
+		if !filepath.IsAbs(common) {
+			common = filepath.Join(gitDir, common)
+		}
+		r.commonDir = common
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("stampfs: git: %w", err)
+	}
+	return r, nil
+}
+
+// maxSymrefs bounds a chain of symbolic refs, as git does.
+const maxSymrefs = 5
+
+// resolve returns the object id that the ref name holds, following symbolic
+// refs, loose refs first, then packed-refs.
+func (r *gitRepo) resolve(name string, depth int) (string, error) {
+	if depth > maxSymrefs {
+		return "", fmt.Errorf("stampfs: git: symbolic refs nest deeper than %d at %s", maxSymrefs, name)
+	}
+	if name != "HEAD" && !validRefName(name) {
+		return "", fmt.Errorf("stampfs: git: bad ref name %q", name)
+	}
+	if name == "refs/heads/.invalid" {
+		return "", fmt.Errorf("stampfs: git: %s uses the reftable format, which stampfs cannot read: %w", r.commonDir, errors.ErrUnsupported)
+	}
+	dir := r.commonDir
+	if name == "HEAD" || strings.HasPrefix(name, "refs/worktree/") || strings.HasPrefix(name, "refs/bisect/") || strings.HasPrefix(name, "refs/rewritten/") {
+		dir = r.gitDir
+	}
+	file := filepath.Join(dir, filepath.FromSlash(name))
+	value, err := r.readLoose(file)
+	if err != nil {
+		return "", err
+	}
+	if value == "" && name != "HEAD" {
+		value, err = r.readPacked(name)
+		if err != nil {
+			return "", err
+		}
+	}
+	switch target, symbolic := strings.CutPrefix(value, "ref: "); {
+	case value == "" && name == "HEAD":
+		return "", fmt.Errorf("stampfs: git: %s is missing", file)
+	case value == "":
+		return "", fmt.Errorf("stampfs: git: %s has no commit yet (an unborn branch or a missing ref) in %s", name, r.commonDir)
+	case symbolic:
+		return r.resolve(strings.TrimSpace(target), depth+1)
+	case !isObjectID(value):
+		return "", fmt.Errorf("stampfs: git: ref %s holds %q, not an object id", name, value)
+	}
+	return value, nil
+}
+
+// readLoose returns the trimmed content of a loose ref file, or "" when there
+// is none.
+func (r *gitRepo) readLoose(file string) (string, error) {
+	info, err := r.fsys.Stat(file)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || (err == nil && info.IsDir()) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("stampfs: git: %w", err)
+	}
+	b, err := afero.ReadFile(r.fsys, file)
+	if err != nil {
+		return "", fmt.Errorf("stampfs: git: %w", err)
+	}
+	value := strings.TrimSpace(string(b))
+	if value == "" {
+		return "", fmt.Errorf("stampfs: git: %s is empty", file)
+	}
+	return value, nil
+}
+
+// readPacked returns the object id packed-refs holds for name, or "". Lines
+// are "<id> <name>", "^<id>" (the peeled object of the tag above, which is
+// not what the ref names) and "#" comments.
+func (r *gitRepo) readPacked(name string) (string, error) {
+	file := filepath.Join(r.commonDir, "packed-refs")
+	b, err := afero.ReadFile(r.fsys, file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("stampfs: git: %w", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" || line[0] == '#' || line[0] == '^' {
+			continue
+		}
+		id, ref, ok := strings.Cut(line, " ")
+		if ok && ref == name {
+			if !isObjectID(id) {
+				return "", fmt.Errorf("stampfs: git: %s holds %q for %s, not an object id", file, id, name)
+			}
+			return id, nil
+		}
+	}
+	return "", nil
+}
+
+// validRefName accepts the ref names that can safely name a file below a git
+// directory: "refs/" and slash-separated segments that are not empty, "." or
+// "..", without backslashes or control characters.
+func validRefName(name string) bool {
+	rest, ok := strings.CutPrefix(name, "refs/")
+	if !ok {
+		return false
+	}
+	for seg := range strings.SplitSeq(rest, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// isObjectID reports whether s is a full SHA-1 or SHA-256 object id in
+// lowercase hex, as git writes them.
+func isObjectID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
