@@ -4,7 +4,8 @@
 // Every side serves the same file of the same directory on disk, mounted at
 // /static/ the way its documentation suggests:
 //
-//   - stampfs: stampfs.New over the OS file system, under /static/<stamp>/
+//   - stampfs: stampfs.New over the OS file system in its default (auto)
+//     mode, under /static/<stamp>/
 //   - fileserver: http.FileServerFS(os.DirFS(dir)) behind http.StripPrefix,
 //     under the plain name
 //   - hashfs: hashfs.FileServer(os.DirFS(dir)) behind http.StripPrefix, under
@@ -29,6 +30,9 @@ import (
 	"time"
 
 	"github.com/benbjohnson/hashfs"
+	"github.com/spf13/afero"
+
+	"github.com/stampfs/stampfs"
 )
 
 // Asset is the slash-separated name of the benchmarked file inside the directory.
@@ -127,5 +131,17 @@ var BrowserHeaders = map[string]string{
 // Sides returns every side serving dir, stampfs first. dir must already hold
 // Asset (see WriteFixture).
 func Sides(dir string) ([]Side, error) {
-	return Peers(dir) // TODO(serve): stampfs side once the handler lands
+	h, err := stampfs.New(afero.NewOsFs(), dir, &stampfs.Options{Prefix: Prefix})
+	if err != nil {
+		return nil, err
+	}
+	url, err := h.URL(Asset)
+	if err != nil {
+		return nil, err
+	}
+	peers, err := Peers(dir)
+	if err != nil {
+		return nil, err
+	}
+	return append([]Side{{Name: "stampfs", Handler: h, Path: url}}, peers...), nil
 }

@@ -17,9 +17,10 @@ func sides(tb testing.TB) []serve.Side {
 	tb.Helper()
 	dir := tb.TempDir()
 	require.NoError(tb, serve.WriteFixture(dir))
-	peers, err := serve.Peers(dir)
+	all, err := serve.Sides(dir)
 	require.NoError(tb, err)
-	return peers
+	require.Equal(tb, "stampfs", all[0].Name)
+	return all
 }
 
 // TestSidesServeTheSameAsset keeps the comparison fair: for the benchmarked
@@ -58,10 +59,16 @@ func TestDiscardCountsWhatTheHandlerWrote(t *testing.T) {
 	}
 }
 
-// BenchmarkServe measures a GET of the 4 KB asset on every side. Run
-// cmd/serveratio for the same figures with ratios.
+// BenchmarkServe measures a GET of the 4 KB asset on every side, into a
+// reused discarding writer (discard/…) and into a fresh
+// httptest.ResponseRecorder (recorder/…). Run cmd/serveratio for the same
+// figures with ratios.
 func BenchmarkServe(b *testing.B) {
-	for _, side := range sides(b) {
-		b.Run(side.Name, func(b *testing.B) { serve.Bench(b, side) })
+	all := sides(b)
+	for _, side := range all {
+		b.Run("discard/"+side.Name, func(b *testing.B) { serve.Bench(b, side) })
+	}
+	for _, side := range all {
+		b.Run("recorder/"+side.Name, func(b *testing.B) { serve.BenchRecorder(b, side) })
 	}
 }

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	go run ./serve/cmd/serveratio [-count 5] [-benchtime 1s]   (from bench/)
+//	go run ./serve/cmd/serveratio [-count 5] [-benchtime 1s] [-recorder]   (from bench/)
 //
 // Each side is measured -count times, interleaved, and the median ns/op is
 // kept, so a burst of load on a shared machine hits every side alike.
@@ -28,12 +28,13 @@ func main() {
 	testing.Init()
 	count := flag.Int("count", 5, "measurements per side; the median is kept")
 	benchtime := flag.Duration("benchtime", time.Second, "run time of one measurement")
+	recorder := flag.Bool("recorder", false, "write each response into a fresh httptest.ResponseRecorder instead of a reused discarding writer")
 	flag.Parse()
 	if err := flag.Set("test.benchtime", benchtime.String()); err != nil {
 		fmt.Fprintln(os.Stderr, "serveratio:", err)
 		os.Exit(2)
 	}
-	if err := run(os.Stdout, *count); err != nil {
+	if err := run(os.Stdout, *count, *recorder); err != nil {
 		fmt.Fprintln(os.Stderr, "serveratio:", err)
 		os.Exit(1)
 	}
@@ -51,7 +52,7 @@ func (r *result) median() float64 {
 	return s[len(s)/2]
 }
 
-func run(out io.Writer, count int) error {
+func run(out io.Writer, count int, recorder bool) error {
 	dir, err := os.MkdirTemp("", "serveratio-")
 	if err != nil {
 		return err
@@ -72,10 +73,14 @@ func run(out io.Writer, count int) error {
 				side.Name, side.Path, w.Status, w.Bytes, serve.AssetSize)
 		}
 	}
+	bench, writer := serve.Bench, "a reused discarding writer"
+	if recorder {
+		bench, writer = serve.BenchRecorder, "a fresh httptest.ResponseRecorder per request"
+	}
 	results := make([]result, len(sides))
 	for range max(count, 1) {
 		for i, side := range sides {
-			br := testing.Benchmark(func(b *testing.B) { serve.Bench(b, side) })
+			br := testing.Benchmark(func(b *testing.B) { bench(b, side) })
 			results[i].nsPerOp = append(results[i].nsPerOp, float64(br.T)/float64(br.N))
 			results[i].allocsPerOp = br.AllocsPerOp()
 			results[i].bytesPerOp = br.AllocedBytesPerOp()
@@ -98,7 +103,7 @@ func run(out io.Writer, count int) error {
 		fmt.Fprintf(out, "| %s | %.0f | %d | %d | %s |\n", side.Name, results[i].median(),
 			results[i].bytesPerOp, results[i].allocsPerOp, ratio)
 	}
-	fmt.Fprintf(out, "\nGET %s (%d bytes): median ns/op of %d runs per side, interleaved; GOMAXPROCS=%d\n",
-		serve.Asset, serve.AssetSize, max(count, 1), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "\nGET %s (%d bytes) into %s: median ns/op of %d runs per side, interleaved; GOMAXPROCS=%d\n",
+		serve.Asset, serve.AssetSize, writer, max(count, 1), runtime.GOMAXPROCS(0))
 	return nil
 }
