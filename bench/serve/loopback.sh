@@ -10,7 +10,9 @@
 #   ROUNDS=1       measure every side ROUNDS times, interleaved; print the median
 #   PIN=auto       auto: with 2+ CPUs, server on CPU 0 and wrk on CPU 1 (taskset);
 #                  off: no pinning
-#   SIDES="stampfs fileserver hashfs memory nginx"
+#   SIDES="stampfs fileserver hashfs memory nginx handler"
+#                  stampfs is `stampfs serve DIR`; handler is stampfs.New in a bare
+#                  http.Server (cmd/peer), which tells the command's overhead apart
 # Installs wrk and nginx with apt-get when they are missing (needs root).
 set -euo pipefail
 
@@ -22,7 +24,7 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-1}
 PIN=${PIN:-auto}
-SIDES=${SIDES:-stampfs fileserver hashfs memory nginx}
+SIDES=${SIDES:-stampfs fileserver hashfs memory nginx handler}
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
 
 need=()
@@ -101,7 +103,9 @@ start() {
       url="http://127.0.0.1:$port/static/$("$work/stampfs" stamp "$dir")/$asset"
       ;;
     *)
-      "${server_pin[@]}" "$work/peer" -side "$side" -addr "127.0.0.1:$port" "$dir" \
+      local name=$side
+      [ "$side" = handler ] && name=stampfs
+      "${server_pin[@]}" "$work/peer" -side "$name" -addr "127.0.0.1:$port" "$dir" \
         >"$work/peer.out" 2>"$work/peer.log" &
       pid=$!
       for _ in $(seq 1 100); do [ -s "$work/peer.out" ] && break; sleep 0.1; done
@@ -162,6 +166,12 @@ for round in $(seq 1 "$ROUNDS"); do
     check "$url"
     out=$("${wrk_pin[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "${headers[@]}" "$url")
     stop
+    if grep -q 'Non-2xx' <<<"$out"; then
+      echo "$side: wrk saw non-2xx answers, so its figure would not compare:" >&2
+      echo "$out" >&2
+      exit 1
+    fi
+    grep 'Socket errors' <<<"$out" | sed "s/^/$side: /" >&2 || true
     r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     echo "round $round  $side  $r req/s  ($url)" >&2
     rps[$side]="${rps[$side]:-} $r"
@@ -171,14 +181,18 @@ done
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo
-echo "| side | requests/s | stampfs ÷ side |"
+base_side=""
+for b in stampfs handler; do
+  case " $SIDES " in *" $b "*) base_side=$b; break ;; esac
+done
+echo "| side | requests/s | ${base_side:-stampfs} ÷ side |"
 echo "|---|---:|---:|"
 base=""
-case " $SIDES " in *" stampfs "*) base=$(median "${rps[stampfs]}") ;; esac
+[ -n "$base_side" ] && base=$(median "${rps[$base_side]}")
 for side in $SIDES; do
   m=$(median "${rps[$side]}")
   ratio="-"
-  if [ -n "$base" ] && [ "$side" != stampfs ]; then ratio=$(awk -v a="$base" -v b="$m" 'BEGIN {printf "%.2f×", a/b}'); fi
+  if [ -n "$base" ] && [ "$side" != "$base_side" ]; then ratio=$(awk -v a="$base" -v b="$m" 'BEGIN {printf "%.2f×", a/b}'); fi
   printf '| %s | %.0f | %s |\n' "$side" "$m" "$ratio"
 done
 echo
