@@ -94,8 +94,8 @@ type Options struct {
 	// means Logger.
 	Scan ScanOptions
 	// Keep and Grace tune the pruning of old stamp links in symlink mode:
-	// the newest Keep links and any younger than Grace survive. Zero means
-	// the link manager's defaults (2 and one hour).
+	// the newest Keep old links and any younger than Grace survive. Zero
+	// means the Linker's defaults (2 and one hour).
 	Keep  int
 	Grace time.Duration
 	// MemoryLimit bounds the bytes of small files the Handler holds in
@@ -126,6 +126,8 @@ type Handler struct {
 	stale               StalePolicy
 	scan                ScanOptions
 	fileLimit, memLimit int64
+	keep                int
+	grace               time.Duration
 	logger              *slog.Logger
 
 	fsys afero.Fs // New
@@ -133,7 +135,7 @@ type Handler struct {
 	osfs bool
 	iofs fs.FS // NewFS
 
-	linker stampLinker // symlink mode only
+	linker *Linker // symlink mode only
 
 	mu  sync.Mutex // serializes Refresh
 	cur atomic.Pointer[state]
@@ -197,6 +199,8 @@ func newHandler(opts *Options) (*Handler, error) {
 		fileLimit: o.MemoryFileLimit,
 		memLimit:  o.MemoryLimit,
 		logger:    o.Logger,
+		keep:      o.Keep,
+		grace:     o.Grace,
 	}
 	if h.prefix == "" {
 		h.prefix = "/static/"
@@ -242,14 +246,14 @@ func (h *Handler) chooseMode() error {
 	if h.mode == ModeVirtual {
 		return nil
 	}
-	l := newStampLinker(h.fsys, h.dir, h)
-	if l == nil {
-		if h.mode == ModeSymlink {
-			return &fs.PathError{Op: "symlink", Path: h.dir, Err: ErrSymlinkUnsupported}
-		}
-		h.mode = ModeVirtual
-		return nil
+	l := NewLinker(h.fsys, h.dir)
+	if h.keep != 0 {
+		l.Keep = h.keep
 	}
+	if h.grace != 0 {
+		l.Grace = h.grace
+	}
+	l.Logger = h.logger
 	if err := l.Probe(); err != nil {
 		if h.mode == ModeSymlink {
 			return err
@@ -332,11 +336,8 @@ func (h *Handler) Refresh() error {
 		h.log(slog.LevelInfo, "stampfs: serving", "stamp", st.stamp, "mode", string(h.mode), "files", len(st.files), "memory", st.held)
 	}
 	if h.linker != nil {
-		removed, err := h.linker.Prune(st.stamp)
-		for _, name := range removed {
-			h.log(slog.LevelInfo, "stampfs: removed old stamp link", "link", name)
-		}
-		if err != nil {
+		// The linker logs every link it makes or removes.
+		if _, err := h.linker.Prune(st.stamp); err != nil {
 			h.log(slog.LevelWarn, "stampfs: pruning old stamp links", "err", err.Error())
 		}
 	}
@@ -361,16 +362,6 @@ var errChanged = errors.New("stampfs: file changed since the scan; Refresh to pi
 
 // snapshotFiles returns the counted files of s, sorted by name.
 func snapshotFiles(s *Snapshot) []File { return s.files }
-
-// stampLinker is the part of the link manager a Handler uses.
-type stampLinker interface {
-	Probe() error
-	Activate(stamp string) error
-	Prune(current string) ([]string, error)
-}
-
-// newStampLinker returns the link manager for dir, or nil where none exists.
-var newStampLinker = func(fsys afero.Fs, dir string, h *Handler) stampLinker { return nil }
 
 // Shared header values, assigned straight into response header maps. Their
 // capacity equals their length, so an append by a middleware copies them.

@@ -1,0 +1,447 @@
+package stampfs_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stampfs/stampfs"
+)
+
+// linkFS is one file system the symlink tests run on.
+type linkFS struct {
+	name string
+	// make returns a fresh file system and an empty directory on it.
+	make func(t *testing.T) (afero.Fs, string)
+	// setLinkTime sets the modification time of the link name itself.
+	setLinkTime func(fsys afero.Fs, name string, mtime time.Time) error
+}
+
+var osLinkFS = linkFS{
+	name: "os",
+	make: func(t *testing.T) (afero.Fs, string) {
+		t.Helper()
+		dir := filepath.Join(t.TempDir(), "static")
+		require.NoError(t, os.Mkdir(dir, 0o755))
+		return afero.NewOsFs(), dir
+	},
+	setLinkTime: func(_ afero.Fs, name string, mtime time.Time) error {
+		return lchtimes(name, mtime)
+	},
+}
+
+// linkFSes lists the file systems every symlink test runs on.
+func linkFSes() []linkFS {
+	return []linkFS{osLinkFS}
+}
+
+// makeLinkTree creates entries in dir, each in a tiny syntax: "css/a.css" is a
+// file holding its own name, "img/" a directory, "v1 -> ." a symbolic link
+// and "v1 -> . @2h" one whose own modification time is two hours ago. "$DIR"
+// in a link target stands for dir.
+func makeLinkTree(t *testing.T, lfs linkFS, fsys afero.Fs, dir string, entries ...string) {
+	t.Helper()
+	now := time.Now()
+	for _, e := range entries {
+		name, target, isLink := strings.Cut(e, " -> ")
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		switch {
+		case isLink:
+			target, age, aged := strings.Cut(target, " @")
+			target = strings.ReplaceAll(target, "$DIR", dir)
+			require.NoError(t, fsys.(afero.Linker).SymlinkIfPossible(target, p))
+			if aged {
+				d, err := time.ParseDuration(age)
+				require.NoError(t, err)
+				if err := lfs.setLinkTime(fsys, p, now.Add(-d)); errors.Is(err, errors.ErrUnsupported) {
+					t.Skipf("cannot set a link's own mtime on %s here", lfs.name)
+				} else {
+					require.NoError(t, err)
+				}
+			}
+		case strings.HasSuffix(name, "/"):
+			require.NoError(t, fsys.MkdirAll(p, 0o755))
+		default:
+			require.NoError(t, fsys.MkdirAll(filepath.Dir(p), 0o755))
+			require.NoError(t, afero.WriteFile(fsys, p, []byte(name), 0o644))
+		}
+	}
+}
+
+// listTop returns the entries directly in dir in makeLinkTree's syntax, without
+// ages, sorted.
+func listTop(t *testing.T, fsys afero.Fs, dir string) []string {
+	t.Helper()
+	f, err := fsys.Open(dir)
+	require.NoError(t, err)
+	names, err := f.Readdirnames(-1)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		fi, _, err := fsys.(afero.Lstater).LstatIfPossible(p)
+		require.NoError(t, err)
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			target, err := fsys.(afero.LinkReader).ReadlinkIfPossible(p)
+			require.NoError(t, err)
+			out = append(out, n+" -> "+strings.ReplaceAll(target, dir, "$DIR"))
+		case fi.IsDir():
+			out = append(out, n+"/")
+		default:
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestLinkerActivate(t *testing.T) {
+	tests := []struct {
+		name    string
+		tree    []string
+		stamp   string
+		want    []string // the directory afterwards
+		wantErr error
+	}{
+		{"new link", []string{"css/a.css"}, "v1", []string{"css/", "v1 -> ."}, nil},
+		{"same stamp again", []string{"css/a.css", "v1 -> . @2h"}, "v1", []string{"css/", "v1 -> ."}, nil},
+		{"beside an older link", []string{"css/a.css", "v0 -> . @2h"}, "v1", []string{"css/", "v0 -> .", "v1 -> ."}, nil},
+		{"absolute link to the directory", []string{"css/a.css", "v1 -> $DIR"}, "v1", []string{"css/", "v1 -> ."}, nil},
+		{"dot slash link", []string{"css/a.css", "v1 -> ./"}, "v1", []string{"css/", "v1 -> ."}, nil},
+		{"stamp with dots", []string{"css/a.css"}, "v1.2.3", []string{"css/", "v1.2.3 -> ."}, nil},
+		{"file in the way", []string{"css/a.css", "v1"}, "v1", []string{"css/", "v1"}, fs.ErrExist},
+		{"directory in the way", []string{"css/a.css", "v1/"}, "v1", []string{"css/", "v1/"}, fs.ErrExist},
+		{"link to a subdirectory", []string{"css/a.css", "v1 -> css"}, "v1", []string{"css/", "v1 -> css"}, fs.ErrExist},
+		{"link to the parent", []string{"css/a.css", "v1 -> .."}, "v1", []string{"css/", "v1 -> .."}, fs.ErrExist},
+		{"absolute link elsewhere", []string{"css/a.css", "v1 -> $DIR/css"}, "v1", []string{"css/", "v1 -> $DIR/css"}, fs.ErrExist},
+		{"dangling link", []string{"css/a.css", "v1 -> gone"}, "v1", []string{"css/", "v1 -> gone"}, fs.ErrExist},
+		{"empty stamp", []string{"css/a.css"}, "", []string{"css/"}, stampfs.ErrBadStamp},
+		{"dot", []string{"css/a.css"}, ".", []string{"css/"}, stampfs.ErrBadStamp},
+		{"dot dot", []string{"css/a.css"}, "..", []string{"css/"}, stampfs.ErrBadStamp},
+		{"hidden", []string{"css/a.css"}, ".git", []string{"css/"}, stampfs.ErrBadStamp},
+		{"slash", []string{"css/a.css"}, "css/v1", []string{"css/"}, stampfs.ErrBadStamp},
+		{"traversal", []string{"css/a.css"}, "../v1", []string{"css/"}, stampfs.ErrBadStamp},
+		{"too long", []string{"css/a.css"}, strings.Repeat("a", 65), []string{"css/"}, stampfs.ErrBadStamp},
+	}
+	for _, lfs := range linkFSes() {
+		t.Run(lfs.name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					fsys, dir := lfs.make(t)
+					makeLinkTree(t, lfs, fsys, dir, tt.tree...)
+					start := time.Now()
+
+					err := stampfs.NewLinker(fsys, dir).Activate(tt.stamp)
+
+					assert.Equal(t, tt.want, listTop(t, fsys, dir))
+					if tt.wantErr != nil {
+						require.ErrorIs(t, err, tt.wantErr)
+						if tt.wantErr == fs.ErrExist {
+							var pe *fs.PathError
+							require.ErrorAs(t, err, &pe)
+							assert.Equal(t, filepath.Join(dir, tt.stamp), pe.Path)
+						}
+						return
+					}
+					require.NoError(t, err)
+					name := filepath.Join(dir, tt.stamp)
+					got, err := afero.ReadFile(fsys, filepath.Join(name, "css", "a.css"))
+					require.NoError(t, err)
+					assert.Equal(t, "css/a.css", string(got))
+					fi, _, err := fsys.(afero.Lstater).LstatIfPossible(name)
+					require.NoError(t, err)
+					assert.WithinRange(t, fi.ModTime(), start.Add(-time.Second), time.Now().Add(time.Second),
+						"the link's own mtime is its activation time")
+				})
+			}
+		})
+	}
+}
+
+func TestLinkerPrune(t *testing.T) {
+	tests := []struct {
+		name        string
+		tree        []string
+		keep        int
+		grace       time.Duration
+		current     string
+		want        []string // the directory afterwards
+		wantRemoved []string // base names, in the order Prune returns them
+	}{
+		{
+			name: "defaults keep the two newest",
+			tree: []string{"a.css", "v1 -> . @4h", "v2 -> . @3h", "v3 -> . @2h", "v4 -> ."},
+			keep: 2, grace: time.Hour, current: "v4",
+			want:        []string{"a.css", "v2 -> .", "v3 -> .", "v4 -> ."},
+			wantRemoved: []string{"v1"},
+		},
+		{
+			name: "keep counts by age, not by name",
+			tree: []string{"a -> . @2h", "b -> . @4h", "c -> . @3h", "z -> ."},
+			keep: 1, current: "z",
+			want:        []string{"a -> .", "z -> ."},
+			wantRemoved: []string{"c", "b"},
+		},
+		{
+			name: "equal ages keep the greater name",
+			tree: []string{"v1 -> . @2h", "v2 -> . @2h", "v3 -> ."},
+			keep: 1, current: "v3",
+			want:        []string{"v2 -> .", "v3 -> ."},
+			wantRemoved: []string{"v1"},
+		},
+		{
+			name: "grace keeps young links",
+			tree: []string{"v1 -> . @2h", "v2 -> . @30m", "v3 -> . @59m", "v4 -> ."},
+			keep: 0, grace: time.Hour, current: "v4",
+			want:        []string{"v2 -> .", "v3 -> .", "v4 -> ."},
+			wantRemoved: []string{"v1"},
+		},
+		{
+			name:        "keep zero and grace zero leave only the current link",
+			tree:        []string{"v1 -> . @2h", "v2 -> . @1s", "v3 -> ."},
+			current:     "v3",
+			want:        []string{"v3 -> ."},
+			wantRemoved: []string{"v2", "v1"},
+		},
+		{
+			name:        "absolute links to the directory are stamp links",
+			tree:        []string{"v1 -> $DIR @2h", "v2 -> ./ @2h", "v3 -> ."},
+			current:     "v3",
+			want:        []string{"v3 -> ."},
+			wantRemoved: []string{"v2", "v1"},
+		},
+		{
+			name: "nothing else is ever removed",
+			tree: []string{
+				"v0", "v9/", "css/a.css", "v8 -> css @2h", "v7 -> .. @2h", "v6 -> $DIR/css @2h", "v5 -> gone @2h",
+				".hidden -> . @2h", "not a stamp -> . @2h", "v3 -> .",
+			},
+			current: "v3",
+			want: []string{
+				".hidden -> .", "css/", "not a stamp -> .", "v0", "v3 -> .",
+				"v5 -> gone", "v6 -> $DIR/css", "v7 -> ..", "v8 -> css", "v9/",
+			},
+		},
+		{
+			name:        "temporary links left behind",
+			tree:        []string{".stampfs-tmp-old -> . @2h", ".stampfs-tmp-new -> . @30s", ".stampfs-tmp-else -> css @2h", "css/", "v1 -> ."},
+			current:     "v1",
+			want:        []string{".stampfs-tmp-else -> css", ".stampfs-tmp-new -> .", "css/", "v1 -> ."},
+			wantRemoved: []string{".stampfs-tmp-old"},
+		},
+		{
+			name:  "temporary links younger than grace",
+			tree:  []string{".stampfs-tmp-a -> . @30m", "v1 -> ."},
+			grace: time.Hour, current: "v1",
+			want: []string{".stampfs-tmp-a -> .", "v1 -> ."},
+		},
+		{
+			name: "current link missing",
+			tree: []string{"v1 -> . @10m"},
+			keep: 1, current: "v2",
+			want: []string{"v1 -> ."},
+		},
+		{
+			name:    "empty directory",
+			current: "v1",
+			want:    []string{},
+		},
+	}
+	for _, lfs := range linkFSes() {
+		t.Run(lfs.name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					fsys, dir := lfs.make(t)
+					makeLinkTree(t, lfs, fsys, dir, tt.tree...)
+					l := stampfs.NewLinker(fsys, dir)
+					l.Keep, l.Grace = tt.keep, tt.grace
+
+					removed, err := l.Prune(tt.current)
+
+					require.NoError(t, err)
+					assert.Equal(t, tt.want, listTop(t, fsys, dir))
+					want := make([]string, len(tt.wantRemoved))
+					for i, n := range tt.wantRemoved {
+						want[i] = filepath.Join(dir, n)
+					}
+					if len(want) == 0 {
+						want = nil
+					}
+					assert.Equal(t, want, removed)
+				})
+			}
+		})
+	}
+}
+
+func TestLinkerPruneBadStamp(t *testing.T) {
+	for _, lfs := range linkFSes() {
+		t.Run(lfs.name, func(t *testing.T) {
+			for _, current := range []string{"", ".", "..", ".stampfs-tmp-x", "a/b"} {
+				fsys, dir := lfs.make(t)
+				makeLinkTree(t, lfs, fsys, dir, "v1 -> . @2h", ".stampfs-tmp-x -> . @2h")
+				l := stampfs.NewLinker(fsys, dir)
+				l.Keep, l.Grace = 0, 0
+
+				removed, err := l.Prune(current)
+
+				require.ErrorIsf(t, err, stampfs.ErrBadStamp, "Prune(%q)", current)
+				assert.Empty(t, removed)
+				assert.Equal(t, []string{".stampfs-tmp-x -> .", "v1 -> ."}, listTop(t, fsys, dir))
+			}
+		})
+	}
+}
+
+func TestNewLinkerDefaults(t *testing.T) {
+	l := stampfs.NewLinker(afero.NewMemMapFs(), "static")
+	assert.Equal(t, 2, l.Keep)
+	assert.Equal(t, time.Hour, l.Grace)
+	assert.Nil(t, l.Logger)
+	assert.Nil(t, l.Now)
+}
+
+func TestLinkerNow(t *testing.T) {
+	for _, lfs := range linkFSes() {
+		t.Run(lfs.name, func(t *testing.T) {
+			fsys, dir := lfs.make(t)
+			makeLinkTree(t, lfs, fsys, dir, "v1 -> .", "v2 -> .")
+			l := stampfs.NewLinker(fsys, dir)
+			l.Keep = 0
+
+			removed, err := l.Prune("v2")
+			require.NoError(t, err)
+			require.Empty(t, removed, "v1 is younger than the grace period")
+
+			l.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+			removed, err = l.Prune("v2")
+			require.NoError(t, err)
+			assert.Equal(t, []string{filepath.Join(dir, "v1")}, removed)
+		})
+	}
+}
+
+// symlinkErrFS is the OS file system with symbolic links that fail with err.
+type symlinkErrFS struct {
+	afero.OsFs
+	err error
+}
+
+func (f symlinkErrFS) SymlinkIfPossible(oldname, newname string) error {
+	return &os.LinkError{Op: "symlink", Old: oldname, New: newname, Err: f.err}
+}
+
+func TestLinkerUnsupported(t *testing.T) {
+	tests := []struct {
+		name        string
+		fsys        func(dir string) afero.Fs
+		unsupported bool
+		wantErr     error
+	}{
+		{"no Symlinker", func(string) afero.Fs { return afero.NewMemMapFs() }, true, afero.ErrNoSymlink},
+		{"MemMapFs under BasePathFs", func(string) afero.Fs { return afero.NewBasePathFs(afero.NewMemMapFs(), "/") }, true, afero.ErrNoSymlink},
+		{"read-only", func(string) afero.Fs { return afero.NewReadOnlyFs(afero.NewOsFs()) }, true, afero.ErrNoSymlink},
+		{"EPERM", func(string) afero.Fs { return symlinkErrFS{err: syscall.EPERM} }, true, fs.ErrPermission},
+		{"EACCES", func(string) afero.Fs { return symlinkErrFS{err: syscall.EACCES} }, true, fs.ErrPermission},
+		{"ENOSYS", func(string) afero.Fs { return symlinkErrFS{err: syscall.ENOSYS} }, true, errors.ErrUnsupported},
+		{"EOPNOTSUPP", func(string) afero.Fs { return symlinkErrFS{err: syscall.EOPNOTSUPP} }, true, errors.ErrUnsupported},
+		{"EROFS", func(string) afero.Fs { return symlinkErrFS{err: syscall.EROFS} }, true, syscall.EROFS},
+		{"ENOSPC is another error", func(string) afero.Fs { return symlinkErrFS{err: syscall.ENOSPC} }, false, syscall.ENOSPC},
+		{"EIO is another error", func(string) afero.Fs { return symlinkErrFS{err: syscall.EIO} }, false, syscall.EIO},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			fsys := tt.fsys(dir)
+			l := stampfs.NewLinker(fsys, dir)
+
+			for op, err := range map[string]error{"Probe": l.Probe(), "Activate": l.Activate("v1")} {
+				require.Errorf(t, err, "%s", op)
+				assert.ErrorIsf(t, err, tt.wantErr, "%s", op)
+				assert.Equalf(t, tt.unsupported, errors.Is(err, stampfs.ErrSymlinkUnsupported), "%s: %v", op, err)
+			}
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "nothing is left behind")
+		})
+	}
+}
+
+func TestLinkerBasePathFsRewritesTargets(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(root, "static"), 0o755))
+	l := stampfs.NewLinker(afero.NewBasePathFs(afero.NewOsFs(), root), "/static")
+
+	for op, err := range map[string]error{"Probe": l.Probe(), "Activate": l.Activate("v1")} {
+		require.ErrorIsf(t, err, stampfs.ErrSymlinkUnsupported, "%s", op)
+		assert.ErrorContainsf(t, err, "rewrote the link target", "%s", op)
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "static"))
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing is left behind")
+}
+
+func TestLinkerProbe(t *testing.T) {
+	for _, lfs := range linkFSes() {
+		t.Run(lfs.name, func(t *testing.T) {
+			fsys, dir := lfs.make(t)
+			makeLinkTree(t, lfs, fsys, dir, "a.css")
+			require.NoError(t, stampfs.NewLinker(fsys, dir).Probe())
+			assert.Equal(t, []string{"a.css"}, listTop(t, fsys, dir), "the probe link is gone")
+
+			err := stampfs.NewLinker(fsys, filepath.Join(dir, "missing")).Probe()
+			assert.ErrorIs(t, err, fs.ErrNotExist)
+			assert.NotErrorIs(t, err, stampfs.ErrSymlinkUnsupported)
+		})
+	}
+}
+
+func TestLinkerLogs(t *testing.T) {
+	for _, lfs := range linkFSes() {
+		t.Run(lfs.name, func(t *testing.T) {
+			fsys, dir := lfs.make(t)
+			makeLinkTree(t, lfs, fsys, dir, "v1 -> . @3h", "v2 -> . @2h", "v3 -> . @10m")
+			var buf bytes.Buffer
+			l := stampfs.NewLinker(fsys, dir)
+			l.Keep = 1
+			l.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
+
+			require.NoError(t, l.Activate("v4"))
+			_, err := l.Prune("v4")
+			require.NoError(t, err)
+
+			var got []string
+			for line := range strings.Lines(buf.String()) {
+				var rec map[string]any
+				require.NoError(t, json.Unmarshal([]byte(line), &rec))
+				s := rec["msg"].(string) + " " + strings.TrimPrefix(rec["link"].(string), dir+string(filepath.Separator))
+				if r, ok := rec["reason"]; ok {
+					s += ": " + r.(string)
+				}
+				got = append(got, s)
+			}
+			assert.Equal(t, []string{
+				"link created v4",
+				"link kept v4: current",
+				"link kept v3: newest",
+				"link removed v2",
+				"link removed v1",
+			}, got)
+		})
+	}
+}
