@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
+	"github.com/stampfs/stampfs/vfs"
 )
 
 // linkFS is one file system the symlink tests run on.
@@ -26,8 +27,9 @@ type linkFS struct {
 	name string
 	// make returns a fresh file system and an empty directory on it.
 	make func(t *testing.T) (afero.Fs, string)
-	// setLinkTime sets the modification time of the link name itself.
-	setLinkTime func(fsys afero.Fs, name string, mtime time.Time) error
+	// agedSymlink makes the symbolic link name -> target whose own
+	// modification time is mtime.
+	agedSymlink func(fsys afero.Fs, target, name string, mtime time.Time) error
 }
 
 var osLinkFS = linkFS{
@@ -38,14 +40,33 @@ var osLinkFS = linkFS{
 		require.NoError(t, os.Mkdir(dir, 0o755))
 		return afero.NewOsFs(), dir
 	},
-	setLinkTime: func(_ afero.Fs, name string, mtime time.Time) error {
+	agedSymlink: func(_ afero.Fs, target, name string, mtime time.Time) error {
+		if err := os.Symlink(target, name); err != nil {
+			return err
+		}
 		return lchtimes(name, mtime)
+	},
+}
+
+var memLinkFS = linkFS{
+	name: "memory",
+	make: func(t *testing.T) (afero.Fs, string) {
+		t.Helper()
+		fsys := vfs.NewMemFS()
+		require.NoError(t, fsys.Mkdir("/static", 0o755))
+		return fsys, "/static"
+	},
+	agedSymlink: func(fsys afero.Fs, target, name string, mtime time.Time) error {
+		m := fsys.(*vfs.MemFS)
+		m.SetClock(func() time.Time { return mtime })
+		defer m.SetClock(nil)
+		return m.SymlinkIfPossible(target, name)
 	},
 }
 
 // linkFSes lists the file systems every symlink test runs on.
 func linkFSes() []linkFS {
-	return []linkFS{osLinkFS}
+	return []linkFS{osLinkFS, memLinkFS}
 }
 
 // makeLinkTree creates entries in dir, each in a tiny syntax: "css/a.css" is a
@@ -62,15 +83,16 @@ func makeLinkTree(t *testing.T, lfs linkFS, fsys afero.Fs, dir string, entries .
 		case isLink:
 			target, age, aged := strings.Cut(target, " @")
 			target = strings.ReplaceAll(target, "$DIR", dir)
-			require.NoError(t, fsys.(afero.Linker).SymlinkIfPossible(target, p))
-			if aged {
-				d, err := time.ParseDuration(age)
+			if !aged {
+				require.NoError(t, fsys.(afero.Linker).SymlinkIfPossible(target, p))
+				break
+			}
+			d, err := time.ParseDuration(age)
+			require.NoError(t, err)
+			if err := lfs.agedSymlink(fsys, target, p, now.Add(-d)); errors.Is(err, errors.ErrUnsupported) {
+				t.Skipf("cannot set a link's own mtime on %s here", lfs.name)
+			} else {
 				require.NoError(t, err)
-				if err := lfs.setLinkTime(fsys, p, now.Add(-d)); errors.Is(err, errors.ErrUnsupported) {
-					t.Skipf("cannot set a link's own mtime on %s here", lfs.name)
-				} else {
-					require.NoError(t, err)
-				}
 			}
 		case strings.HasSuffix(name, "/"):
 			require.NoError(t, fsys.MkdirAll(p, 0o755))

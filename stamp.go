@@ -571,7 +571,7 @@ func (r *gitRepo) resolve(name string, depth int) (string, error) {
 	}
 	switch target, symbolic := strings.CutPrefix(value, "ref: "); {
 	case value == "" && name == "HEAD":
-		return "", fmt.Errorf("stampfs: git: %s is missing", file)
+		return "", fmt.Errorf("stampfs: git: no HEAD at %s: %w", file, fs.ErrNotExist)
 	case value == "":
 		return "", fmt.Errorf("stampfs: git: %s has no commit yet (an unborn branch or a missing ref) in %s", name, r.commonDir)
 	case symbolic:

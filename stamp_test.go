@@ -3,10 +3,12 @@ package stampfs_test
 import (
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
+	"github.com/stampfs/stampfs/vfs"
 )
 
 // emptyStamp is the content stamp of a directory without counted files: the
@@ -315,27 +318,23 @@ func TestSnapshotLookupAndFiles(t *testing.T) {
 	assert.Equal(t, sha256.Sum256([]byte("a/b\n")), f.SHA256)
 }
 
-// faultFS fails Open of one path with err.
-type faultFS struct {
-	afero.Fs
-	path string
-	err  error
-}
-
-func (f faultFS) Open(name string) (afero.File, error) {
-	if name == f.path {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: f.err}
+// faulty returns a FaultFS over fsys that fails the calls rules choose.
+func faulty(fsys afero.Fs, rules ...vfs.Rule) afero.Fs {
+	f := vfs.NewFaultFS(fsys)
+	for _, r := range rules {
+		f.Inject(r)
 	}
-	return f.Fs.Open(name)
-}
-
-func (f faultFS) LstatIfPossible(name string) (fs.FileInfo, bool, error) {
-	return f.Fs.(afero.Lstater).LstatIfPossible(name)
+	return f
 }
 
 func TestScanBadInput(t *testing.T) {
 	mem := afero.NewMemMapFs()
 	makeTree(t, mem, "static", "css/a.css", "js/app.js", "index.html")
+	a := filepath.Join("static", "css", "a.css")
+	js := filepath.Join("static", "js")
+	eacces := func(op vfs.Op, path string) vfs.Rule { return vfs.Rule{Op: op, Path: path, Err: syscall.EACCES} }
+	hashed := &stampfs.ScanOptions{Strategy: stampfs.Mtime, Hash: true}
+	mtime := &stampfs.ScanOptions{Strategy: stampfs.Mtime}
 
 	tests := []struct {
 		name     string
@@ -347,24 +346,18 @@ func TestScanBadInput(t *testing.T) {
 		contains string
 	}{
 		{name: "missing dir", fsys: mem, dir: "nope", is: fs.ErrNotExist, path: "nope"},
-		{name: "file as dir", fsys: mem, dir: "static/index.html", is: syscall.ENOTDIR, path: "static/index.html", contains: "not a directory"},
-		{
-			name: "unreadable file", dir: "static", is: fs.ErrPermission, path: filepath.Join("static", "css", "a.css"),
-			fsys: faultFS{mem, filepath.Join("static", "css", "a.css"), syscall.EACCES},
-		},
-		{
-			name: "unreadable subdirectory", dir: "static", is: fs.ErrPermission, path: filepath.Join("static", "js"),
-			fsys: faultFS{mem, filepath.Join("static", "js"), syscall.EACCES},
-		},
-		{
-			name: "unreadable dir", dir: "static", is: fs.ErrPermission, path: "static",
-			fsys: faultFS{mem, "static", syscall.EACCES},
-		},
-		{
-			name: "unreadable file, mtime strategy with Hash", dir: "static", is: fs.ErrPermission, path: filepath.Join("static", "index.html"),
-			fsys: faultFS{mem, filepath.Join("static", "index.html"), syscall.EACCES},
-			opts: &stampfs.ScanOptions{Strategy: stampfs.Mtime, Hash: true},
-		},
+		{name: "missing parent", fsys: mem, dir: "nope/static", is: fs.ErrNotExist, path: "nope/static"},
+		{name: "file as dir", fsys: mem, dir: "static/index.html", is: syscall.ENOTDIR, path: "static/index.html", contains: "scan static/index.html: not a directory"},
+		{name: "unreadable dir", fsys: faulty(mem, eacces(vfs.OpOpen, "static")), dir: "static", is: fs.ErrPermission, path: "static"},
+		{name: "dir fails to stat", fsys: faulty(mem, eacces(vfs.OpStat, "static")), dir: "static", is: fs.ErrPermission, path: "static"},
+		{name: "unopenable file", fsys: faulty(mem, eacces(vfs.OpOpen, a)), dir: "static", is: fs.ErrPermission, path: a, contains: "open " + a + ": permission denied"},
+		{name: "file read fails", fsys: faulty(mem, vfs.Rule{Op: vfs.OpRead, Path: a, Err: syscall.EIO}), dir: "static", is: syscall.EIO, path: a, contains: "read " + a + ": input/output error"},
+		{name: "file read fails on the second read", fsys: faulty(mem, vfs.Rule{Op: vfs.OpRead, Path: a, Nth: 2, Err: syscall.EIO}), dir: "static", is: syscall.EIO, path: a},
+		{name: "file lstat fails", fsys: faulty(mem, eacces(vfs.OpLstat, a)), dir: "static", is: fs.ErrPermission, path: a, contains: "lstat " + a},
+		{name: "unopenable subdirectory", fsys: faulty(mem, eacces(vfs.OpOpen, js)), dir: "static", is: fs.ErrPermission, path: js},
+		{name: "unopenable subdirectory, mtime", fsys: faulty(mem, eacces(vfs.OpOpen, js)), dir: "static", opts: mtime, is: fs.ErrPermission, path: js},
+		{name: "unlistable subdirectory", fsys: faulty(mem, eacces(vfs.OpReadDir, js)), dir: "static", is: fs.ErrPermission, path: js, contains: "readdirent " + js},
+		{name: "unreadable file, mtime with Hash", fsys: faulty(mem, eacces(vfs.OpOpen, a)), dir: "static", opts: hashed, is: fs.ErrPermission, path: a},
 		{name: "unknown strategy", fsys: mem, dir: "static", opts: &stampfs.ScanOptions{Strategy: "sha1"}, is: stampfs.ErrBadStamp, contains: `unknown strategy "sha1"`},
 		{name: "fixed without version", fsys: mem, dir: "static", opts: &stampfs.ScanOptions{Strategy: stampfs.Fixed}, is: stampfs.ErrBadStamp},
 	}
@@ -388,6 +381,61 @@ func TestScanBadInput(t *testing.T) {
 	}
 }
 
+// slowFS delays every Read of the file named slow.
+type slowFS struct {
+	afero.Fs
+	slow  string
+	delay time.Duration
+}
+
+func (s slowFS) Open(name string) (afero.File, error) {
+	f, err := s.Fs.Open(name)
+	if err != nil || name != s.slow {
+		return f, err
+	}
+	return slowFile{f, s.delay}, nil
+}
+
+func (s slowFS) LstatIfPossible(name string) (fs.FileInfo, bool, error) {
+	return s.Fs.(afero.Lstater).LstatIfPossible(name)
+}
+
+type slowFile struct {
+	afero.File
+	delay time.Duration
+}
+
+func (f slowFile) Read(p []byte) (int, error) {
+	time.Sleep(f.delay)
+	return f.File.Read(p)
+}
+
+func TestScanFirstFailingFileWins(t *testing.T) {
+	// Whatever order the hashing workers finish in, the error names the first
+	// failing file in Name order: here f020 fails late, after f150 failed.
+	mem := afero.NewMemMapFs()
+	var entries []string
+	for i := range 200 {
+		entries = append(entries, fmt.Sprintf("f%03d", i))
+	}
+	makeTree(t, mem, "static", entries...)
+	f020 := filepath.Join("static", "f020")
+	fsys := slowFS{
+		Fs: faulty(mem,
+			vfs.Rule{Op: vfs.OpRead, Path: f020, Err: syscall.EACCES},
+			vfs.Rule{Op: vfs.OpRead, Path: filepath.Join("static", "f150"), Err: syscall.EIO},
+			vfs.Rule{Op: vfs.OpRead, Path: filepath.Join("static", "f199"), Err: syscall.EIO},
+		),
+		slow:  f020,
+		delay: 20 * time.Millisecond,
+	}
+	_, err := stampfs.Scan(fsys, "static", nil)
+	var pe *fs.PathError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, f020, pe.Path)
+	assert.ErrorIs(t, err, fs.ErrPermission)
+}
+
 func TestScanBadInputOS(t *testing.T) {
 	dir := t.TempDir()
 	makeTree(t, afero.NewOsFs(), dir, "a.css")
@@ -398,4 +446,38 @@ func TestScanBadInputOS(t *testing.T) {
 	_, err = stampfs.Scan(afero.NewOsFs(), filepath.Join(dir, "a.css"), nil)
 	assert.ErrorIs(t, err, syscall.ENOTDIR)
 	assert.EqualError(t, err, "scan "+filepath.Join(dir, "a.css")+": not a directory")
+}
+
+func TestScanFixed(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	makeTree(t, fsys, "static", "a.css", ".env")
+	for _, version := range []string{"v1.2.3", "1542798662", "build_7-rc.1", strings.Repeat("a", 64)} {
+		t.Run(version, func(t *testing.T) {
+			snap := scan(t, fsys, "static", &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: version})
+			assert.Equal(t, version, snap.Stamp())
+			assert.Equal(t, stampfs.Fixed, snap.Strategy())
+			assert.Equal(t, []string{"a.css"}, names(snap))
+		})
+	}
+}
+
+func TestScanFixedBadVersion(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	makeTree(t, fsys, "static", "a.css")
+	for _, version := range []string{"", ".", "..", ".v1", "v1/v2", `v1\v2`, "v 1", "vé", "v1?", "v1%2f", strings.Repeat("a", 65)} {
+		t.Run(version, func(t *testing.T) {
+			snap, err := stampfs.Scan(fsys, "static", &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: version})
+			assert.ErrorIs(t, err, stampfs.ErrBadStamp)
+			assert.ErrorContains(t, err, strconv.Quote(version))
+			assert.Nil(t, snap)
+		})
+	}
+}
+
+func TestScanFixedIgnoresVersionForOtherStrategies(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	makeTree(t, fsys, "static", "a.css")
+	snap := scan(t, fsys, "static", &stampfs.ScanOptions{Version: "../not-checked"})
+	assert.Equal(t, stampfs.Content, snap.Strategy())
+	assert.Len(t, snap.Stamp(), 12)
 }

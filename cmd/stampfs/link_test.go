@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spf13/afero"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// staticDir returns a new directory holding css/site.css and the symbolic
+// links given as "name -> target".
+func staticDir(t *testing.T, links ...string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "static")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "css"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "css", "site.css"), []byte("body { color: teal }\n"), 0o644))
+	for _, l := range links {
+		name, target, ok := strings.Cut(l, " -> ")
+		require.True(t, ok, l)
+		require.NoError(t, os.Symlink(target, filepath.Join(dir, name)))
+	}
+	return dir
+}
+
+// entries lists dir's top level as "name", "name/" or "name -> target".
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	des, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var out []string
+	for _, de := range des {
+		switch {
+		case de.Type()&os.ModeSymlink != 0:
+			target, err := os.Readlink(filepath.Join(dir, de.Name()))
+			require.NoError(t, err)
+			out = append(out, de.Name()+" -> "+target)
+		case de.IsDir():
+			out = append(out, de.Name()+"/")
+		default:
+			out = append(out, de.Name())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// stampfs runs the command line and returns its exit status, stdout and stderr.
+func stampfsCmd(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	status := run(args, &stdout, &stderr)
+	return status, stdout.String(), stderr.String()
+}
+
+// The content stamp of staticDir's files, as the sha256sum pipeline gives it.
+const staticStamp = "8913b37cd6ad"
+
+func TestLink(t *testing.T) {
+	tests := []struct {
+		name  string
+		links []string
+		args  []string
+		stamp string
+		want  []string // DIR's top level afterwards
+	}{
+		{"content stamp", nil, nil, staticStamp, []string{"8913b37cd6ad -> .", "css/"}},
+		{"fixed stamp", nil, []string{"-strategy", "fixed=v1.2.3"}, "v1.2.3", []string{"css/", "v1.2.3 -> ."}},
+		{
+			"young links survive by default", []string{"v1 -> .", "v2 -> .", "v3 -> ."}, nil, staticStamp,
+			[]string{"8913b37cd6ad -> .", "css/", "v1 -> .", "v2 -> .", "v3 -> ."},
+		},
+		{
+			"keep 0 and grace 0 leave only the current link",
+			[]string{"v1 -> .", "v2 -> .", "other -> css", "8913b37cd6ad -> ."}, []string{"-keep", "0", "-grace", "0"}, staticStamp,
+			[]string{"8913b37cd6ad -> .", "css/", "other -> css"},
+		},
+		{
+			"keep 1, grace 0", []string{"v1 -> ."}, []string{"-keep=1", "-grace=0s", "-strategy=fixed=v2"}, "v2",
+			[]string{"css/", "v1 -> .", "v2 -> ."},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := staticDir(t, tt.links...)
+
+			status, stdout, stderr := stampfsCmd(append(append([]string{"link"}, tt.args...), dir)...)
+
+			require.Equal(t, exitOK, status, stderr)
+			assert.Equal(t, tt.stamp+"\n", stdout)
+			assert.Equal(t, tt.want, entries(t, dir))
+			assert.Contains(t, stderr, `msg="link created" link=`+filepath.Join(dir, tt.stamp))
+			got, err := os.ReadFile(filepath.Join(dir, tt.stamp, "css", "site.css"))
+			require.NoError(t, err)
+			assert.Equal(t, "body { color: teal }\n", string(got))
+		})
+	}
+}
+
+func TestLinkLogsRemovals(t *testing.T) {
+	dir := staticDir(t, "v1 -> .")
+
+	status, _, stderr := stampfsCmd("link", "-keep", "0", "-grace", "0", dir)
+
+	require.Equal(t, exitOK, status, stderr)
+	assert.Contains(t, stderr, `msg="link removed" link=`+filepath.Join(dir, "v1"))
+}
+
+func TestLinkErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		links      []string
+		args       func(dir string) []string
+		wantStatus int
+		wantErr    string // in stderr
+	}{
+		{"no DIR", nil, func(string) []string { return nil }, exitUsage, "want exactly one DIR, got 0"},
+		{"two DIRs", nil, func(dir string) []string { return []string{dir, dir} }, exitUsage, "want exactly one DIR, got 2"},
+		{"unknown flag", nil, func(dir string) []string { return []string{"-force", dir} }, exitUsage, "flag provided but not defined: -force"},
+		{"negative keep", nil, func(dir string) []string { return []string{"-keep", "-1", dir} }, exitUsage, "-keep -1: want 0 or more"},
+		{"negative grace", nil, func(dir string) []string { return []string{"-grace", "-1h", dir} }, exitUsage, "-grace -1h0m0s: want 0 or more"},
+		{"bad grace", nil, func(dir string) []string { return []string{"-grace", "soon", dir} }, exitUsage, `invalid value "soon" for flag -grace`},
+		{"bad strategy", nil, func(dir string) []string { return []string{"-strategy", "sha1", dir} }, exitUsage, `unknown -strategy "sha1"`},
+		{"bad fixed stamp", nil, func(dir string) []string { return []string{"-strategy", "fixed=../x", dir} }, exitUsage, "stampfs: bad stamp"},
+		{"missing DIR", nil, func(dir string) []string { return []string{filepath.Join(dir, "missing")} }, exitError, "no such file or directory"},
+		{
+			"link elsewhere in the way", []string{"v1 -> css"},
+			func(dir string) []string { return []string{"-strategy", "fixed=v1", dir} },
+			exitError, "activate $DIR/v1: exists and is not a stamp link: file already exists",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := staticDir(t, tt.links...)
+			before := entries(t, dir)
+
+			status, stdout, stderr := stampfsCmd(append([]string{"link"}, tt.args(dir)...)...)
+
+			assert.Equal(t, tt.wantStatus, status)
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, strings.ReplaceAll(tt.wantErr, "$DIR", dir))
+			if tt.wantStatus == exitUsage {
+				assert.Contains(t, stderr, "usage: stampfs link")
+			}
+			assert.Equal(t, before, entries(t, dir), "nothing changed")
+		})
+	}
+}
+
+func TestLinkNoSymlinks(t *testing.T) {
+	dir := staticDir(t)
+	linkFS = afero.NewReadOnlyFs(afero.NewOsFs())
+	t.Cleanup(func() { linkFS = afero.NewOsFs() })
+
+	status, stdout, stderr := stampfsCmd("link", dir)
+
+	assert.Equal(t, exitNoSymlinks, status)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "stampfs: symlinks unsupported")
+	assert.Equal(t, []string{"css/"}, entries(t, dir))
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestManifestCommand(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a": "a\n", "b/c d.css": "b\n", ".env": "secret", "b/.cache": "x"})
+
+	status, out, errOut := runCmd("manifest", dir)
+	require.Equal(t, exitOK, status, errOut)
+	assert.Empty(t, errOut)
+	// sha256sum ./a "./b/c d.css" | sha256sum | cut -c1-12 gives the stamp.
+	assert.JSONEq(t, `{
+		"stamp": "086c193393f1",
+		"strategy": "content",
+		"files": [
+			{"name": "a", "size": 2, "sha256": "87428fc522803d31065e7bce3cf03fe475096631e5e07bbd7a0fde60c4cf25c7", "url_path": "086c193393f1/a"},
+			{"name": "b/c d.css", "size": 2, "sha256": "0263829989b6fd954f72baaf2fc64bc2e2f01d692d4de72986ea808f6e99813f", "url_path": "086c193393f1/b/c d.css"}
+		]
+	}`, out)
+}
+
+func TestManifestCommandHashesForEveryStrategy(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a<b>&c.js": "a\n"})
+	status, out, errOut := runCmd("manifest", "-strategy", "fixed=v1.2.3", dir)
+	require.Equal(t, exitOK, status, errOut)
+	assert.Contains(t, out, `"url_path": "v1.2.3/a<b>&c.js"`, "no HTML escaping in a deploy manifest")
+
+	var m manifest
+	require.NoError(t, json.Unmarshal([]byte(out), &m))
+	assert.Equal(t, manifest{Stamp: "v1.2.3", Strategy: "fixed", Files: []manifestFile{{
+		Name: "a<b>&c.js", Size: 2, URLPath: "v1.2.3/a<b>&c.js",
+		SHA256: "87428fc522803d31065e7bce3cf03fe475096631e5e07bbd7a0fde60c4cf25c7",
+	}}}, m)
+}
+
+func TestManifestCommandEmptyDir(t *testing.T) {
+	status, out, errOut := runCmd("manifest", t.TempDir())
+	require.Equal(t, exitOK, status, errOut)
+	assert.JSONEq(t, `{"stamp": "e3b0c44298fc", "strategy": "content", "files": []}`, out)
+}
+
+func TestManifestCommandErrors(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.css": "x"})
+	bad := writeFiles(t, map[string]string{"ok.css": "x", "caf\xe9.css": "latin-1 name"})
+	tests := []struct {
+		name     string
+		args     []string
+		status   int
+		contains string
+	}{
+		{"no dir", []string{"manifest"}, exitUsage, "usage: stampfs manifest [-strategy content|mtime|git|fixed=VALUE] DIR"},
+		{"bad strategy", []string{"manifest", "-strategy", "fixed", dir}, exitUsage, `unknown -strategy "fixed"`},
+		{"missing dir", []string{"manifest", filepath.Join(dir, "nope")}, exitError, "no such file or directory"},
+		{"file as dir", []string{"manifest", filepath.Join(dir, "a.css")}, exitError, "not a directory"},
+		{"name not UTF-8", []string{"manifest", bad}, exitError, `file name "caf\xe9.css" is not valid UTF-8`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, out, errOut := runCmd(tt.args...)
+			assert.Equal(t, tt.status, status)
+			assert.Empty(t, out)
+			assert.Contains(t, errOut, tt.contains)
+		})
+	}
+}

@@ -1,0 +1,146 @@
+package stampfs_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stampfs/stampfs"
+)
+
+// Environment of a TestLinkerRaceHelper process.
+const (
+	raceDirEnv    = "STAMPFS_RACE_DIR"    // the directory to link in
+	raceStampEnv  = "STAMPFS_RACE_STAMP"  // the stamp this process activates
+	raceKeepEnv   = "STAMPFS_RACE_KEEP"   // Linker.Keep
+	raceGraceEnv  = "STAMPFS_RACE_GRACE"  // Linker.Grace
+	raceRoundsEnv = "STAMPFS_RACE_ROUNDS" // how many times to activate and prune
+	raceStartEnv  = "STAMPFS_RACE_START"  // a file whose appearance starts every process at once
+)
+
+// TestLinkerRace starts many processes that activate and prune the same
+// directory at once while a reader follows the stamp links.
+func TestLinkerRace(t *testing.T) {
+	const (
+		processes = 32
+		rounds    = 40
+	)
+	tests := []struct {
+		name   string
+		stamps []string // process i activates stamps[i%len(stamps)]
+		keep   int
+		grace  time.Duration
+	}{
+		{"one stamp, keep 0, grace 0", []string{"v2"}, 0, 0},
+		{"rolling deploy of two stamps", []string{"blue", "green"}, 0, time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys, dir := osLinkFS.make(t)
+			makeLinkTree(t, osLinkFS, fsys, dir,
+				"some/file", "keepfile", "keepdir/", "elsewhere -> some @2h",
+				"old1 -> . @3h", "old2 -> $DIR @2h", ".stampfs-tmp-old -> . @2h")
+			for _, s := range tt.stamps {
+				require.NoError(t, stampfs.NewLinker(fsys, dir).Activate(s))
+			}
+
+			// The reader: every stamp link must serve the file throughout.
+			var reads, misses atomic.Int64
+			var firstMiss atomic.Value
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					for _, s := range tt.stamps {
+						b, err := os.ReadFile(filepath.Join(dir, s, "some", "file"))
+						reads.Add(1)
+						if err != nil || string(b) != "some/file" {
+							misses.Add(1)
+							firstMiss.CompareAndSwap(nil, fmt.Sprintf("%q, %v", b, err))
+						}
+					}
+				}
+			})
+
+			start := filepath.Join(t.TempDir(), "start")
+			cmds := make([]*exec.Cmd, processes)
+			outs := make([]bytes.Buffer, processes)
+			for i := range cmds {
+				cmd := exec.Command(os.Args[0], "-test.run=^TestLinkerRaceHelper$", "-test.count=1")
+				cmd.Env = append(os.Environ(),
+					raceDirEnv+"="+dir,
+					raceStampEnv+"="+tt.stamps[i%len(tt.stamps)],
+					raceKeepEnv+"="+strconv.Itoa(tt.keep),
+					raceGraceEnv+"="+tt.grace.String(),
+					raceRoundsEnv+"="+strconv.Itoa(rounds),
+					raceStartEnv+"="+start,
+				)
+				cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
+				require.NoError(t, cmd.Start())
+				cmds[i] = cmd
+			}
+			require.NoError(t, os.WriteFile(start, nil, 0o644))
+			for i, cmd := range cmds {
+				assert.NoErrorf(t, cmd.Wait(), "process %d:\n%s", i, outs[i].String())
+			}
+			close(stop)
+			wg.Wait()
+
+			assert.NotZero(t, reads.Load())
+			assert.Zerof(t, misses.Load(), "of %d reads through the links, the first miss: %v", reads.Load(), firstMiss.Load())
+			want := []string{"elsewhere -> some", "keepdir/", "keepfile", "some/"}
+			for _, s := range tt.stamps {
+				want = append(want, s+" -> .")
+			}
+			slices.Sort(want)
+			assert.Equal(t, want, listTop(t, fsys, dir), "exactly the current links remain, and no temporary ones")
+		})
+	}
+}
+
+// TestLinkerRaceHelper is one of TestLinkerRace's processes.
+func TestLinkerRaceHelper(t *testing.T) {
+	dir := os.Getenv(raceDirEnv)
+	if dir == "" {
+		t.Skip("runs only as a subprocess of TestLinkerRace")
+	}
+	stamp := os.Getenv(raceStampEnv)
+	keep, err := strconv.Atoi(os.Getenv(raceKeepEnv))
+	require.NoError(t, err)
+	grace, err := time.ParseDuration(os.Getenv(raceGraceEnv))
+	require.NoError(t, err)
+	rounds, err := strconv.Atoi(os.Getenv(raceRoundsEnv))
+	require.NoError(t, err)
+	start := os.Getenv(raceStartEnv)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(start); err == nil {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "never started")
+	}
+
+	l := stampfs.NewLinker(afero.NewOsFs(), dir)
+	l.Keep, l.Grace = keep, grace
+	for r := range rounds {
+		require.NoErrorf(t, l.Activate(stamp), "round %d", r)
+		_, err := l.Prune(stamp)
+		require.NoErrorf(t, err, "round %d", r)
+	}
+}
