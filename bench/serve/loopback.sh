@@ -127,7 +127,10 @@ stop() {
 nginx_conf() {
   local port=$1 locations
   mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
-  "$work/stampfs" link "$dir" >/dev/null
+  if ! "$work/stampfs" link "$dir" >/dev/null 2>"$work/link.log"; then
+    cat "$work/link.log" >&2
+    return 1
+  fi
   if ! locations=$("$work/stampfs" nginx -prefix /static/ "$dir" 2>/dev/null); then
     locations="location /static/ {
       alias $dir/;
