@@ -10,9 +10,11 @@
 #   ROUNDS=1       measure every side ROUNDS times, interleaved; print the median
 #   PIN=auto       auto: with 2+ CPUs, server on CPU 0 and wrk on CPU 1 (taskset);
 #                  off: no pinning
-#   SIDES="stampfs fileserver hashfs memory nginx handler"
+#   SIDES="stampfs fileserver hashfs memory nginx nginx-alias handler"
 #                  stampfs is `stampfs serve DIR`; handler is stampfs.New in a bare
-#                  http.Server (cmd/peer), which tells the command's overhead apart
+#                  http.Server (cmd/peer), which tells the command's overhead apart;
+#                  nginx uses the locations `stampfs nginx` prints, nginx-alias a
+#                  bare alias through the stamp link, without their checks
 # Installs wrk and nginx with apt-get when they are missing (needs root).
 set -euo pipefail
 
@@ -24,7 +26,7 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-1}
 PIN=${PIN:-auto}
-SIDES=${SIDES:-stampfs fileserver hashfs memory nginx handler}
+SIDES=${SIDES:-stampfs fileserver hashfs memory nginx nginx-alias handler}
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
 
 need=()
@@ -95,8 +97,8 @@ start() {
       pid=$!
       url="http://127.0.0.1:$port/static/$("$work/stampfs" stamp "$dir")/$asset"
       ;;
-    nginx)
-      nginx_conf "$port"
+    nginx | nginx-alias)
+      nginx_conf "$port" "$side"
       "${server_pin[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' \
         >"$work/nginx.log" 2>&1 &
       pid=$!
@@ -121,20 +123,23 @@ stop() {
   rm -f "$work/peer.out"
 }
 
-# nginx_conf PORT writes a one-worker nginx serving $dir at /static/, which
-# reaches the stamped path through the stamp link `stampfs link` made. The
-# locations come from `stampfs nginx` when it prints them.
+# nginx_conf PORT SIDE writes a one-worker nginx serving $dir at /static/,
+# which reaches the stamped path through the stamp link `stampfs link` made:
+# with the locations `stampfs nginx` prints (SIDE nginx), or with a bare alias
+# (SIDE nginx-alias).
 nginx_conf() {
-  local port=$1 locations
+  local port=$1 side=$2 locations
   mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
   if ! "$work/stampfs" link "$dir" >/dev/null 2>"$work/link.log"; then
     cat "$work/link.log" >&2
     return 1
   fi
-  if ! locations=$("$work/stampfs" nginx -prefix /static/ "$dir" 2>/dev/null); then
+  if [ "$side" = nginx ]; then
+    locations=$("$work/stampfs" nginx -prefix /static/ "$dir")
+  else
     locations="location /static/ {
       alias $dir/;
-      location ~ ^/static/[0-9A-Za-z_-][0-9A-Za-z._-]*/ { add_header Cache-Control \"public, max-age=31536000, immutable\"; }
+      add_header Cache-Control \"public, max-age=31536000, immutable\";
     }"
   fi
   cat >"$work/nginx/nginx.conf" <<EOF
