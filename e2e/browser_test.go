@@ -18,8 +18,8 @@ import (
 // browserImmutable is the Cache-Control of every stamped asset.
 const browserImmutable = "public, max-age=31536000, immutable"
 
-// browserStamped matches a URL path under /static/<stamp>/.
-var browserStamped = regexp.MustCompile(`^/static/[0-9A-Za-z_-][0-9A-Za-z._-]{0,63}/[^/]`)
+// browserStamped matches the /static/<stamp>/ part of a stamped URL path.
+var browserStamped = regexp.MustCompile(`^/static/[0-9A-Za-z_-][0-9A-Za-z._-]{0,63}/`)
 
 // The assets of browserSite. Each tampered copy differs in bytes the browser
 // would act on, so a browser that skipped the integrity check would show it.
