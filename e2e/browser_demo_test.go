@@ -55,4 +55,3 @@ func browserSRI(want string, body []byte) string {
 		return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 	}
 }
-
