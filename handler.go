@@ -417,18 +417,19 @@ var (
 // entry is one served representation: a counted file, or a precompressed
 // sibling of one.
 type entry struct {
-	name  string // table key
-	sha   [32]byte
-	size  int64
-	data  []byte // the bytes, when held in memory
-	ctype []string
-	etag  []string
-	clen  []string
-	enc   []string // Content-Encoding of a sibling; nil for a file itself
-	br    *entry   // precompressed siblings
-	gz    *entry
-	path  string // Prefix + stamp + "/" + escaped name
-	url   string // Base + path
+	name     string // table key
+	sha      [32]byte
+	size     int64
+	data     []byte // the bytes, when held in memory
+	ctype    []string
+	etag     []string
+	clen     []string
+	enc      []string // Content-Encoding of a sibling; nil for a file itself
+	br       *entry   // precompressed siblings
+	gz       *entry
+	path     string   // Prefix + stamp + "/" + escaped name
+	location []string // path, as a Location header value
+	url      string   // Base + path
 
 	sriOnce sync.Once
 	sri     string
@@ -567,6 +568,7 @@ func (h *Handler) build(old *state) (*state, error) {
 			st.files[name] = e
 			e.path = h.prefix + st.stamp + "/" + (&url.URL{Path: name}).EscapedPath()
 			e.url = h.base + e.path
+			e.location = []string{e.path}[:1:1]
 		}
 	}
 	st.routes = make(map[string]route, 2*len(st.files))
@@ -794,7 +796,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r, e)
 	case StaleRedirect:
 		hdr := w.Header()
-		hdr["Location"] = []string{e.path}
+		hdr["Location"] = e.location
 		hdr["Cache-Control"] = ccNoStore
 		hdr["Content-Length"] = hdrZero
 		if e.vary() {
@@ -856,12 +858,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *en
 			return
 		}
 		defer rc.Close()
-		rs, ok := rc.(io.ReadSeeker)
-		if !ok {
+		switch f := rc.(type) {
+		case io.ReaderAt: // seeking a section never touches the file
+			content = io.NewSectionReader(f, 0, rep.size)
+		case io.ReadSeeker:
+			content = f
+		default:
 			h.serveStream(w, r, e, rep, cc, rc)
 			return
 		}
-		content = rs
 	}
 	hdr := w.Header()
 	hdr["Cache-Control"] = cc

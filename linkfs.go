@@ -51,8 +51,8 @@ const tempMinAge = time.Minute
 // same directory at once.
 type Linker struct {
 	// Keep is the number of old stamp links Prune keeps besides the current
-	// one, newest first. NewLinker sets 2; 0 removes every old link that
-	// is older than Grace.
+	// one, newest first. NewLinker sets 2; 0 (or less) removes every old
+	// link that is older than Grace.
 	Keep int
 
 	// Grace is the age under which Prune keeps any stamp link, so that
@@ -86,7 +86,8 @@ func NewLinker(fsys afero.Fs, dir string) *Linker {
 }
 
 // Probe reports whether stamp links work in the directory by making a
-// temporary link to ".", reading it back, following it and removing it.
+// temporary link to ".", reading it back, checking that Lstat reports it as
+// a link and that Stat follows it to the directory, and removing it.
 //
 // It returns nil when they work and an error wrapping ErrSymlinkUnsupported
 // and the cause when the file system cannot make, read or follow such a link:
@@ -180,7 +181,9 @@ var errNotStampLink = fmt.Errorf("exists and is not a stamp link: %w", fs.ErrExi
 // older than Grace and at least a minute. Age and order come from each
 // link's own modification time.
 //
-// A link that disappears while Prune works on it was removed by another
+// Prune looks at a link's modification time again right before removing
+// it, so a link another process has just activated again is left alone. A
+// link that disappears while Prune works on it was removed by another
 // process and is not an error. Prune carries on past a link it cannot read
 // or remove and returns the errors joined, each naming the path and the
 // step that failed, along with the paths it did remove.
@@ -274,14 +277,20 @@ func (l *Linker) Prune(current string) (removed []string, err error) {
 // linkInfo returns the Lstat result for name and whether it is a link to the
 // directory. The error names the step that failed.
 func (l *Linker) linkInfo(sl afero.Symlinker, name string) (fs.FileInfo, bool, error) {
-	fi, _, err := sl.LstatIfPossible(name)
+	fi, lstat, err := sl.LstatIfPossible(name)
 	if err != nil {
 		return nil, false, pathErr("lstat", name, err)
+	}
+	if !lstat {
+		return nil, false, fmt.Errorf("%w: %s: the file system cannot stat a link itself", ErrSymlinkUnsupported, name)
 	}
 	if fi.Mode()&fs.ModeSymlink == 0 {
 		return fi, false, nil
 	}
 	target, err := sl.ReadlinkIfPossible(name)
+	if errors.Is(err, afero.ErrNoReadlink) {
+		return nil, false, classify(pathErr("readlink", name, err))
+	}
 	if err != nil {
 		return nil, false, pathErr("readlink", name, err)
 	}
@@ -348,8 +357,16 @@ func (l *Linker) isDirTarget(target string) bool {
 	return a == b
 }
 
-// checkTemp makes sure the temporary link tmp reads back as ".".
+// checkTemp makes sure that Lstat reports the temporary link tmp as a link
+// and that it reads back as ".".
 func (l *Linker) checkTemp(sl afero.Symlinker, tmp string) error {
+	fi, lstat, err := sl.LstatIfPossible(tmp)
+	if err != nil {
+		return classify(pathErr("lstat", tmp, err))
+	}
+	if !lstat || fi.Mode()&fs.ModeSymlink == 0 {
+		return fmt.Errorf("%w: %s: lstat does not report the link (mode %v)", ErrSymlinkUnsupported, tmp, fi.Mode())
+	}
 	target, err := sl.ReadlinkIfPossible(tmp)
 	if err != nil {
 		return classify(pathErr("readlink", tmp, err))

@@ -368,6 +368,22 @@ func (f symlinkErrFS) SymlinkIfPossible(oldname, newname string) error {
 	return &os.LinkError{Op: "symlink", Old: oldname, New: newname, Err: f.err}
 }
 
+// noLstatFS is the OS file system with an Lstat that follows links, as
+// afero offers it for file systems without links.
+type noLstatFS struct{ afero.OsFs }
+
+func (noLstatFS) LstatIfPossible(name string) (os.FileInfo, bool, error) {
+	fi, err := os.Stat(name)
+	return fi, false, err
+}
+
+// noReadlinkFS is the OS file system without Readlink.
+type noReadlinkFS struct{ afero.OsFs }
+
+func (noReadlinkFS) ReadlinkIfPossible(name string) (string, error) {
+	return "", &os.PathError{Op: "readlink", Path: name, Err: afero.ErrNoReadlink}
+}
+
 func TestLinkerUnsupported(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -383,6 +399,8 @@ func TestLinkerUnsupported(t *testing.T) {
 		{"ENOSYS", func(string) afero.Fs { return symlinkErrFS{err: syscall.ENOSYS} }, true, errors.ErrUnsupported},
 		{"EOPNOTSUPP", func(string) afero.Fs { return symlinkErrFS{err: syscall.EOPNOTSUPP} }, true, errors.ErrUnsupported},
 		{"EROFS", func(string) afero.Fs { return symlinkErrFS{err: syscall.EROFS} }, true, syscall.EROFS},
+		{"Lstat follows links", func(string) afero.Fs { return noLstatFS{} }, true, stampfs.ErrSymlinkUnsupported},
+		{"no Readlink", func(string) afero.Fs { return noReadlinkFS{} }, true, afero.ErrNoReadlink},
 		{"ENOSPC is another error", func(string) afero.Fs { return symlinkErrFS{err: syscall.ENOSPC} }, false, syscall.ENOSPC},
 		{"EIO is another error", func(string) afero.Fs { return symlinkErrFS{err: syscall.EIO} }, false, syscall.EIO},
 	}
@@ -437,7 +455,7 @@ func TestLinkerLogs(t *testing.T) {
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			fsys, dir := lfs.make(t)
-			makeLinkTree(t, lfs, fsys, dir, "v1 -> . @3h", "v2 -> . @2h", "v3 -> . @10m")
+			makeLinkTree(t, lfs, fsys, dir, "v0 -> . @30m", "v1 -> . @3h", "v2 -> . @2h", "v3 -> . @10m")
 			var buf bytes.Buffer
 			l := stampfs.NewLinker(fsys, dir)
 			l.Keep = 1
@@ -461,6 +479,7 @@ func TestLinkerLogs(t *testing.T) {
 				"link created v4",
 				"link kept v4: current",
 				"link kept v3: newest",
+				"link kept v0: younger than grace period",
 				"link removed v2",
 				"link removed v1",
 			}, got)

@@ -27,6 +27,29 @@ import (
 type Strategy string
 
 // The strategies Scan knows. The zero Strategy means Content.
+//
+// Content: the first 12 lowercase hex digits of the SHA-256 of the lines
+// "sha256sum ./NAME" prints for every counted file, in bytewise order of the
+// names, with GNU coreutils' escaping of names that hold a backslash, newline
+// or carriage return. It is the same on every machine and file system that
+// holds the same bytes under the same names; an empty directory's is
+// "e3b0c44298fc".
+//
+// Mtime: the newest modification time of the counted files in whole Unix
+// seconds, in decimal; "0" for a directory without counted files. Scan warns
+// through ScanOptions.Logger when the times look made up: all equal with two
+// or more files, zero, 0 or 1 s after the epoch, or in the future.
+//
+// Git: the first 12 hex digits of the commit HEAD names in the git
+// repository holding the directory, found as git finds it (dir/.git, then
+// .git in each parent, as a directory or as a "gitdir: PATH" file) and read
+// from HEAD, loose refs, packed-refs and a worktree's commondir, without
+// running git. No repository is an error wrapping fs.ErrNotExist; an unborn
+// branch, a missing or malformed ref, and a reftable repository (wrapping
+// errors.ErrUnsupported) are errors too.
+//
+// Fixed: ScanOptions.Version, which must be a valid stamp (see
+// vfs.ValidSegment) or Scan returns an error wrapping ErrBadStamp.
 const (
 	Content Strategy = "content" // SHA-256 over every counted file (default)
 	Mtime   Strategy = "mtime"   // newest mtime, in whole Unix seconds
@@ -62,28 +85,36 @@ type Snapshot struct {
 	files    []File // sorted bytewise by Name
 }
 
-// Scan walks dir on fsys and returns its snapshot: the stamp computed by
-// opts.Strategy and the table of counted files.
+// Scan walks dir on fsys and returns its snapshot: the stamp opts.Strategy
+// computes and the table of counted files. A nil opts means the zero
+// ScanOptions: the Content strategy.
 //
-// Counted files are the regular files under dir whose slash path relative to
-// dir has no segment starting with ".". Symbolic links below dir are never
-// followed nor counted, so a stamp link dir/<stamp> -> . changes nothing; dir
-// itself may be a link. Scan learns an entry's type from the Fs's Lstat when
-// the Fs implements afero.Lstater, and from its Readdir otherwise: on such an
-// Fs a link is only skipped if its Readdir reports links as links, and a
-// directory cycle ends in an error wrapping syscall.ELOOP after 255 nested
-// directories.
+// Counted files are the regular files below dir whose slash path relative to
+// dir has no segment starting with "."; dir's own path may hold such
+// segments. Symbolic links below dir are neither followed nor counted, so a
+// stamp link dir/<stamp> -> . changes nothing and link cycles do not matter;
+// dir itself may be a link. Directories' own times never count.
 //
-// The Content strategy, and ScanOptions.Hash, read every counted file and
-// record its SHA-256; File.Size is then the number of bytes hashed.
+// Scan learns an entry's type from the Fs's Lstat when it implements
+// afero.Lstater, and from its Readdir otherwise. afero.OsFs, MemMapFs,
+// BasePathFs, ReadOnlyFs, CopyOnWriteFs and vfs.MemFS have Lstat;
+// afero.FromIOFS has not, but over os.DirFS or fstest.MapFS its Readdir
+// reports links as links. On an Fs that has neither, links are taken for
+// what they point to, and a directory cycle ends in an error wrapping
+// syscall.ELOOP 255 directories down.
 //
-// Errors: a missing dir wraps fs.ErrNotExist; a dir that is not a directory
-// is an *fs.PathError wrapping syscall.ENOTDIR; a file or subdirectory that
-// cannot be read is an *fs.PathError whose Path is
-// filepath.Join(dir, filepath.FromSlash(name)), wrapping the cause
-// (fs.ErrPermission for a permission denied); an unknown Strategy or a Fixed
-// Version that is not a valid stamp wraps ErrBadStamp; the Git strategy's
-// errors are described at Git's section of the package documentation.
+// The Content strategy, and ScanOptions.Hash with any strategy, read every
+// counted file and record its SHA-256; File.Size is then the number of bytes
+// hashed. On afero.OsFs, Scan may take a faster platform-specific walk that
+// gives the same table and errors.
+//
+// Errors: an empty or missing dir wraps fs.ErrNotExist; a dir that is not a
+// directory is an *fs.PathError wrapping syscall.ENOTDIR; a file or
+// subdirectory that cannot be listed, opened or read is an *fs.PathError
+// whose Path is filepath.Join(dir, filepath.FromSlash(name)), wrapping the
+// cause (fs.ErrPermission for a permission denied), the first in name order
+// when several fail; an unknown Strategy or a bad Fixed Version wraps
+// ErrBadStamp; the Git strategy's errors are listed at Git.
 func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
 	var o ScanOptions
 	if opts != nil {
@@ -101,6 +132,12 @@ func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown strategy %q (want content, mtime, git or fixed)", ErrBadStamp, string(strategy))
+	}
+
+	if dir == "" {
+		// os.Stat("") fails, but MemMapFs reads "" as its root: refuse it
+		// everywhere rather than scan whatever an Fs makes of it.
+		return nil, fmt.Errorf("stampfs: scan: empty directory name: %w", fs.ErrNotExist)
 	}
 
 	hash := o.Hash || strategy == Content
@@ -155,7 +192,8 @@ func (s *Snapshot) Lookup(name string) (File, bool) {
 }
 
 // osWalk, when set (stamp_linux.go sets it), lists the counted files of dir on
-// the OS file system, sorted bytewise by Name, with SHA256 filled when hash is set.
+// the OS file system, sorted bytewise by Name, with SHA256 filled when hash is
+// set; nil when there are none.
 //
 // It must agree with walkPortable exactly, on the table and on errors:
 //   - dir missing: an error wrapping fs.ErrNotExist;
@@ -185,43 +223,93 @@ func walkPortable(fsys afero.Fs, dir string, hash bool) ([]File, error) {
 	if !info.IsDir() {
 		return nil, &fs.PathError{Op: "scan", Path: dir, Err: syscall.ENOTDIR}
 	}
-	w := walker{fsys: fsys, dir: dir}
-	w.lstater, _ = fsys.(afero.Lstater)
-	if err := w.walk("", 0); err != nil {
+	w := newWalker(fsys, dir)
+	if err := w.walk(w.prefix, 0); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(w.files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(w.found, func(a, b fsPath) int { return strings.Compare(w.name(a), w.name(b)) })
+	var files []File // nil when there are none, as osWalk returns
+	if len(w.found) > 0 {
+		files = make([]File, len(w.found))
+	}
+	for i, p := range w.found {
+		files[i] = File{Name: w.name(p), Size: p.size, ModTime: p.mtime}
+	}
 	if hash {
-		if err := hashFiles(w.files, w.open, w.path); err != nil {
+		if err := hashFiles(files, func(i int) (io.ReadCloser, error) { return w.open(w.found[i].path) }, w.errPath); err != nil {
 			return nil, err
 		}
 	}
-	return w.files, nil
+	return files, nil
 }
 
+// walker walks one directory tree. Each entry costs one string: its Fs path,
+// prefix followed by its slash name, so that the name is a substring of it.
+// Where the OS separator is not a slash, names are separate strings.
 type walker struct {
 	fsys    afero.Fs
 	lstater afero.Lstater
-	dir     string
-	files   []File
+	dir     string // as the caller gave it, for error paths
+	prefix  string // filepath.Clean(dir) and a separator; "" for "."
+	found   []fsPath
 }
 
-// path returns the Fs path of the slash path name relative to w.dir.
-func (w *walker) path(name string) string {
+// fsPath is a counted file found by the walk.
+type fsPath struct {
+	path  string // Fs path
+	slash string // slash name, only where the separator is not a slash
+	size  int64
+	mtime time.Time
+}
+
+func newWalker(fsys afero.Fs, dir string) *walker {
+	w := &walker{fsys: fsys, dir: dir}
+	w.lstater, _ = fsys.(afero.Lstater)
+	switch clean := filepath.Clean(dir); {
+	case clean == ".":
+	case strings.HasSuffix(clean, string(filepath.Separator)): // the root
+		w.prefix = clean
+	default:
+		w.prefix = clean + string(filepath.Separator)
+	}
+	return w
+}
+
+func (w *walker) name(p fsPath) string {
+	if filepath.Separator != '/' {
+		return p.slash
+	}
+	return p.path[len(w.prefix):]
+}
+
+// errPath returns the path an error names for the slash name: dir joined
+// with name, as the caller would write it.
+func (w *walker) errPath(name string) string {
 	return filepath.Join(w.dir, filepath.FromSlash(name))
 }
 
-// walk appends the counted files below the directory name ("" is w.dir).
-func (w *walker) walk(name string, depth int) error {
+// slashName returns the slash name of the Fs path p below w.prefix.
+func (w *walker) slashName(p string) string {
+	return filepath.ToSlash(p[len(w.prefix):])
+}
+
+// walk records the counted files below the directory whose Fs path is dir
+// (w.prefix for the top, which ends in a separator unless it is "").
+func (w *walker) walk(dir string, depth int) error {
 	if depth > maxDepth {
-		return &fs.PathError{Op: "scan", Path: w.path(name), Err: syscall.ELOOP}
+		return &fs.PathError{Op: "scan", Path: w.errPath(w.slashName(dir)), Err: syscall.ELOOP}
 	}
-	d, err := w.fsys.Open(w.path(name))
+	open := dir
+	if depth == 0 {
+		open = filepath.Clean(w.dir) // not w.prefix: fs.FS paths have no trailing slash
+	}
+	d, err := w.fsys.Open(open)
 	if err != nil {
-		return w.pathError("open", name, err)
+		return w.pathError("open", w.slashName(dir), err)
 	}
-	var infos []fs.FileInfo
+	// With Lstat, list names and lstat each; without, trust Readdir's modes.
 	var names []string
+	var infos []fs.FileInfo
 	if w.lstater != nil {
 		names, err = d.Readdirnames(-1)
 	} else {
@@ -229,32 +317,38 @@ func (w *walker) walk(name string, depth int) error {
 	}
 	d.Close()
 	if err != nil {
-		return w.pathError("readdir", name, err)
-	}
-	if w.lstater != nil {
-		infos = make([]fs.FileInfo, 0, len(names))
-		for _, base := range names {
-			if strings.HasPrefix(base, ".") {
-				continue
-			}
-			info, _, err := w.lstater.LstatIfPossible(w.path(join(name, base)))
-			if err != nil {
-				return w.pathError("lstat", join(name, base), err)
-			}
-			infos = append(infos, info)
-		}
+		return w.pathError("readdir", w.slashName(dir), err)
 	}
 	for _, info := range infos {
-		base := info.Name()
+		names = append(names, info.Name())
+	}
+	sep := ""
+	if depth > 0 {
+		sep = string(filepath.Separator)
+	}
+	for i, base := range names {
 		if strings.HasPrefix(base, ".") {
 			continue
 		}
-		child := join(name, base)
+		path := dir + sep + base
+		var info fs.FileInfo
+		if w.lstater != nil {
+			info, _, err = w.lstater.LstatIfPossible(path)
+			if err != nil {
+				return w.pathError("lstat", w.slashName(path), err)
+			}
+		} else {
+			info = infos[i]
+		}
 		switch mode := info.Mode(); {
 		case mode.IsRegular():
-			w.files = append(w.files, File{Name: child, Size: info.Size(), ModTime: info.ModTime()})
+			p := fsPath{path: path, size: info.Size(), mtime: info.ModTime()}
+			if filepath.Separator != '/' {
+				p.slash = w.slashName(path)
+			}
+			w.found = append(w.found, p)
 		case mode.IsDir():
-			if err := w.walk(child, depth+1); err != nil {
+			if err := w.walk(path, depth+1); err != nil {
 				return err
 			}
 		}
@@ -262,10 +356,10 @@ func (w *walker) walk(name string, depth int) error {
 	return nil
 }
 
-func (w *walker) open(name string) (io.ReadCloser, error) {
-	f, err := w.fsys.Open(w.path(name))
+func (w *walker) open(path string) (io.ReadCloser, error) {
+	f, err := w.fsys.Open(path)
 	if err != nil {
-		return nil, w.pathError("open", name, err)
+		return nil, w.pathError("open", w.slashName(path), err)
 	}
 	return f, nil
 }
@@ -274,7 +368,7 @@ func (w *walker) open(name string) (io.ReadCloser, error) {
 // wrapping the cause of err (not err's own PathError, which may name an Fs
 // path the caller never gave).
 func (w *walker) pathError(op, name string, err error) error {
-	return newPathError(op, w.path(name), err)
+	return newPathError(op, w.errPath(name), err)
 }
 
 func newPathError(op, path string, err error) error {
@@ -285,17 +379,13 @@ func newPathError(op, path string, err error) error {
 	return &fs.PathError{Op: op, Path: path, Err: err}
 }
 
-func join(dir, base string) string {
-	if dir == "" {
-		return base
-	}
-	return dir + "/" + base
-}
+// hashBuffers holds the read buffers of hashFiles' workers between scans.
+var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // hashFiles fills SHA256 and Size of every file, reading them with open on a
 // few goroutines. The error returned is that of the first failing file in
 // slice order, whatever the scheduling.
-func hashFiles(files []File, open func(name string) (io.ReadCloser, error), path func(name string) string) error {
+func hashFiles(files []File, open func(i int) (io.ReadCloser, error), errPath func(name string) string) error {
 	workers := min(runtime.GOMAXPROCS(0), 4, len(files)/4+1)
 	var (
 		next    atomic.Int64
@@ -306,14 +396,16 @@ func hashFiles(files []File, open func(name string) (io.ReadCloser, error), path
 		wg      sync.WaitGroup
 	)
 	work := func() {
-		buf := make([]byte, 64<<10)
+		bp := hashBuffers.Get().(*[]byte)
+		defer hashBuffers.Put(bp)
+		buf := *bp
 		h := sha256.New()
 		for !stop.Load() {
 			i := int(next.Add(1) - 1)
 			if i >= len(files) {
 				return
 			}
-			err := hashFile(&files[i], open, path, h, buf)
+			err := hashFile(&files[i], i, open, errPath, h, buf)
 			if err != nil {
 				stop.Store(true)
 				mu.Lock()
@@ -338,24 +430,31 @@ type resetHash interface {
 	Sum([]byte) []byte
 }
 
-func hashFile(f *File, open func(name string) (io.ReadCloser, error), path func(name string) string, h resetHash, buf []byte) error {
-	r, err := open(f.Name)
+// hashFile reads the file f names through buf into h, and sets f.SHA256 and
+// f.Size from what it read.
+func hashFile(f *File, i int, open func(i int) (io.ReadCloser, error), errPath func(name string) string, h resetHash, buf []byte) error {
+	r, err := open(i)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	h.Reset()
-	n, err := io.CopyBuffer(h, onlyReader{r}, buf)
-	if err != nil {
-		return newPathError("read", path(f.Name), err)
+	var size int64
+	for {
+		n, err := r.Read(buf)
+		h.Write(buf[:n])
+		size += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return newPathError("read", errPath(f.Name), err)
+		}
 	}
-	f.Size = n
+	f.Size = size
 	h.Sum(f.SHA256[:0])
 	return nil
 }
-
-// onlyReader hides WriterTo and ReaderFrom so that io.CopyBuffer uses buf.
-type onlyReader struct{ io.Reader }
 
 // contentStamp is the first 12 hex digits of the SHA-256 of the lines
 // sha256sum prints for files, which must be sorted bytewise by Name.

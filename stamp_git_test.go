@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
+	"github.com/stampfs/stampfs/vfs"
 )
 
 // Object ids for hand-built repositories.
@@ -151,13 +152,22 @@ func TestScanGitInMemory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fsys := afero.NewMemMapFs()
-			makeTree(t, fsys, "/", tt.entries...)
-			snap := scan(t, fsys, tt.dir, &stampfs.ScanOptions{Strategy: stampfs.Git})
-			assert.Equal(t, tt.want, snap.Stamp())
-			assert.Equal(t, stampfs.Git, snap.Strategy())
+			for _, fsys := range []afero.Fs{afero.NewMemMapFs(), vfs.NewMemFS()} {
+				makeTree(t, fsys, "/", tt.entries...)
+				snap := scan(t, fsys, tt.dir, &stampfs.ScanOptions{Strategy: stampfs.Git})
+				assert.Equal(t, tt.want, snap.Stamp(), fsys.Name())
+				assert.Equal(t, stampfs.Git, snap.Strategy())
+			}
 		})
 	}
+}
+
+func TestScanGitThroughSymlinkedGitDir(t *testing.T) {
+	// A .git that is a link to the real git directory, as some deploy tools
+	// make, is followed as git follows it.
+	fsys := vfs.NewMemFS()
+	makeTree(t, fsys, "/", "store/repo.git/HEAD=ref: refs/heads/main\n", "store/repo.git/refs/heads/main="+idMain+"\n", "app/static/a.css", "app/.git -> /store/repo.git")
+	assert.Equal(t, idMain[:12], scan(t, fsys, "/app/static", &stampfs.ScanOptions{Strategy: stampfs.Git}).Stamp())
 }
 
 func TestScanGitRelativeDirInMemory(t *testing.T) {
@@ -270,4 +280,15 @@ func TestScanGitMatchesRevParse(t *testing.T) {
 		assert.Equal(t, git(t, static, "rev-parse", "HEAD")[:12], gitScan("."))
 		assert.Equal(t, git(t, static, "rev-parse", "HEAD")[:12], gitScan("css"))
 	})
+}
+
+func TestScanGitMissingDir(t *testing.T) {
+	// The directory is checked before the repository, so the error names it.
+	fsys := afero.NewMemMapFs()
+	makeTree(t, fsys, "/", "repo/.git/HEAD="+idMain+"\n")
+	_, err := stampfs.Scan(fsys, "/repo/static", &stampfs.ScanOptions{Strategy: stampfs.Git})
+	var pe *fs.PathError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "/repo/static", pe.Path)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
 }

@@ -34,6 +34,10 @@ func TestScanFsWithoutLstater(t *testing.T) {
 		snap := scan(t, fsys, ".", nil)
 		assert.Equal(t, want.Stamp(), snap.Stamp())
 		assert.Equal(t, names(want), names(snap))
+
+		sub := afero.FromIOFS{FS: os.DirFS(filepath.Dir(dir))}
+		snap = scan(t, sub, filepath.Base(dir), nil)
+		assert.Equal(t, want.Stamp(), snap.Stamp(), "a subdirectory of an fs.FS")
 	})
 	t.Run("fstest.MapFS", func(t *testing.T) {
 		fsys := afero.FromIOFS{FS: fstest.MapFS{

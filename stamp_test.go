@@ -73,12 +73,18 @@ func names(snap *stampfs.Snapshot) []string {
 }
 
 // pipeline runs a bash command line in dir and returns its output without
-// the trailing newline, skipping the test when a tool it names is missing.
+// the trailing newline, skipping the test when a tool it names is missing or
+// find and xargs are not GNU's (the pipelines use -printf and -d).
 func pipeline(t *testing.T, dir, cmdline string, tools ...string) string {
 	t.Helper()
 	for _, tool := range append([]string{"bash"}, tools...) {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed: %v", tool, err)
+		}
+		if tool == "find" || tool == "xargs" {
+			if out, _ := exec.Command(tool, "--version").Output(); !strings.Contains(string(out), "GNU") {
+				t.Skipf("%s is not GNU %s", tool, tool)
+			}
 		}
 	}
 	cmd := exec.Command("bash", "-o", "pipefail", "-c", cmdline)
@@ -124,6 +130,12 @@ func TestScanContentMatchesSha256sum(t *testing.T) {
 			snap := scan(t, afero.NewOsFs(), dir, nil)
 			assert.Equal(t, want, snap.Stamp())
 			assert.Equal(t, stampfs.Content, snap.Strategy())
+
+			mem := vfs.NewMemFS()
+			makeTree(t, mem, "/site/static", tt.entries...)
+			memSnap := scan(t, mem, "/site/static", nil)
+			assert.Equal(t, want, memSnap.Stamp(), "vfs.MemFS")
+			assert.Equal(t, names(snap), names(memSnap), "vfs.MemFS")
 		})
 	}
 }
@@ -257,14 +269,6 @@ func TestScanLinkedDirectoryIsFollowed(t *testing.T) {
 	assert.Equal(t, scan(t, fsys, filepath.Join(root, "releases/v7"), nil).Stamp(), snap.Stamp())
 }
 
-func TestScanSkipsSpecialFiles(t *testing.T) {
-	dir := t.TempDir()
-	makeTree(t, afero.NewOsFs(), dir, "a.css")
-	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644))
-	snap := scan(t, afero.NewOsFs(), dir, nil)
-	assert.Equal(t, []string{"a.css"}, names(snap))
-}
-
 func TestScanHashOption(t *testing.T) {
 	fsys := afero.NewMemMapFs()
 	makeTree(t, fsys, "static", "a.css=body{}")
@@ -346,6 +350,8 @@ func TestScanBadInput(t *testing.T) {
 		contains string
 	}{
 		{name: "missing dir", fsys: mem, dir: "nope", is: fs.ErrNotExist, path: "nope"},
+		{name: "empty dir name", fsys: mem, dir: "", is: fs.ErrNotExist, contains: "empty directory name"},
+		{name: "empty dir name on the OS", fsys: afero.NewOsFs(), dir: "", is: fs.ErrNotExist, contains: "empty directory name"},
 		{name: "missing parent", fsys: mem, dir: "nope/static", is: fs.ErrNotExist, path: "nope/static"},
 		{name: "file as dir", fsys: mem, dir: "static/index.html", is: syscall.ENOTDIR, path: "static/index.html", contains: "scan static/index.html: not a directory"},
 		{name: "unreadable dir", fsys: faulty(mem, eacces(vfs.OpOpen, "static")), dir: "static", is: fs.ErrPermission, path: "static"},
@@ -480,4 +486,83 @@ func TestScanFixedIgnoresVersionForOtherStrategies(t *testing.T) {
 	snap := scan(t, fsys, "static", &stampfs.ScanOptions{Version: "../not-checked"})
 	assert.Equal(t, stampfs.Content, snap.Strategy())
 	assert.Len(t, snap.Stamp(), 12)
+}
+
+func TestScanUnreadableOS(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads files whatever their mode; TestScanBadInput covers these errors through vfs.FaultFS")
+	}
+	tests := []struct {
+		name  string
+		chmod string // made mode 000
+		opts  *stampfs.ScanOptions
+		op    string
+	}{
+		{"file, content", "css/a.css", nil, "open"},
+		{"subdirectory, content", "js", nil, "open"},
+		{"subdirectory, mtime", "js", &stampfs.ScanOptions{Strategy: stampfs.Mtime}, "open"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			makeTree(t, afero.NewOsFs(), dir, "css/a.css", "js/app.js")
+			path := filepath.Join(dir, filepath.FromSlash(tt.chmod))
+			require.NoError(t, os.Chmod(path, 0))
+			t.Cleanup(func() { os.Chmod(path, 0o755) })
+
+			_, err := stampfs.Scan(afero.NewOsFs(), dir, tt.opts)
+			assert.ErrorIs(t, err, fs.ErrPermission)
+			var pe *fs.PathError
+			if assert.ErrorAs(t, err, &pe) {
+				assert.Equal(t, path, pe.Path)
+				assert.Equal(t, tt.op, pe.Op)
+			}
+		})
+	}
+}
+
+func TestScanDotSegmentsInDirItself(t *testing.T) {
+	// Only paths below dir are tested for dot segments.
+	fsys := vfs.NewMemFS()
+	makeTree(t, fsys, "/home/u/.local/share/site/static", "a.css", ".b.css")
+	for _, dir := range []string{"/home/u/.local/share/site/static", "/home/u/.local/share/site/static/../static", "/home/u/.local/share/site/static/."} {
+		assert.Equal(t, []string{"a.css"}, names(scan(t, fsys, dir, nil)), dir)
+	}
+}
+
+// growFS reports every file 1000 bytes larger in Lstat than it is, as if it
+// grew between the listing and the read.
+type growFS struct{ afero.Fs }
+
+func (g growFS) LstatIfPossible(name string) (fs.FileInfo, bool, error) {
+	info, ok, err := g.Fs.(afero.Lstater).LstatIfPossible(name)
+	if err != nil || info.IsDir() {
+		return info, ok, err
+	}
+	return grownInfo{info}, ok, nil
+}
+
+type grownInfo struct{ fs.FileInfo }
+
+func (i grownInfo) Size() int64 { return i.FileInfo.Size() + 1000 }
+
+func TestScanSizeIsWhatWasHashed(t *testing.T) {
+	mem := afero.NewMemMapFs()
+	makeTree(t, mem, "static", "a.css=body{}")
+	tests := []struct {
+		name string
+		opts *stampfs.ScanOptions
+		size int64
+	}{
+		{"content: the bytes hashed", nil, 6},
+		{"mtime with Hash: the bytes hashed", &stampfs.ScanOptions{Strategy: stampfs.Mtime, Hash: true}, 6},
+		{"mtime: what Lstat said", &stampfs.ScanOptions{Strategy: stampfs.Mtime}, 1006},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ok := scan(t, growFS{mem}, "static", tt.opts).Lookup("a.css")
+			require.True(t, ok)
+			assert.Equal(t, tt.size, f.Size)
+		})
+	}
 }

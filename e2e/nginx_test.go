@@ -28,6 +28,9 @@ func TestNginx(t *testing.T) {
 	site := filepath.Join(static, "css", "site.css")
 	require.NoError(t, os.WriteFile(site, []byte("body { color: teal }\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(static, ".env"), []byte("SECRET=1\n"), 0o644))
+	require.NoError(t, os.Symlink("css", filepath.Join(static, "vendor")))                // a link, but not a stamp link
+	require.NoError(t, os.Symlink("site.css", filepath.Join(static, "css", "alias.css"))) // never served
+	require.NoError(t, os.Symlink(root, filepath.Join(static, "out")))                    // nor this
 
 	block := runStampfs(t, stampfs, "nginx", "-prefix", "/static/", static)
 	base := startNginx(t, nginx, root, block)
@@ -42,6 +45,11 @@ func TestNginx(t *testing.T) {
 	checkGet(t, base+"/static/"+stamp1+"/css/missing.css", 404, "no-store", "")
 	checkGet(t, base+"/static/"+stamp1+"/"+stamp1+"/css/site.css", 404, "no-store", "")
 	checkGet(t, base+"/static/css/", 404, "no-store", "")
+	checkGet(t, base+"/static/vendor/site.css", 404, "no-store", "")
+	checkGet(t, base+"/static/css/alias.css", 404, "no-store", "")
+	checkGet(t, base+"/static/"+stamp1+"/css/alias.css", 404, "no-store", "")
+	checkGet(t, base+"/static/out/site/static/css/site.css", 404, "no-store", "")
+	checkGet(t, base+"/_stampfs/static/"+stamp1+"/css/site.css", 404, "no-store", "")
 
 	// A change gives a new stamp; its URL serves the new bytes.
 	require.NoError(t, os.WriteFile(site, []byte("body { color: navy }\n"), 0o644))

@@ -1,34 +1,45 @@
-// Package vfs holds the virtual file systems stampfs runs on.
+// Package vfs holds the virtual file systems stampfs runs on:
 //
-//   - [Prefix] shows an fs.FS under one extra path segment, the stamp: the
-//     mode for hosts without symbolic links.
+//   - [Prefix] shows an fs.FS under one extra path segment, the stamp; it is
+//     the mode for hosts without symbolic links.
 //   - [MemFS] is an in-memory afero.Fs with symbolic links that behaves like
 //     Linux, so that everything stampfs does on disk can be tested in memory.
-//   - [AferoFS] turns an afero.Fs into an fs.FS.
-//   - [FaultFS] wraps an afero.Fs and injects errors, for tests.
+//   - [AferoFS] turns an afero.Fs into an fs.FS that passes
+//     testing/fstest.TestFS.
+//   - [FaultFS] wraps an afero.Fs and fails chosen operations, for tests.
 //
 // # MemFS and Linux
 //
-// MemFS is checked against the operating system by running the same random
-// operation sequences on both and comparing every result and the resulting
-// tree (see memfs_diff_test.go and FuzzMemFSvsOS). It differs from a Linux
-// file system on purpose in these ways:
+// MemFS is checked against the operating system: its tests run the same
+// operations, a fixed script and random sequences, on a MemFS and on
+// afero.OsFs, and require the same result, the same error class and the same
+// tree after every step. Run the fuzz target for more:
 //
-//   - Names are cleaned lexically before lookup, as filepath.Join would clean
-//     them, so "link/.." is the directory holding link, not the parent of
-//     its target. ".." inside a link's target is physical, as on Linux. A
-//     trailing slash in a name is dropped; "" is fs.ErrNotExist.
-//   - There are no permission checks, owners or umask: every operation runs
-//     as if by root, Chown only checks that the name exists, and modes are
-//     stored exactly as given.
+//	go test -run '^$' -fuzz FuzzMemFSvsOS ./vfs
+//
+// It differs from Linux on purpose in these ways:
+//
+//   - Names are cleaned lexically before lookup, as filepath.Join cleans
+//     them before an os call, so "link/.." is the directory holding link,
+//     not the parent of its target, and a trailing slash is dropped: Lstat
+//     of "link/" describes the link. ".." inside a link's target is
+//     physical, as on Linux. The empty name does not exist.
+//     FileInfo.Name is the last element of the cleaned name.
+//   - There are no permission checks, owners or umask: every operation
+//     succeeds as it would for root, Chown only checks that the name exists,
+//     and modes are kept exactly as given.
 //   - There are no hard links, devices, FIFOs or sockets; FileInfo.Sys is
-//     nil and a directory's size is 0.
-//   - Times: reads never change the access time, a file's mtime moves on
-//     every non-empty write and truncation, a directory's when an entry is
-//     added, removed or renamed; there is no change time. All times come from
-//     the clock set with SetClock.
-//   - Readdir returns entries sorted by name and lists the names a
-//     directory held when the listing started (or restarted by Seek).
-//   - The root cannot be removed or renamed (syscall.EBUSY), and files are
-//     limited to 4 GiB (syscall.EFBIG).
+//     nil and a directory's size is 0. Files hold at most 4 GiB
+//     (syscall.EFBIG).
+//   - Times: reads never change the access time; a file's modification time
+//     moves on every non-empty write and truncation, a directory's when an
+//     entry is added, removed or renamed; there is no change time. All times
+//     come from the clock set with [MemFS.SetClock].
+//   - Readdir lists entries sorted by name, as they were when the listing
+//     started (or restarted by Seek).
+//   - OpenFile ignores flags other than the access mode, O_CREATE, O_EXCL,
+//     O_TRUNC and O_APPEND.
+//   - Rename refuses to replace a directory with fs.ErrExist, as os.Rename
+//     does before it calls rename(2).
+//   - The root cannot be removed or renamed (syscall.EBUSY).
 package vfs

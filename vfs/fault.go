@@ -119,7 +119,8 @@ type Rule struct {
 	// name the file was opened with.
 	Path string
 	// Nth is the 1-based number of the matching call to fail, counted from
-	// the moment the rule is injected; 0 fails every matching call.
+	// the moment the rule is injected, calls other rules failed included;
+	// 0 fails every matching call.
 	Nth int
 	// Err is the error the failed call wraps; nil means ErrInjected.
 	Err error
@@ -129,9 +130,10 @@ type Rule struct {
 // a base file system, counts calls by operation and name, and fails the calls
 // its rules choose. A failed call does not reach the base, so it changes
 // nothing, with one exception: a failed File.Close still closes the base
-// file, as a failed close(2) does. The error wraps the rule's error the way
-// the os package would, so errors.Is sees both: an [*os.LinkError] for Rename
-// and Symlink, an [*fs.PathError] naming the path for everything else.
+// file, as a failed close(2) does. The error has the shape the os package
+// gives it, wrapping the rule's error so that errors.Is finds it: an
+// [*os.LinkError] naming both names for Rename and Symlink, an
+// [*fs.PathError] naming the path for everything else.
 //
 // Symlinker calls go to the base when it has the method; otherwise Lstat
 // falls back to Stat, and Symlink and Readlink fail with [afero.ErrNoSymlink]

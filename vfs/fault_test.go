@@ -461,18 +461,34 @@ func TestFaultFSWithoutSymlinks(t *testing.T) {
 }
 
 func TestFaultFSForwardsSymlinks(t *testing.T) {
-	dir := t.TempDir()
-	fsys := vfs.NewFaultFS(afero.NewOsFs())
-	link := filepath.Join(dir, "v1")
+	bases := map[string]func(t *testing.T) (afero.Fs, string){
+		"OsFs":  func(t *testing.T) (afero.Fs, string) { return afero.NewOsFs(), t.TempDir() },
+		"MemFS": func(t *testing.T) (afero.Fs, string) { return vfs.NewMemFS(), "/static" },
+	}
+	for name, newBase := range bases {
+		t.Run(name, func(t *testing.T) {
+			base, dir := newBase(t)
+			require.NoError(t, base.MkdirAll(dir, 0o755))
+			fsys := vfs.NewFaultFS(base)
+			link := filepath.Join(dir, "v1")
 
-	require.NoError(t, fsys.SymlinkIfPossible(".", link))
-	target, err := fsys.ReadlinkIfPossible(link)
-	require.NoError(t, err)
-	assert.Equal(t, ".", target, "the target is passed through unchanged")
-	info, lstatCalled, err := fsys.LstatIfPossible(link)
-	require.NoError(t, err)
-	assert.True(t, lstatCalled)
-	assert.Equal(t, fs.ModeSymlink, info.Mode().Type())
+			require.NoError(t, fsys.SymlinkIfPossible(".", link))
+			target, err := fsys.ReadlinkIfPossible(link)
+			require.NoError(t, err)
+			assert.Equal(t, ".", target, "the target is passed through unchanged")
+			info, lstatCalled, err := fsys.LstatIfPossible(link)
+			require.NoError(t, err)
+			assert.True(t, lstatCalled)
+			assert.Equal(t, fs.ModeSymlink, info.Mode().Type())
+
+			// A crash test's step: the link step fails, nothing is made.
+			fsys.Inject(vfs.Rule{Op: vfs.OpSymlink, Path: filepath.Join(dir, "v2"), Err: fs.ErrPermission})
+			err = fsys.SymlinkIfPossible(".", filepath.Join(dir, "v2"))
+			assert.Equal(t, &os.LinkError{Op: "symlink", Old: ".", New: filepath.Join(dir, "v2"), Err: fs.ErrPermission}, err)
+			_, _, err = fsys.LstatIfPossible(filepath.Join(dir, "v2"))
+			assert.ErrorIs(t, err, fs.ErrNotExist)
+		})
+	}
 }
 
 func TestFaultFSConcurrent(t *testing.T) {

@@ -96,7 +96,8 @@ func NewMemFS() *MemFS {
 }
 
 // SetClock makes m read the time from now when it stamps modification and
-// access times. A nil now restores time.Now. Tests use it to move time.
+// access times. A nil now restores time.Now. Tests use it to move time. m
+// calls now with its lock held, so now must not use m.
 func (m *MemFS) SetClock(now func() time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -112,15 +113,15 @@ func (m *MemFS) lock() {
 	}
 }
 
-// now reads the clock; m.mu must be held.
+// now reads the clock, without a monotonic reading; m.mu must be held.
 func (m *MemFS) now() time.Time {
 	if m.clock != nil {
-		return m.clock()
+		return m.clock().Round(0)
 	}
-	return time.Now()
+	return time.Now().Round(0)
 }
 
-// touch marks dir as changed now; m.mu must be held.
+// touch sets n's modification time to now; m.mu must be held.
 func (m *MemFS) touch(n *inode) {
 	n.mtime = m.now()
 }
@@ -138,10 +139,20 @@ type resolved struct {
 
 func (r resolved) parent() *inode { return r.dirs[len(r.dirs)-1] }
 
-// resolve looks name up; m.mu must be held. With follow set a symbolic link
-// in the last element is followed too. The returned error is a bare
+// How resolve treats the last element of a name.
+const (
+	noFollow = iota // a link there is the result
+	follow          // a link there is followed
+	create          // followed, for O_CREATE: a trailing slash is EISDIR
+)
+
+// slashElem stands for the trailing slash of a link target, which requires
+// what precedes it to be a directory.
+const slashElem = "/"
+
+// resolve looks name up; m.mu must be held. The returned error is a bare
 // syscall.Errno for the caller to wrap.
-func (m *MemFS) resolve(name string, follow bool) (resolved, error) {
+func (m *MemFS) resolve(name string, last int) (resolved, error) {
 	if err := checkName(name); err != nil {
 		return resolved{}, err
 	}
@@ -158,10 +169,10 @@ func (m *MemFS) resolve(name string, follow bool) (resolved, error) {
 	for len(todo) > 0 {
 		elem := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
-		last := len(todo) == 0
+		isLast := len(todo) == 0
 		switch elem {
-		case "", ".":
-			if last {
+		case "", ".", slashElem:
+			if isLast {
 				return nameless(), nil
 			}
 			continue
@@ -169,7 +180,7 @@ func (m *MemFS) resolve(name string, follow bool) (resolved, error) {
 			if len(stack) > 1 {
 				stack = stack[:len(stack)-1]
 			}
-			if last {
+			if isLast {
 				return nameless(), nil
 			}
 			continue
@@ -177,14 +188,17 @@ func (m *MemFS) resolve(name string, follow bool) (resolved, error) {
 		if len(elem) > maxNameLen {
 			return resolved{}, syscall.ENAMETOOLONG
 		}
+		if last == create && len(todo) == 1 && todo[0] == slashElem {
+			return resolved{}, syscall.EISDIR // open(2) refuses O_CREAT of "name/"
+		}
 		child := stack[len(stack)-1].entries[elem]
 		if child == nil {
-			if last {
+			if isLast {
 				return resolved{dirs: stack, name: elem}, nil
 			}
 			return resolved{}, syscall.ENOENT
 		}
-		if child.isLink() && (follow || !last) {
+		if child.isLink() && (last != noFollow || !isLast) {
 			hops++
 			if hops > maxSymlinkHops {
 				return resolved{}, syscall.ELOOP
@@ -198,7 +212,7 @@ func (m *MemFS) resolve(name string, follow bool) (resolved, error) {
 			}
 			continue
 		}
-		if last {
+		if isLast {
 			return resolved{dirs: stack, name: elem, node: child}, nil
 		}
 		if !child.isDir() {
@@ -210,17 +224,17 @@ func (m *MemFS) resolve(name string, follow bool) (resolved, error) {
 }
 
 // pushElems pushes the slash-separated elements of p onto todo so that the
-// first element is popped first. A trailing slash becomes a "." element, so
-// that what precedes it must be a directory, as on Linux.
+// first element is popped first. A trailing slash becomes slashElem.
 func pushElems(todo []string, p string) []string {
 	p = strings.TrimLeft(p, "/")
 	if p == "" {
 		return todo
 	}
-	elems := strings.Split(p, "/")
-	if elems[len(elems)-1] == "" {
-		elems[len(elems)-1] = "."
+	if trimmed := strings.TrimRight(p, "/"); trimmed != p {
+		p = trimmed
+		todo = append(todo, slashElem)
 	}
+	elems := strings.Split(p, "/")
 	for i := len(elems) - 1; i >= 0; i-- {
 		todo = append(todo, elems[i])
 	}
@@ -258,13 +272,20 @@ func (m *MemFS) Open(name string) (afero.File, error) {
 // a regular file with perm (no umask applies) in an existing directory,
 // following a dangling link to create its target; with O_EXCL an existing
 // name of any kind fails with fs.ErrExist. O_TRUNC empties a regular file,
-// O_APPEND makes every write go to the end, syscall.O_NOFOLLOW refuses a
-// link with syscall.ELOOP. A directory opens only for reading.
+// O_APPEND makes every write go to the end. Other flags are ignored. A
+// directory opens only for reading.
 func (m *MemFS) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
 	m.lock()
 	defer m.mu.Unlock()
 	excl := flag&os.O_CREATE != 0 && flag&os.O_EXCL != 0
-	r, err := m.resolve(name, flag&syscall.O_NOFOLLOW == 0 && !excl)
+	last := create
+	switch {
+	case flag&os.O_CREATE == 0:
+		last = follow
+	case excl:
+		last = noFollow
+	}
+	r, err := m.resolve(name, last)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -280,8 +301,6 @@ func (m *MemFS) OpenFile(name string, flag int, perm os.FileMode) (afero.File, e
 		m.touch(r.parent())
 	case excl:
 		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EEXIST}
-	case n.isLink():
-		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.ELOOP}
 	case n.isDir():
 		if acc != os.O_RDONLY || flag&(os.O_CREATE|os.O_TRUNC) != 0 {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EISDIR}
@@ -319,7 +338,7 @@ func (m *MemFS) Mkdir(name string, perm os.FileMode) error {
 }
 
 func (m *MemFS) mkdir(name string, perm os.FileMode) error {
-	r, err := m.resolve(name, false)
+	r, err := m.resolve(name, noFollow)
 	switch {
 	case err != nil:
 		return err
@@ -350,15 +369,21 @@ func (m *MemFS) MkdirAll(name string, perm os.FileMode) error {
 		if p == "/" {
 			continue
 		}
-		r, err := m.resolve(p, true)
+		// Errors name the prefix that failed, as os.MkdirAll does, relative
+		// when name was.
+		errPath := p
+		if !strings.HasPrefix(name, "/") {
+			errPath = p[1:]
+		}
+		r, err := m.resolve(p, follow)
 		if err == nil && r.node != nil {
 			if r.node.isDir() {
 				continue
 			}
-			return &fs.PathError{Op: "mkdir", Path: p, Err: syscall.ENOTDIR}
+			return &fs.PathError{Op: "mkdir", Path: errPath, Err: syscall.ENOTDIR}
 		}
 		if err := m.mkdir(p, perm); err != nil {
-			return &fs.PathError{Op: "mkdir", Path: p, Err: err}
+			return &fs.PathError{Op: "mkdir", Path: errPath, Err: err}
 		}
 	}
 	return nil
@@ -370,7 +395,7 @@ func (m *MemFS) MkdirAll(name string, perm os.FileMode) error {
 func (m *MemFS) Remove(name string) error {
 	m.lock()
 	defer m.mu.Unlock()
-	r, err := m.resolve(name, false)
+	r, err := m.resolve(name, noFollow)
 	switch {
 	case err != nil:
 	case r.name == "":
@@ -397,7 +422,7 @@ func (m *MemFS) RemoveAll(name string) error {
 	}
 	m.lock()
 	defer m.mu.Unlock()
-	r, err := m.resolve(name, false)
+	r, err := m.resolve(name, noFollow)
 	switch {
 	case errors.Is(err, syscall.ENOENT):
 		return nil
@@ -417,14 +442,12 @@ func (m *MemFS) RemoveAll(name string) error {
 	return nil
 }
 
-// Rename moves oldname to newname as rename(2) does, replacing what newname
-// names atomically: a file or link replaces a file or link, a directory
-// replaces an empty directory. A directory cannot replace a non-directory
-// (syscall.ENOTDIR), a non-directory cannot replace a directory
-// (syscall.EISDIR), a non-empty directory cannot be replaced
-// (syscall.ENOTEMPTY), and a directory cannot move into itself
-// (syscall.EINVAL). Links in either name's last element are not followed.
-// Errors are *os.LinkError.
+// Rename moves oldname to newname as os.Rename does on Linux. A file or link
+// atomically replaces a file or link; a link in either name's last element is
+// not followed. Like os.Rename, it refuses to replace a directory, even an
+// empty one, with fs.ErrExist (syscall.EEXIST). A directory cannot replace a
+// non-directory (syscall.ENOTDIR) or move into itself (syscall.EINVAL); the
+// root cannot move (syscall.EBUSY). Errors are *os.LinkError.
 func (m *MemFS) Rename(oldname, newname string) error {
 	m.lock()
 	defer m.mu.Unlock()
@@ -435,14 +458,24 @@ func (m *MemFS) Rename(oldname, newname string) error {
 }
 
 func (m *MemFS) rename(oldname, newname string) error {
-	from, err := m.resolve(oldname, false)
-	if err != nil {
-		return err
+	from, errFrom := m.resolve(oldname, noFollow)
+	to, errTo := m.resolve(newname, noFollow)
+	// os.Rename refuses to replace a directory before it calls rename(2).
+	if errTo == nil && to.node != nil && to.node.isDir() {
+		switch {
+		case errFrom != nil:
+			return errFrom
+		case from.node == nil:
+			return syscall.ENOENT
+		case from.node != to.node || path.Clean("/"+oldname) == path.Clean("/"+newname):
+			return syscall.EEXIST
+		}
 	}
-	to, err := m.resolve(newname, false)
 	switch {
-	case err != nil:
-		return err
+	case errFrom != nil:
+		return errFrom
+	case errTo != nil:
+		return errTo
 	case from.name == "" || to.name == "":
 		return syscall.EBUSY
 	case from.node == nil:
@@ -479,10 +512,14 @@ func (m *MemFS) LstatIfPossible(name string) (os.FileInfo, bool, error) {
 	return fi, true, err
 }
 
-func (m *MemFS) stat(op, name string, follow bool) (os.FileInfo, error) {
+func (m *MemFS) stat(op, name string, followLast bool) (os.FileInfo, error) {
 	m.lock()
 	defer m.mu.Unlock()
-	n, err := m.lookup(name, follow)
+	last := noFollow
+	if followLast {
+		last = follow
+	}
+	n, err := m.lookup(name, last)
 	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
@@ -490,8 +527,8 @@ func (m *MemFS) stat(op, name string, follow bool) (os.FileInfo, error) {
 }
 
 // lookup resolves name to an existing inode; m.mu must be held.
-func (m *MemFS) lookup(name string, follow bool) (*inode, error) {
-	r, err := m.resolve(name, follow)
+func (m *MemFS) lookup(name string, last int) (*inode, error) {
+	r, err := m.resolve(name, last)
 	if err != nil {
 		return nil, err
 	}
@@ -523,7 +560,7 @@ func (m *MemFS) symlink(target, name string) error {
 	case len(target) >= maxPathLen:
 		return syscall.ENAMETOOLONG
 	}
-	r, err := m.resolve(name, false)
+	r, err := m.resolve(name, noFollow)
 	switch {
 	case err != nil:
 		return err
@@ -541,7 +578,7 @@ func (m *MemFS) symlink(target, name string) error {
 func (m *MemFS) ReadlinkIfPossible(name string) (string, error) {
 	m.lock()
 	defer m.mu.Unlock()
-	n, err := m.lookup(name, false)
+	n, err := m.lookup(name, noFollow)
 	if err == nil && !n.isLink() {
 		err = syscall.EINVAL
 	}
@@ -556,7 +593,7 @@ func (m *MemFS) ReadlinkIfPossible(name string) (string, error) {
 func (m *MemFS) Chmod(name string, mode os.FileMode) error {
 	m.lock()
 	defer m.mu.Unlock()
-	n, err := m.lookup(name, true)
+	n, err := m.lookup(name, follow)
 	if err != nil {
 		return &fs.PathError{Op: "chmod", Path: name, Err: err}
 	}
@@ -569,7 +606,7 @@ func (m *MemFS) Chmod(name string, mode os.FileMode) error {
 func (m *MemFS) Chown(name string, uid, gid int) error {
 	m.lock()
 	defer m.mu.Unlock()
-	if _, err := m.lookup(name, true); err != nil {
+	if _, err := m.lookup(name, follow); err != nil {
 		return &fs.PathError{Op: "chown", Path: name, Err: err}
 	}
 	return nil
@@ -580,7 +617,7 @@ func (m *MemFS) Chown(name string, uid, gid int) error {
 func (m *MemFS) Chtimes(name string, atime, mtime time.Time) error {
 	m.lock()
 	defer m.mu.Unlock()
-	n, err := m.lookup(name, true)
+	n, err := m.lookup(name, follow)
 	if err != nil {
 		return &fs.PathError{Op: "chtimes", Path: name, Err: err}
 	}
@@ -695,6 +732,9 @@ func (f *memFile) Read(b []byte) (int, error) {
 	if err := f.check("read"); err != nil {
 		return 0, err
 	}
+	if len(b) == 0 {
+		return 0, nil // as os.File, which then makes no system call
+	}
 	if err := f.readCheck("read"); err != nil {
 		return 0, err
 	}
@@ -711,8 +751,11 @@ func (f *memFile) ReadAt(b []byte, off int64) (int, error) {
 	if err := f.check("read"); err != nil {
 		return 0, err
 	}
-	if off < 0 {
+	switch {
+	case off < 0:
 		return 0, f.pathErr("readat", errNegativeOffset)
+	case len(b) == 0:
+		return 0, nil
 	}
 	if err := f.readCheck("read"); err != nil {
 		return 0, err
@@ -788,6 +831,8 @@ func (f *memFile) WriteAt(b []byte, off int64) (int, error) {
 		return 0, errWriteAtInAppendMode
 	case off < 0:
 		return 0, f.pathErr("writeat", errNegativeOffset)
+	case len(b) == 0:
+		return 0, nil
 	case !f.writable:
 		return 0, f.pathErr("write", syscall.EBADF)
 	}
@@ -803,8 +848,11 @@ func (f *memFile) writeAt(b []byte, off int64) (int, error) {
 	if off > maxFileSize || end > maxFileSize {
 		return 0, f.pathErr("write", syscall.EFBIG)
 	}
-	if end > int64(len(f.node.data)) {
-		f.node.data = slices.Grow(f.node.data, int(end)-len(f.node.data))[:end]
+	if size := int64(len(f.node.data)); end > size {
+		f.node.data = slices.Grow(f.node.data, int(end-size))[:end]
+		if off > size {
+			clear(f.node.data[size:off]) // the gap reads as zeros
+		}
 	}
 	copy(f.node.data[off:], b)
 	f.fs.touch(f.node)
@@ -833,7 +881,9 @@ func (f *memFile) Truncate(size int64) error {
 		clear(f.node.data[size:])
 		f.node.data = f.node.data[:size]
 	} else {
-		f.node.data = slices.Grow(f.node.data, int(size)-len(f.node.data))[:size]
+		old := len(f.node.data)
+		f.node.data = slices.Grow(f.node.data, int(size)-old)[:size]
+		clear(f.node.data[old:])
 	}
 	f.fs.touch(f.node)
 	return nil

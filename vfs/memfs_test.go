@@ -147,7 +147,6 @@ func TestMemFSOpenFile(t *testing.T) {
 		{"trunc", "f", os.O_WRONLY | os.O_TRUNC, 0, []string{"d/", "dangling => nowhere", "f:W", "lf => f"}},
 		{"append", "f", os.O_WRONLY | os.O_APPEND, 0, []string{"d/", "dangling => nowhere", "f:fW", "lf => f"}},
 		{"append through link", "lf", os.O_WRONLY | os.O_APPEND, 0, []string{"d/", "dangling => nowhere", "f:fW", "lf => f"}},
-		{"nofollow", "lf", os.O_RDONLY | syscall.O_NOFOLLOW, syscall.ELOOP, nil},
 		{"dir for writing", "d", os.O_WRONLY, syscall.EISDIR, nil},
 		{"dir with create", "d", os.O_RDONLY | os.O_CREATE, syscall.EISDIR, nil},
 		{"dir with trunc", "d", os.O_RDONLY | os.O_TRUNC, syscall.EISDIR, nil},
@@ -196,7 +195,10 @@ func TestMemFSMkdir(t *testing.T) {
 	require.NoError(t, m.MkdirAll("d/x/y/z", 0o755))
 	require.NoError(t, m.MkdirAll("d/x/y/z", 0o755), "existing directory")
 	require.NoError(t, m.MkdirAll("/", 0o755))
-	assert.Equal(t, syscall.ENOTDIR, errno(m.MkdirAll("f/x", 0o755)))
+	err = m.MkdirAll("f/x", 0o755)
+	assert.Equal(t, syscall.ENOTDIR, errno(err))
+	assert.EqualError(t, err, "mkdir f: not a directory", "names the prefix that failed, as os.MkdirAll")
+	assert.EqualError(t, m.MkdirAll("/f/x", 0o755), "mkdir /f: not a directory")
 	assert.Equal(t, syscall.ENOTDIR, errno(m.MkdirAll("f", 0o755)))
 	assert.ErrorIs(t, m.MkdirAll("dangling/x", 0o755), fs.ErrExist)
 	assert.Equal(t, []string{"d/", "d/e/", "d/x/", "d/x/y/", "d/x/y/z/", "dangling => nowhere", "f:f"}, listTree(t, m, "/"))
@@ -274,16 +276,21 @@ func TestMemFSRename(t *testing.T) {
 		{"file over file", "f", "g", 0, []string{"d/", "d/x:d/x", "e/", "g:f", "ld => d", "lf => f", "lg => g"}},
 		{"link over link", "lg", "lf", 0, []string{"d/", "d/x:d/x", "e/", "f:f", "g:g", "ld => d", "lf => g"}},
 		{"file into dir through link", "f", "ld/f", 0, []string{"d/", "d/f:f", "d/x:d/x", "e/", "g:g", "ld => d", "lf => f", "lg => g"}},
-		{"dir over empty dir", "d", "e", 0, []string{"e/", "e/x:d/x", "f:f", "g:g", "ld => d", "lf => f", "lg => g"}},
+		{"dir to new name", "d", "n", 0, []string{"e/", "f:f", "g:g", "ld => d", "lf => f", "lg => g", "n/", "n/x:d/x"}},
+		{"link to dir over link", "ld", "lf", 0, []string{"d/", "d/x:d/x", "e/", "f:f", "g:g", "lf => d", "lg => g"}},
 		{"same file", "f", "f", 0, []string{"d/", "d/x:d/x", "e/", "f:f", "g:g", "ld => d", "lf => f", "lg => g"}},
 		{"missing source", "nope", "h", syscall.ENOENT, nil},
 		{"missing target dir", "f", "no/h", syscall.ENOENT, nil},
-		{"dir over non-empty dir", "e", "d", syscall.ENOTEMPTY, nil},
+		{"dir over empty dir, as os.Rename", "d", "e", syscall.EEXIST, nil},
+		{"dir over non-empty dir", "e", "d", syscall.EEXIST, nil},
+		{"dir onto itself", "d", "./d", syscall.EEXIST, nil},
 		{"dir over file", "e", "f", syscall.ENOTDIR, nil},
-		{"file over dir", "f", "e", syscall.EISDIR, nil},
+		{"dir over link", "e", "lf", syscall.ENOTDIR, nil},
+		{"file over dir", "f", "e", syscall.EEXIST, nil},
 		{"dir into itself", "d", "d/sub", syscall.EINVAL, nil},
 		{"dir into itself through link", "d", "ld/sub", syscall.EINVAL, nil},
-		{"onto own parent", "d/x", "d", syscall.ENOTEMPTY, nil},
+		{"onto own parent", "d/x", "d", syscall.EEXIST, nil},
+		{"missing source onto dir", "nope", "d", syscall.ENOENT, nil},
 		{"root", "/", "r", syscall.EBUSY, nil},
 	}
 	for _, tt := range tests {
@@ -358,6 +365,15 @@ func TestMemFSSymlinks(t *testing.T) {
 		var pe *fs.PathError
 		assert.ErrorAs(t, err, &pe)
 	}
+
+	// A target's trailing slash demands a directory; O_CREATE refuses it.
+	makeFS(t, m, "slash => new/", "fileslash => static/app.js/")
+	_, err = m.OpenFile("slash", os.O_WRONLY|os.O_CREATE, 0o644)
+	assert.Equal(t, syscall.EISDIR, errno(err))
+	_, err = m.Stat("slash")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	_, err = m.Stat("fileslash")
+	assert.Equal(t, syscall.ENOTDIR, errno(err))
 
 	_, err = m.ReadlinkIfPossible("static/app.js")
 	assert.Equal(t, syscall.EINVAL, errno(err))
@@ -546,6 +562,12 @@ func TestMemFSFileHandle(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, int64(6), fi.Size())
 		require.NoError(t, f.Truncate(2))
+		require.NoError(t, f.Truncate(4))
+		buf := make([]byte, 4)
+		_, err = f.ReadAt(buf, 0)
+		require.NoError(t, err)
+		assert.Equal(t, "ab\x00\x00", string(buf), "a file grown by Truncate reads as zeros")
+		require.NoError(t, f.Truncate(2))
 		_, err = f.WriteAt([]byte("x"), -1)
 		assert.Error(t, err)
 		assert.Error(t, f.Truncate(-1))
@@ -672,7 +694,7 @@ func TestMemFSConcurrentRenames(t *testing.T) {
 	var ok sync.Map
 	for i := range 16 {
 		wg.Go(func() {
-			for j := range 50 {
+			for j := range 200 {
 				dst := fmt.Sprintf("d/dst%d", (i+j)%4)
 				if err := m.Rename("d/src", dst); err == nil {
 					ok.Store(dst, true)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -118,4 +119,29 @@ func TestStampCommandHelp(t *testing.T) {
 	assert.Equal(t, exitOK, status)
 	assert.Empty(t, out)
 	assert.Contains(t, errOut, "usage: stampfs stamp [-strategy content|mtime|git|fixed=VALUE] DIR")
+}
+
+func TestStampCommandMtimeWarns(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.css": "a", "b.css": "b"})
+	epoch := time.Unix(0, 0)
+	for _, name := range []string{"a.css", "b.css"} {
+		require.NoError(t, os.Chtimes(filepath.Join(dir, name), epoch, epoch))
+	}
+	status, out, errOut := runCmd("stamp", "-strategy", "mtime", dir)
+	assert.Equal(t, exitOK, status)
+	assert.Equal(t, "0\n", out, "the stamp alone on stdout")
+	assert.Contains(t, errOut, "level=WARN")
+	assert.Contains(t, errOut, "fake file times")
+}
+
+func TestStampCommandGit(t *testing.T) {
+	const id = "9fceb02d0ae598e95dc970b74767f19372d61af8"
+	root := writeFiles(t, map[string]string{
+		".git/HEAD":            "ref: refs/heads/main\n",
+		".git/refs/heads/main": id + "\n",
+		"web/static/app.js":    "x",
+	})
+	status, out, errOut := runCmd("stamp", "-strategy", "git", filepath.Join(root, "web", "static"))
+	assert.Equal(t, exitOK, status, errOut)
+	assert.Equal(t, id[:12]+"\n", out)
 }

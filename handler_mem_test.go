@@ -1,0 +1,123 @@
+package stampfs_test
+
+import (
+	"errors"
+	"io/fs"
+	"path"
+	"strings"
+	"testing"
+
+	"github.com/spf13/afero"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stampfs/stampfs"
+	"github.com/stampfs/stampfs/vfs"
+)
+
+// memTree writes files (name → content) under /static on a fresh MemFS,
+// which holds symbolic links as Linux does.
+func memTree(t *testing.T, files map[string]string) *vfs.MemFS {
+	t.Helper()
+	fsys := vfs.NewMemFS()
+	for name, body := range files {
+		require.NoError(t, fsys.MkdirAll(path.Dir("/static/"+name), 0o755))
+		require.NoError(t, afero.WriteFile(fsys, "/static/"+name, []byte(body), 0o644))
+	}
+	return fsys
+}
+
+func TestSymlinkModeInMemory(t *testing.T) {
+	fsys := memTree(t, map[string]string{"a.css": "a1"})
+	for _, mode := range []stampfs.Mode{"", stampfs.ModeAuto, stampfs.ModeSymlink} {
+		t.Run(string(mode), func(t *testing.T) {
+			h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: mode})
+			require.NoError(t, err)
+			assert.Equal(t, stampfs.ModeSymlink, h.Mode())
+			target, err := fsys.ReadlinkIfPossible("/static/" + h.Stamp())
+			require.NoError(t, err)
+			assert.Equal(t, ".", target)
+			check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/a.css"), want{status: 200, body: "a1", header: map[string]string{"Cache-Control": immutable}})
+		})
+	}
+	t.Run("Refresh links the new stamp", func(t *testing.T) {
+		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeSymlink, Keep: 1})
+		require.NoError(t, err)
+		require.NoError(t, afero.WriteFile(fsys, "/static/a.css", []byte("a2"), 0o644))
+		require.NoError(t, h.Refresh())
+		target, err := fsys.ReadlinkIfPossible("/static/" + h.Stamp())
+		require.NoError(t, err)
+		assert.Equal(t, ".", target)
+	})
+	t.Run("virtual makes no link", func(t *testing.T) {
+		fsys := memTree(t, map[string]string{"a.css": "a1"})
+		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
+		require.NoError(t, err)
+		_, _, err = fsys.LstatIfPossible("/static/" + h.Stamp())
+		assert.ErrorIs(t, err, fs.ErrNotExist)
+	})
+}
+
+// TestSymlinkSwapInMemory: on any afero.Fs that can tell links apart, a
+// served file or directory swapped for a link after the scan is not followed.
+func TestSymlinkSwapInMemory(t *testing.T) {
+	big := strings.Repeat("b", 500)
+	fsys := memTree(t, map[string]string{"css/held.css": "held", "css/big.css": big, "js/big.js": big})
+	require.NoError(t, afero.WriteFile(fsys, "/secret.txt", []byte(strings.Repeat("S", 500)), 0o600))
+	h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryFileLimit: 100})
+	require.NoError(t, err)
+
+	for _, name := range []string{"/static/css/held.css", "/static/css/big.css"} {
+		require.NoError(t, fsys.Remove(name))
+		require.NoError(t, fsys.SymlinkIfPossible("/secret.txt", name))
+	}
+	require.NoError(t, fsys.RemoveAll("/static/js"))
+	require.NoError(t, fsys.MkdirAll("/elsewhere", 0o755))
+	require.NoError(t, fsys.SymlinkIfPossible("/secret.txt", "/elsewhere/big.js"))
+	require.NoError(t, fsys.SymlinkIfPossible("/elsewhere", "/static/js"))
+
+	s := "/static/" + h.Stamp() + "/"
+	check(t, do(t, h, "GET", s+"css/held.css"), want{status: 200, body: "held"})
+	check(t, do(t, h, "GET", s+"css/big.css"), notFoundWant())
+	check(t, do(t, h, "GET", s+"js/big.js"), notFoundWant())
+}
+
+func TestFaults(t *testing.T) {
+	big := strings.Repeat("b", 500)
+	files := map[string]string{"small.css": "small", "big.css": big}
+
+	t.Run("read error while building", func(t *testing.T) {
+		fsys := vfs.NewFaultFS(memFS(t, files))
+		fsys.Inject(vfs.Rule{Op: vfs.OpOpen, Path: "/static/small.css", Nth: 2}) // the scan opens it first
+		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
+		assert.Nil(t, h)
+		assert.ErrorIs(t, err, vfs.ErrInjected)
+		var pe *fs.PathError
+		assert.True(t, errors.As(err, &pe), "%v is a *fs.PathError", err)
+	})
+	t.Run("Refresh error keeps the old snapshot", func(t *testing.T) {
+		fsys := vfs.NewFaultFS(memFS(t, files))
+		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
+		require.NoError(t, err)
+		stamp := h.Stamp()
+		fsys.Inject(vfs.Rule{Op: vfs.OpRead})
+		assert.ErrorIs(t, h.Refresh(), vfs.ErrInjected)
+		assert.Equal(t, stamp, h.Stamp())
+		check(t, do(t, h, "GET", "/static/"+stamp+"/small.css"), want{status: 200, body: "small"})
+	})
+	t.Run("open error while serving is a 404", func(t *testing.T) {
+		fsys := vfs.NewFaultFS(memFS(t, files))
+		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryFileLimit: 100})
+		require.NoError(t, err)
+		fsys.Inject(vfs.Rule{Op: vfs.OpOpen, Path: "/static/big.css"})
+		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.css"), notFoundWant())
+		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/small.css"), want{status: 200, body: "small"})
+	})
+	t.Run("seek error while serving is harmless", func(t *testing.T) {
+		fsys := vfs.NewFaultFS(memFS(t, files))
+		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryFileLimit: 100})
+		require.NoError(t, err)
+		fsys.Inject(vfs.Rule{Op: vfs.OpSeek})
+		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.css", "Range", "bytes=0-1"), want{status: 206, body: "bb"})
+	})
+}
