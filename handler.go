@@ -95,13 +95,14 @@ type Options struct {
 	Scan ScanOptions
 	// Keep and Grace tune the pruning of old stamp links in symlink mode:
 	// the newest Keep old links and any younger than Grace survive. Zero
-	// means the Linker's defaults (2 and one hour).
+	// means the Linker's defaults (2 and one hour); a negative value means
+	// none (keep no old link by count; no grace period).
 	Keep  int
 	Grace time.Duration
 	// MemoryLimit bounds the bytes of small files the Handler holds in
 	// memory per snapshot (DefaultMemoryLimit when zero, none when
 	// negative); MemoryFileLimit is the largest file it holds
-	// (DefaultMemoryFileLimit when zero). Held files are read and their
+	// (DefaultMemoryFileLimit when zero, none when negative). Held files are read and their
 	// SHA-256 checked when the snapshot is built; other files are opened
 	// per request. During Refresh the old and the new copies coexist.
 	MemoryLimit     int64
@@ -112,8 +113,8 @@ type Options struct {
 }
 
 // Handler serves the counted files of a directory under
-// <Prefix><stamp>/<name>, following the HTTP policy documented in the package
-// overview. A Handler must be made by New or NewFS; it is safe for concurrent
+// <Prefix><stamp>/<name> with a one-year immutable cache, following the
+// policy that ServeHTTP spells out. A Handler must be made by New or NewFS; it is safe for concurrent
 // use, including Refresh during requests.
 //
 // It reads r.URL.Path, which must start with Prefix: mount it at the prefix
@@ -208,6 +209,9 @@ func newHandler(opts *Options) (*Handler, error) {
 	if !strings.HasPrefix(h.prefix, "/") || !strings.HasSuffix(h.prefix, "/") {
 		return nil, fmt.Errorf("stampfs: Prefix %q must start and end with /", o.Prefix)
 	}
+	if h.prefix != "/" && (path.Clean(h.prefix)+"/" != h.prefix || (&url.URL{Path: h.prefix}).EscapedPath() != h.prefix) {
+		return nil, fmt.Errorf("stampfs: Prefix %q must be a clean path that needs no escaping", o.Prefix)
+	}
 	if h.base != "" && !strings.HasPrefix(h.base, "https://") && !strings.HasPrefix(h.base, "http://") && !strings.HasPrefix(h.base, "//") {
 		return nil, fmt.Errorf("stampfs: Base %q must start with https://, http:// or //", o.Base)
 	}
@@ -248,10 +252,10 @@ func (h *Handler) chooseMode() error {
 	}
 	l := NewLinker(h.fsys, h.dir)
 	if h.keep != 0 {
-		l.Keep = h.keep
+		l.Keep = max(h.keep, 0)
 	}
 	if h.grace != 0 {
-		l.Grace = h.grace
+		l.Grace = max(h.grace, 0)
 	}
 	l.Logger = h.logger
 	if err := l.Probe(); err != nil {
@@ -277,11 +281,16 @@ func (h *Handler) Mode() Mode { return h.mode }
 // the directory; one leading "/" is allowed) under the current stamp:
 // Base + Prefix + stamp + "/" + name, with name escaped as a URL path. It
 // returns an error wrapping ErrUnknownAsset and fs.ErrNotExist for a name that
-// is not served. URL does not allocate.
+// is not served, and an error for a name whose stamped path is itself a
+// counted file (a directory named like the stamp, as fixed stamps allow).
+// URL does not allocate.
 func (h *Handler) URL(name string) (string, error) {
 	e := h.cur.Load().lookup(name)
 	if e == nil {
 		return "", unknownAsset("url", name)
+	}
+	if e.shadowed {
+		return "", &fs.PathError{Op: "url", Path: name, Err: errShadowed}
 	}
 	return e.url, nil
 }
@@ -302,7 +311,8 @@ func (h *Handler) Integrity(name string) (string, error) {
 	return e.sri, e.sriErr
 }
 
-// FuncMap returns template functions for html/template and text/template:
+// FuncMap returns template functions for html/template (convert it to
+// text/template.FuncMap for text/template):
 //
 //	static NAME     the URL of NAME, as URL
 //	integrity NAME  the SRI value of NAME, as Integrity
@@ -357,11 +367,17 @@ func unknownAsset(op, name string) error {
 // errUnknownAsset matches both ErrUnknownAsset and fs.ErrNotExist.
 var errUnknownAsset = fmt.Errorf("%w (%w)", ErrUnknownAsset, fs.ErrNotExist)
 
+// errShadowed says that a file's stamped path names another counted file.
+var errShadowed = errors.New("stampfs: the stamped path names another counted file (a directory is named like the stamp)")
+
 // errChanged says that a file's bytes differ from those the scan hashed.
 var errChanged = errors.New("stampfs: file changed since the scan; Refresh to pick it up")
 
 // snapshotFiles returns the counted files of s, sorted by name.
 func snapshotFiles(s *Snapshot) []File { return s.files }
+
+// maxPastSnapshots is how many earlier stamps a Handler remembers.
+const maxPastSnapshots = 4
 
 // Shared header values, assigned straight into response header maps. Their
 // capacity equals their length, so an append by a middleware copies them.
@@ -382,7 +398,6 @@ var (
 	notFoundLen       = []string{strconv.Itoa(len(notFoundBody))}[:1:1]
 	notAllowedBody    = []byte("405 method not allowed\n")
 	notAllowedLen     = []string{strconv.Itoa(len(notAllowedBody))}[:1:1]
-	maxPastSnapshots  = 4
 	explicitMIMETypes = map[string]string{
 		".js":    "text/javascript; charset=utf-8",
 		".mjs":   "text/javascript; charset=utf-8",
@@ -429,6 +444,7 @@ type entry struct {
 	gz       *entry
 	path     string   // Prefix + stamp + "/" + escaped name
 	location []string // path, as a Location header value
+	shadowed bool     // <stamp>/<name> is itself a counted file
 	url      string   // Base + path
 
 	sriOnce sync.Once
@@ -578,7 +594,8 @@ func (h *Handler) build(old *state) (*state, error) {
 	for name, e := range st.files {
 		key := st.stamp + "/" + name
 		if _, taken := st.routes[key]; taken {
-			h.log(slog.LevelWarn, "stampfs: a counted file shadows a stamped path; it is served without immutable caching", "file", key)
+			h.log(slog.LevelWarn, "stampfs: a counted file shadows a stamped path; URL refuses it", "file", name, "shadowed by", key)
+			e.shadowed = true
 			continue
 		}
 		st.routes[key] = route{e: e, stamped: true}
@@ -748,8 +765,43 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 	return f, fi, nil
 }
 
-// ServeHTTP serves GET and HEAD requests for r.URL.Path as the package
-// overview's policy table says; see Handler.
+// ServeHTTP answers a request for r.URL.Path = Prefix + rest. Only files of
+// the snapshot's table are served: rest is a key into it, never a path handed
+// to the file system.
+//
+//   - rest = <current stamp>/<name>, name a counted file: 200 (206, 304, 416
+//     for Range and conditional requests), Cache-Control "public,
+//     max-age=31536000, immutable".
+//   - rest = <stamp>/<name>, stamp one that this Handler served before (its
+//     last four) and name's bytes unchanged since: the same, immutable.
+//   - rest = <other stamp>/<name>: the StalePolicy. StaleServe: 200 with the
+//     current bytes and "no-cache"; StaleNotFound: the 404 below;
+//     StaleRedirect: 302 to name's current path, "no-store", no body.
+//   - rest = <name>: 200 with "no-cache". The first segment of rest is read
+//     as a stamp only when rest itself is not a counted file.
+//   - anything else (not counted, a path with a segment starting with ".",
+//     a directory, an encoded "/" or "\", traversal): 404 with
+//     "Cache-Control: no-store", "Content-Type: text/plain; charset=utf-8"
+//     and the body "404 page not found\n".
+//   - a method other than GET and HEAD: 405 with "Allow: GET, HEAD".
+//
+// A 200 carries Content-Type (explicit for .js, .mjs, .css, .svg, .wasm,
+// .json and .map, then by extension, else application/octet-stream),
+// Content-Length, Accept-Ranges: bytes, X-Content-Type-Options: nosniff and a
+// strong ETag: the file's SHA-256 in lowercase hex, in quotes. There is no
+// Last-Modified: the ETag decides If-None-Match (304) and If-Range.
+//
+// A counted file NAME.br or NAME.gz beside a counted NAME is a precompressed
+// sibling: it is sent for NAME, with Content-Encoding br or gzip and its own
+// ETag, when Accept-Encoding allows it (the highest q-value wins, q=0 refuses,
+// br before gzip before identity at equal q), and it is not served under its
+// own name (nor given by URL). Every response for a NAME with siblings has
+// Vary: Accept-Encoding. A .gz or .br file without such a NAME is an ordinary
+// file.
+//
+// Files up to MemoryFileLimit are answered from memory; larger ones are
+// opened per request (through os.Root on the OS file system) and answered 404
+// if they are no longer the regular file of the scanned size.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hdr := w.Header()
@@ -795,6 +847,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case StaleNotFound:
 		notFound(w, r, e)
 	case StaleRedirect:
+		if e.shadowed {
+			h.serve(w, r, st, e, ccNoCache)
+			return
+		}
 		hdr := w.Header()
 		hdr["Location"] = e.location
 		hdr["Cache-Control"] = ccNoStore

@@ -1,9 +1,16 @@
 package stampfs_test
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,4 +103,91 @@ func BenchmarkURL(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkServeHTTPLoopback is BenchmarkServeHTTP over loopback TCP: an
+// http.Server in this process answers a lean keep-alive client (one
+// connection per goroutine, like wrk), so the figure is the server's
+// throughput, net/http included; x-FileServerFS is again the ratio to the
+// peer measured first in the same run.
+func BenchmarkServeHTTPLoopback(b *testing.B) {
+	dir := benchDir(b)
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	h, err := stampfs.New(afero.NewOsFs(), dir, &stampfs.Options{Mode: stampfs.ModeVirtual})
+	require.NoError(b, err)
+	u, err := h.URL("css/site.css")
+	require.NoError(b, err)
+	var peerNs float64
+	b.Run("FileServerFS", func(b *testing.B) {
+		peerNs = loopback(b, http.FileServerFS(os.DirFS(dir)), "/css/site.css")
+	})
+	b.Run("stampfs", func(b *testing.B) {
+		if ns := loopback(b, h, u); peerNs > 0 {
+			b.ReportMetric(peerNs/ns, "x-FileServerFS")
+		}
+	})
+}
+
+// loopback runs b.N GETs of path against handler behind a real server and
+// returns the time per request.
+func loopback(b *testing.B, handler http.Handler, path string) float64 {
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	req := []byte("GET " + path + " HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: gzip, br\r\n\r\n")
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer conn.Close()
+		br := bufio.NewReaderSize(conn, 16<<10)
+		for pb.Next() {
+			if _, err := conn.Write(req); err != nil {
+				b.Error(err)
+				return
+			}
+			if n, err := readResponse(br); err != nil || n != 4096 {
+				b.Errorf("GET %s: %d bytes, %v", path, n, err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	return float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+}
+
+// readResponse reads one 200 response with a Content-Length and returns the
+// length of its body.
+func readResponse(br *bufio.Reader) (int, error) {
+	status, err := br.ReadSlice('\n')
+	if err != nil {
+		return 0, err
+	}
+	if !bytes.HasPrefix(status, []byte("HTTP/1.1 200 ")) {
+		return 0, fmt.Errorf("status line %q", status)
+	}
+	size := -1
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		if len(line) <= 2 {
+			break
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
+			size, err = strconv.Atoi(string(bytes.TrimSpace(v)))
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	if size < 0 {
+		return 0, errors.New("no Content-Length")
+	}
+	_, err = br.Discard(size)
+	return size, err
 }

@@ -3,6 +3,7 @@ package stampfs_test
 import (
 	"errors"
 	"io/fs"
+	"log/slog"
 	"path"
 	"strings"
 	"testing"
@@ -120,4 +121,28 @@ func TestFaults(t *testing.T) {
 		fsys.Inject(vfs.Rule{Op: vfs.OpSeek})
 		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.css", "Range", "bytes=0-1"), want{status: 206, body: "bb"})
 	})
+}
+
+func TestSymlinkPruneAndLog(t *testing.T) {
+	fsys := memTree(t, map[string]string{"a.css": "a1"})
+	var log strings.Builder
+	logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeSymlink, Keep: -1, Grace: -1, Logger: logger})
+	require.NoError(t, err)
+	old := h.Stamp()
+	assert.Contains(t, log.String(), `msg="stampfs: serving" stamp=`+old+" mode=symlink files=1")
+
+	require.NoError(t, afero.WriteFile(fsys, "/static/a.css", []byte("a2"), 0o644))
+	require.NoError(t, h.Refresh())
+	_, _, err = fsys.LstatIfPossible("/static/" + old)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "Keep and Grace reach the Linker: the old link is pruned")
+	assert.Contains(t, log.String(), "stamp="+h.Stamp())
+	assert.Contains(t, log.String(), old, "the removal is logged")
 }

@@ -240,6 +240,11 @@ func TestServeHTTPShadowedStamp(t *testing.T) {
 	require.Equal(t, "v1", h.Stamp())
 	check(t, do(t, h, "GET", "/static/v1/a.css"), want{status: 200, body: "inner", header: map[string]string{"Cache-Control": "no-cache"}})
 	check(t, do(t, h, "GET", "/static/v1/v1/a.css"), want{status: 200, body: "inner", header: map[string]string{"Cache-Control": immutable}})
+	_, err := h.URL("a.css")
+	assert.ErrorContains(t, err, "url a.css: stampfs: the stamped path names another counted file")
+	u, err := h.URL("v1/a.css")
+	require.NoError(t, err)
+	assert.Equal(t, "/static/v1/v1/a.css", u)
 }
 
 func TestServeHTTPPrecompressed(t *testing.T) {
@@ -462,6 +467,9 @@ func TestNewOptionsErrors(t *testing.T) {
 	}{
 		{"prefix without leading slash", stampfs.Options{Prefix: "static/"}, `Prefix "static/"`},
 		{"prefix without trailing slash", stampfs.Options{Prefix: "/static"}, `Prefix "/static"`},
+		{"prefix with dot dot", stampfs.Options{Prefix: "/a/../static/"}, `Prefix "/a/../static/" must be a clean path`},
+		{"prefix with double slash", stampfs.Options{Prefix: "//static/"}, `Prefix "//static/" must be a clean path`},
+		{"prefix with a space", stampfs.Options{Prefix: "/my assets/"}, `Prefix "/my assets/" must be a clean path`},
 		{"base", stampfs.Options{Base: "cdn.example.com"}, `Base "cdn.example.com"`},
 		{"mode", stampfs.Options{Mode: "hard"}, `Mode "hard"`},
 		{"stale", stampfs.Options{Stale: "ignore"}, `Stale policy "ignore"`},
@@ -582,4 +590,28 @@ func TestModes(t *testing.T) {
 		assert.Nil(t, h)
 		assert.ErrorIs(t, err, stampfs.ErrSymlinkUnsupported)
 	})
+}
+
+func TestServeHTTPLeavesRequestAlone(t *testing.T) {
+	h := newHandler(t, site, nil)
+	for _, target := range []string{"/static/" + h.Stamp() + "/css/a.css", "/static/css/a.css", "/static/x/css/a.css", "/static/nope", "/static/css%2fa.css"} {
+		r := httptest.NewRequest("GET", target, nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		before := *r.URL
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		assert.Equal(t, before, *r.URL, target)
+		assert.Equal(t, http.Header{"Accept-Encoding": {"gzip"}}, r.Header, target)
+	}
+}
+
+func TestNewFSRefresh(t *testing.T) {
+	fsys := fstest.MapFS{"a.css": {Data: []byte("a1")}}
+	h, err := stampfs.NewFS(fsys, nil)
+	require.NoError(t, err)
+	old := h.Stamp()
+	fsys["a.css"] = &fstest.MapFile{Data: []byte("a2")}
+	require.NoError(t, h.Refresh())
+	assert.NotEqual(t, old, h.Stamp())
+	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"Cache-Control": immutable}})
+	check(t, do(t, h, "GET", "/static/"+old+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"Cache-Control": "no-cache"}})
 }

@@ -29,7 +29,7 @@
 //     succeeds as it would for root, Chown only checks that the name exists,
 //     and modes are kept exactly as given.
 //   - There are no hard links, devices, FIFOs or sockets; FileInfo.Sys is
-//     nil and a directory's size is 0. Files hold at most 4 GiB
+//     nil and a directory's size is 0. Files hold less than 2 GiB
 //     (syscall.EFBIG).
 //   - Times: reads never change the access time; a file's modification time
 //     moves on every non-empty write and truncation, a directory's when an
@@ -39,7 +39,10 @@
 //     started (or restarted by Seek).
 //   - OpenFile ignores flags other than the access mode, O_CREATE, O_EXCL,
 //     O_TRUNC and O_APPEND.
-//   - Rename refuses to replace a directory with fs.ErrExist, as os.Rename
-//     does before it calls rename(2).
-//   - The root cannot be removed or renamed (syscall.EBUSY).
+//
+// Where the os package adds its own rules, MemFS follows them: Rename refuses
+// to replace a directory, even an empty one, with fs.ErrExist, as os.Rename
+// does before it calls rename(2); RemoveAll of a missing name succeeds; an
+// empty Read, ReadAt or WriteAt succeeds on any open handle, since os.File
+// makes no system call for it.
 package vfs

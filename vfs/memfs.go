@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path"
 	"slices"
@@ -23,8 +24,8 @@ const (
 	maxPathLen     = 4096 // PATH_MAX, counting the terminating NUL
 
 	// maxFileSize bounds a file's size so that a stray offset fails with
-	// syscall.EFBIG instead of exhausting memory.
-	maxFileSize = 1 << 32
+	// syscall.EFBIG instead of exhausting memory; it fits an int everywhere.
+	maxFileSize = math.MaxInt32
 )
 
 // permBits are the mode bits Chmod, Mkdir and OpenFile keep, as on Linux.

@@ -716,3 +716,78 @@ func TestMemFSConcurrentRenames(t *testing.T) {
 	require.Len(t, rest, 1, "%v", tree)
 	assert.Regexp(t, `^d/(src|dst\d):d/src$`, rest[0])
 }
+
+// TestMemFSAvoidsMemMapFsFaults pins, one case each, the afero.MemMapFs
+// behaviours MemFS must not repeat.
+func TestMemFSAvoidsMemMapFsFaults(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		check func(t *testing.T, m *vfs.MemFS, c *clock)
+	}{
+		{"a and /a are one file", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+			require.NoError(t, afero.WriteFile(m, "a", []byte("1"), 0o644))
+			require.NoError(t, afero.WriteFile(m, "/a", []byte("2"), 0o644))
+			assert.Equal(t, []string{"a:2"}, listTree(t, m, "/"))
+		}},
+		{"Chmod cleans its name", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+			makeFS(t, m, "a")
+			require.NoError(t, m.Chmod("/./a", 0o600))
+			fi, err := m.Stat("a")
+			require.NoError(t, err)
+			assert.Equal(t, fs.FileMode(0o600), fi.Mode())
+		}},
+		{"creating in a missing directory fails", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+			_, err := m.Create("missing/a")
+			assert.ErrorIs(t, err, fs.ErrNotExist)
+			assert.Empty(t, listTree(t, m, "/"))
+		}},
+		{"Remove of a non-empty directory fails", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+			makeFS(t, m, "d/a")
+			assert.ErrorIs(t, m.Remove("d"), fs.ErrExist) // ENOTEMPTY
+			assert.Equal(t, []string{"d/", "d/a:d/a"}, listTree(t, m, "/"))
+		}},
+		{"Close does not touch mtime", func(t *testing.T, m *vfs.MemFS, c *clock) {
+			makeFS(t, m, "a")
+			c.set(t0.Add(time.Hour))
+			f, err := m.OpenFile("a", os.O_RDWR, 0)
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+			fi, err := m.Stat("a")
+			require.NoError(t, err)
+			assert.Equal(t, t0, fi.ModTime())
+		}},
+		{"directory mtimes move", func(t *testing.T, m *vfs.MemFS, c *clock) {
+			makeFS(t, m, "d/")
+			c.set(t0.Add(time.Hour))
+			makeFS(t, m, "d/a")
+			fi, err := m.Stat("d")
+			require.NoError(t, err)
+			assert.Equal(t, t0.Add(time.Hour), fi.ModTime())
+		}},
+		{"ReadAt reports io.EOF on a short read", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+			makeFS(t, m, "a")
+			f, err := m.Open("a")
+			require.NoError(t, err)
+			defer f.Close()
+			n, err := f.ReadAt(make([]byte, 8), 0)
+			assert.Equal(t, 1, n)
+			assert.Equal(t, io.EOF, err)
+		}},
+		{"symlinks exist", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+			makeFS(t, m, "static/a", "static/v1 => .")
+			fi, lstat, err := m.LstatIfPossible("static/v1")
+			require.NoError(t, err)
+			assert.True(t, lstat)
+			assert.Equal(t, fs.ModeSymlink, fi.Mode().Type())
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &clock{t: t0}
+			m := vfs.NewMemFS()
+			m.SetClock(c.now)
+			tt.check(t, m, c)
+		})
+	}
+}
