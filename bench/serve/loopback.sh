@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# loopback.sh: requests per second over loopback for a GET of the same 4 KB
+# stamped asset from `stampfs serve`, http.FileServerFS, hashfs, a bare
+# http.ServeContent from memory, and nginx serving it through the stamp link,
+# each in turn in one run, with the ratios of stampfs to each.
+#
+# Usage (any directory):  bash bench/serve/loopback.sh
+# Environment:
+#   DURATION=5s CONNS=32 THREADS=1   wrk's -d, -c, -t
+#   ROUNDS=1       measure every side ROUNDS times, interleaved; print the median
+#   PIN=auto       auto: with 2+ CPUs, server on CPU 0 and wrk on CPU 1 (taskset);
+#                  off: no pinning
+#   SIDES="stampfs fileserver hashfs memory nginx nginx-alias handler"
+#                  stampfs is `stampfs serve DIR`; handler is stampfs.New in a bare
+#                  http.Server (cmd/peer), which tells the command's overhead apart;
+#                  nginx uses the locations `stampfs nginx` prints, nginx-alias a
+#                  bare alias through the stamp link, without their checks
+# Installs wrk and nginx with apt-get when they are missing (needs root).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+bench=$(cd "$here/.." && pwd)
+root=$(cd "$bench/.." && pwd)
+DURATION=${DURATION:-5s}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-1}
+ROUNDS=${ROUNDS:-1}
+PIN=${PIN:-auto}
+SIDES=${SIDES:-stampfs fileserver hashfs memory nginx nginx-alias handler}
+export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
+
+need=()
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v nginx >/dev/null 2>&1 || need+=(nginx)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]} with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+server_pin=() wrk_pin=() pinning="none"
+if [ "$PIN" = auto ] && command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+  server_pin=(taskset -c 0) wrk_pin=(taskset -c 1) pinning="server on CPU 0, wrk on CPU 1"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/stampfs-loopback.XXXXXX")
+chmod 755 "$work" # an nginx worker runs as nobody and must reach the files
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building stampfs and the peer servers" >&2
+(cd "$root" && go build -o "$work/stampfs" ./cmd/stampfs)
+(cd "$bench" && go build -o "$work/peer" ./serve/cmd/peer)
+dir="$work/static"
+"$work/peer" -fixture "$dir"
+chmod -R a+rX "$dir"
+asset=css/app.css # serve.Asset
+headers=()
+while IFS= read -r h; do headers+=(-H "$h"); done < <("$work/peer" -headers)
+
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+  local p
+  for _ in $(seq 1 100); do
+    p=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "no free port found" >&2; return 1
+}
+
+# check URL: the asset must come back 200 with 4096 bytes, so every side does
+# the same work.
+check() {
+  local got
+  for _ in $(seq 1 100); do
+    got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "${headers[@]}" "$1" || true)
+    [ "$got" = "200 4096" ] && return 0
+    sleep 0.1
+  done
+  echo "GET $1: got '$got', want '200 4096'" >&2
+  return 1
+}
+
+# start SIDE PORT: starts the server of SIDE in the background, sets pid and url.
+start() {
+  local side=$1 port=$2
+  case $side in
+    stampfs)
+      "${server_pin[@]}" "$work/stampfs" serve -addr "127.0.0.1:$port" -prefix /static/ "$dir" \
+        >"$work/stampfs.log" 2>&1 &
+      pid=$!
+      url="http://127.0.0.1:$port/static/$("$work/stampfs" stamp "$dir")/$asset"
+      ;;
+    nginx | nginx-alias)
+      nginx_conf "$port" "$side"
+      "${server_pin[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' \
+        >"$work/nginx.log" 2>&1 &
+      pid=$!
+      url="http://127.0.0.1:$port/static/$("$work/stampfs" stamp "$dir")/$asset"
+      ;;
+    *)
+      local name=$side
+      [ "$side" = handler ] && name=stampfs
+      "${server_pin[@]}" "$work/peer" -side "$name" -addr "127.0.0.1:$port" "$dir" \
+        >"$work/peer.out" 2>"$work/peer.log" &
+      pid=$!
+      for _ in $(seq 1 100); do [ -s "$work/peer.out" ] && break; sleep 0.1; done
+      url=$(head -n1 "$work/peer.out")
+      ;;
+  esac
+}
+
+stop() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=""
+  rm -f "$work/peer.out"
+}
+
+# nginx_conf PORT SIDE writes a one-worker nginx serving $dir at /static/,
+# which reaches the stamped path through the stamp link `stampfs link` made:
+# with the locations `stampfs nginx` prints (SIDE nginx), or with a bare alias
+# (SIDE nginx-alias).
+nginx_conf() {
+  local port=$1 side=$2 locations
+  mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
+  if ! "$work/stampfs" link "$dir" >/dev/null 2>"$work/link.log"; then
+    cat "$work/link.log" >&2
+    return 1
+  fi
+  if [ "$side" = nginx ]; then
+    locations=$("$work/stampfs" nginx -prefix /static/ "$dir")
+  else
+    locations="location /static/ {
+      alias $dir/;
+      add_header Cache-Control \"public, max-age=31536000, immutable\";
+    }"
+  fi
+  cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_body_temp_path $work/nginx/tmp/body;
+  proxy_temp_path $work/nginx/tmp/proxy;
+  fastcgi_temp_path $work/nginx/tmp/fastcgi;
+  uwsgi_temp_path $work/nginx/tmp/uwsgi;
+  scgi_temp_path $work/nginx/tmp/scgi;
+  server {
+    listen 127.0.0.1:$port;
+    $locations
+  }
+}
+EOF
+}
+
+declare -A rps
+for round in $(seq 1 "$ROUNDS"); do
+  for side in $SIDES; do
+    port=$(free_port)
+    start "$side" "$port"
+    check "$url"
+    out=$("${wrk_pin[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "${headers[@]}" "$url")
+    stop
+    if grep -q 'Non-2xx' <<<"$out"; then
+      echo "$side: wrk saw non-2xx answers, so its figure would not compare:" >&2
+      echo "$out" >&2
+      exit 1
+    fi
+    grep 'Socket errors' <<<"$out" | sed "s/^/$side: /" >&2 || true
+    r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    echo "round $round  $side  $r req/s  ($url)" >&2
+    rps[$side]="${rps[$side]:-} $r"
+  done
+done
+
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo
+base_side=""
+for b in stampfs handler; do
+  case " $SIDES " in *" $b "*) base_side=$b; break ;; esac
+done
+echo "| side | requests/s | ${base_side:-stampfs} ÷ side |"
+echo "|---|---:|---:|"
+base=""
+[ -n "$base_side" ] && base=$(median "${rps[$base_side]}")
+for side in $SIDES; do
+  m=$(median "${rps[$side]}")
+  ratio="-"
+  if [ -n "$base" ] && [ "$side" != "$base_side" ]; then ratio=$(awk -v a="$base" -v b="$m" 'BEGIN {printf "%.2f×", a/b}'); fi
+  printf '| %s | %.0f | %s |\n' "$side" "$m" "$ratio"
+done
+echo
+echo "wrk -t$THREADS -c$CONNS -d$DURATION, GET of the 4 KB $asset with browser headers; median of $ROUNDS round(s); pinning: $pinning; $(nproc) CPUs"

@@ -1,0 +1,215 @@
+package e2e_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// browserChromium is where Debian's chromium package puts the browser.
+const browserChromium = "/usr/bin/chromium"
+
+// browserFindChromium returns the Chromium binary, failing the test on CI
+// (CI=true) and skipping it elsewhere when there is none.
+func browserFindChromium(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(browserChromium); err == nil {
+		return browserChromium
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium not found: CI must install it (apt-get install -y chromium)")
+	}
+	t.Skip("chromium not found; install it with `apt-get install -y chromium` to run the browser tests")
+	return ""
+}
+
+// browserDumpDOM loads url in headless Chromium and returns the DOM it
+// serialises after the load event: what a user's browser built, with every
+// script that ran already applied.
+func browserDumpDOM(t *testing.T, chromium, url string) string {
+	t.Helper()
+	profile, err := os.MkdirTemp("", "stampfs-chromium-")
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		// Chromium's helpers may still be writing for a moment after it exits.
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("could not remove Chromium profile %s", profile)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium,
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+		"--no-first-run", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync",
+		"--user-data-dir="+profile, "--dump-dom", url)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "chromium --dump-dom %s: %s", url, stderr.String())
+	require.NotEmpty(t, out, "chromium printed no DOM for %s; stderr: %s", url, stderr.String())
+	return string(out)
+}
+
+// browserBodyData returns the data-* attributes of the <body> tag of a DOM
+// dump, without the "data-" prefix.
+func browserBodyData(t *testing.T, dom string) map[string]string {
+	t.Helper()
+	body := regexp.MustCompile(`<body([^>]*)>`).FindStringSubmatch(dom)
+	require.NotNil(t, body, "no <body> in DOM:\n%s", dom)
+	data := map[string]string{}
+	for _, m := range regexp.MustCompile(`\sdata-([a-z0-9-]+)="([^"]*)"`).FindAllStringSubmatch(body[1], -1) {
+		data[m[1]] = m[2]
+	}
+	return data
+}
+
+// browserTag is one <script src> or <link href> of a DOM dump.
+type browserTag struct {
+	URL       string // src or href, as written
+	Integrity string // the integrity attribute, "" when absent
+}
+
+// browserAssets returns the external scripts and stylesheets of a DOM dump.
+func browserAssets(dom string) (scripts, styles []browserTag) {
+	attr := func(tag, name string) string {
+		m := regexp.MustCompile(`\s` + name + `="([^"]*)"`).FindStringSubmatch(tag)
+		if m == nil {
+			return ""
+		}
+		return strings.ReplaceAll(m[1], "&amp;", "&")
+	}
+	for _, tag := range regexp.MustCompile(`<script\b[^>]*>`).FindAllString(dom, -1) {
+		if src := attr(tag, "src"); src != "" {
+			scripts = append(scripts, browserTag{URL: src, Integrity: attr(tag, "integrity")})
+		}
+	}
+	for _, tag := range regexp.MustCompile(`<link\b[^>]*>`).FindAllString(dom, -1) {
+		if attr(tag, "rel") == "stylesheet" {
+			styles = append(styles, browserTag{URL: attr(tag, "href"), Integrity: attr(tag, "integrity")})
+		}
+	}
+	return scripts, styles
+}
+
+var browserBuild struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// browserStampfs builds the stampfs command of this checkout once per test
+// binary and returns its path.
+func browserStampfs(t *testing.T) string {
+	t.Helper()
+	browserBuild.once.Do(func() {
+		dir, err := os.MkdirTemp("", "stampfs-e2e-bin-")
+		if err != nil {
+			browserBuild.err = err
+			return
+		}
+		browserBuild.path = filepath.Join(dir, "stampfs")
+		cmd := exec.Command("go", "build", "-o", browserBuild.path, "github.com/stampfs/stampfs/cmd/stampfs")
+		browserBuild.out, browserBuild.err = cmd.CombinedOutput()
+	})
+	require.NoError(t, browserBuild.err, "go build ./cmd/stampfs:\n%s", browserBuild.out)
+	return browserBuild.path
+}
+
+// browserFreeAddr returns a 127.0.0.1 address with a port nothing listens on.
+func browserFreeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// browserStartServe runs `stampfs serve -addr ADDR args...` until the test
+// ends and returns the base URL once it answers.
+func browserStartServe(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := browserStampfs(t)
+	addr := browserFreeAddr(t)
+	var logs strings.Builder
+	cmd := exec.Command(bin, append([]string{"serve", "-addr", addr}, args...)...)
+	cmd.Stdout, cmd.Stderr = &browserSyncWriter{w: &logs}, &browserSyncWriter{w: &logs}
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // it serves until killed; Wait reports the kill
+		<-exited
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("stampfs serve exited early (%v):\n%s", err, logs.String())
+		default:
+		}
+		resp, err := http.Get(base + "/")
+		if err == nil {
+			_ = resp.Body.Close()
+			return base
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stampfs serve did not answer on %s: %v\n%s", addr, err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// browserSyncWriter serialises writes from a process's stdout and stderr.
+type browserSyncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *browserSyncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// browserGet fetches url with net/http and returns the response with its
+// body read and closed.
+func browserGet(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, body
+}
+
+// browserAbs resolves a root-relative URL of a page against base.
+func browserAbs(base, ref string) string {
+	if strings.HasPrefix(ref, "/") {
+		return base + ref
+	}
+	return ref
+}
