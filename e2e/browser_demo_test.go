@@ -20,7 +20,9 @@ func TestBrowserRunsTheDemo(t *testing.T) {
 	base := browserStartServe(t)
 
 	dom := browserDumpDOM(t, chromium, base+"/")
-	assert.Equal(t, "ok", browserBodyData(t, dom)["stampfs"], "the demo script did not run; DOM:\n%s", dom)
+	data := browserBodyData(t, dom)
+	assert.Equal(t, "ok", data["stampfs"], "the demo script did not run; DOM:\n%s", dom)
+	assert.Equal(t, "ok", data["stylesheet"], "the demo stylesheet did not apply; DOM:\n%s", dom)
 
 	scripts, styles := browserAssets(dom)
 	require.NotEmpty(t, scripts, "the demo page has no external script; DOM:\n%s", dom)
