@@ -176,7 +176,8 @@ var errNotStampLink = fmt.Errorf("exists and is not a stamp link: %w", fs.ErrExi
 // Prune removes the stamp links of the directory other than current's,
 // except the Keep newest and any younger than Grace, and returns the paths it
 // removed. A stamp link is a symbolic link with a stamp-shaped name whose
-// target is "." or an absolute path naming the directory; nothing else is
+// target is "." or an absolute path naming the directory, without a ".."
+// element; nothing else is
 // ever removed, apart from temporary links of a crashed Activate or Probe
 // older than Grace and at least a minute. Age and order come from each
 // link's own modification time.
@@ -329,7 +330,13 @@ func (l *Linker) remove1(sl afero.Symlinker, name string, mtime time.Time) (bool
 
 // isDirTarget reports whether a link in the directory with this target leads
 // back to the directory itself: "." (or "./"), or an absolute path naming it.
+// A target with a ".." element never does: the system resolves "x/.." from
+// wherever x leads, so "up/.." names another directory when up is a link,
+// however filepath.Clean reads it.
 func (l *Linker) isDirTarget(target string) bool {
+	if slices.Contains(strings.Split(filepath.ToSlash(target), "/"), "..") {
+		return false
+	}
 	if filepath.Clean(target) == "." {
 		return true
 	}

@@ -150,6 +150,8 @@ func TestLinkerActivate(t *testing.T) {
 		{"directory in the way", []string{"css/a.css", "v1/"}, "v1", []string{"css/", "v1/"}, fs.ErrExist},
 		{"link to a subdirectory", []string{"css/a.css", "v1 -> css"}, "v1", []string{"css/", "v1 -> css"}, fs.ErrExist},
 		{"link to the parent", []string{"css/a.css", "v1 -> .."}, "v1", []string{"css/", "v1 -> .."}, fs.ErrExist},
+		{"dot dot through a link", []string{"css/a.css", "css/sub/", "up -> css/sub", "v1 -> up/.."}, "v1", []string{"css/", "up -> css/sub", "v1 -> up/.."}, fs.ErrExist},
+		{"absolute dot dot through a link", []string{"css/a.css", "css/sub/", "up -> css/sub", "v1 -> $DIR/up/.."}, "v1", []string{"css/", "up -> css/sub", "v1 -> $DIR/up/.."}, fs.ErrExist},
 		{"absolute link elsewhere", []string{"css/a.css", "v1 -> $DIR/css"}, "v1", []string{"css/", "v1 -> $DIR/css"}, fs.ErrExist},
 		{"dangling link", []string{"css/a.css", "v1 -> gone"}, "v1", []string{"css/", "v1 -> gone"}, fs.ErrExist},
 		{"empty stamp", []string{"css/a.css"}, "", []string{"css/"}, stampfs.ErrBadStamp},
@@ -252,11 +254,13 @@ func TestLinkerPrune(t *testing.T) {
 			tree: []string{
 				"v0", "v9/", "css/a.css", "v8 -> css @2h", "v7 -> .. @2h", "v6 -> $DIR/css @2h", "v5 -> gone @2h",
 				".hidden -> . @2h", "not a stamp -> . @2h", "v3 -> .",
+				// up/.. is css, not the directory, whatever filepath.Clean says.
+				"css/sub/", "up -> css/sub @2h", "v4 -> up/.. @2h", "v2 -> $DIR/up/.. @2h",
 			},
 			current: "v3",
 			want: []string{
-				".hidden -> .", "css/", "not a stamp -> .", "v0", "v3 -> .",
-				"v5 -> gone", "v6 -> $DIR/css", "v7 -> ..", "v8 -> css", "v9/",
+				".hidden -> .", "css/", "not a stamp -> .", "up -> css/sub", "v0", "v2 -> $DIR/up/..", "v3 -> .",
+				"v4 -> up/..", "v5 -> gone", "v6 -> $DIR/css", "v7 -> ..", "v8 -> css", "v9/",
 			},
 		},
 		{
