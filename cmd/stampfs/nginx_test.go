@@ -28,7 +28,7 @@ func TestNginx(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, stdout, stderr := stampfsCmd(append(append([]string{"nginx"}, tt.args...), dir)...)
+			status, stdout, stderr := runCmd(append(append([]string{"nginx"}, tt.args...), dir)...)
 
 			require.Equal(t, exitOK, status, stderr)
 			assert.Empty(t, stderr)
@@ -66,7 +66,7 @@ func TestNginxResolvesDir(t *testing.T) {
 	rel, err := filepath.Rel(wd, link)
 	require.NoError(t, err)
 
-	status, stdout, stderr := stampfsCmd("nginx", rel)
+	status, stdout, stderr := runCmd("nginx", rel)
 
 	require.Equal(t, exitOK, status, stderr)
 	assert.Contains(t, stdout, `    alias "`+dir+`/";`, "a relative DIR and links in it are resolved, as $realpath_root is")
@@ -97,7 +97,7 @@ func TestNginxErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, stdout, stderr := stampfsCmd(append([]string{"nginx"}, tt.args...)...)
+			status, stdout, stderr := runCmd(append([]string{"nginx"}, tt.args...)...)
 
 			assert.Equal(t, tt.wantStatus, status)
 			assert.Empty(t, stdout)
@@ -119,7 +119,7 @@ func TestNginxSyntax(t *testing.T) {
 	dir := staticDir(t)
 	var blocks []string
 	for _, prefix := range []string{"/static/", "/", "/app/v-1/static/"} {
-		status, stdout, stderr := stampfsCmd("nginx", "-prefix", prefix, dir)
+		status, stdout, stderr := runCmd("nginx", "-prefix", prefix, dir)
 		require.Equal(t, exitOK, status, stderr)
 		blocks = append(blocks, stdout)
 	}
