@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,6 +73,15 @@ func TestNginxResolvesDir(t *testing.T) {
 	require.Equal(t, exitOK, status, stderr)
 	assert.Contains(t, stdout, `    alias "`+dir+`/";`, "a relative DIR and links in it are resolved, as $realpath_root is")
 	assert.NotContains(t, stdout, link)
+}
+
+func TestNginxDirNotADirectory(t *testing.T) {
+	file := filepath.Join(staticDir(t), "css", "site.css")
+	_, err := nginxDir(file)
+	assert.ErrorIs(t, err, syscall.ENOTDIR)
+	var pe *fs.PathError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, file, pe.Path)
 }
 
 func TestNginxErrors(t *testing.T) {
