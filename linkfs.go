@@ -141,7 +141,7 @@ func (l *Linker) Activate(stamp string) error {
 		return err
 	}
 	name := filepath.Join(l.dir, stamp)
-	replaced, err := l.isStampLink(sl, name)
+	_, replaced, err := l.linkInfo(sl, name)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -276,7 +276,8 @@ func (l *Linker) Prune(current string) (removed []string, err error) {
 }
 
 // linkInfo returns the Lstat result for name and whether it is a link to the
-// directory. The error names the step that failed.
+// directory. The error names the step that failed, and wraps fs.ErrNotExist
+// when there is nothing at name.
 func (l *Linker) linkInfo(sl afero.Symlinker, name string) (fs.FileInfo, bool, error) {
 	fi, lstat, err := sl.LstatIfPossible(name)
 	if err != nil {
@@ -296,13 +297,6 @@ func (l *Linker) linkInfo(sl afero.Symlinker, name string) (fs.FileInfo, bool, e
 		return nil, false, pathErr("readlink", name, err)
 	}
 	return fi, l.isDirTarget(target), nil
-}
-
-// isStampLink reports whether name is a symbolic link to the directory. The
-// error wraps fs.ErrNotExist when there is nothing at name.
-func (l *Linker) isStampLink(sl afero.Symlinker, name string) (bool, error) {
-	_, ok, err := l.linkInfo(sl, name)
-	return ok, err
 }
 
 // remove1 removes the link name unless its modification time is no longer
