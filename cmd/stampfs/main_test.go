@@ -16,6 +16,9 @@ func TestRun(t *testing.T) {
 		{"no command", nil, exitUsage, ""},
 		{"unknown command", []string{"stamps", "static"}, exitUsage, `stampfs: unknown command "stamps"`},
 		{"flag before the command", []string{"-strategy", "git", "stamp"}, exitUsage, `stampfs: unknown command "-strategy"`},
+		{"-h", []string{"-h"}, exitOK, ""},
+		{"--help", []string{"--help"}, exitOK, ""},
+		{"help", []string{"help"}, exitOK, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
