@@ -6,12 +6,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stampfs/stampfs/vfs"
 )
 
 func TestNginx(t *testing.T) {
@@ -73,6 +76,18 @@ func TestNginxResolvesDir(t *testing.T) {
 	require.Equal(t, exitOK, status, stderr)
 	assert.Contains(t, stdout, `    alias "`+dir+`/";`, "a relative DIR and links in it are resolved, as $realpath_root is")
 	assert.NotContains(t, stdout, link)
+}
+
+// TestStampPatternIsValidSegment holds the nginx regular expression to the
+// stamp rule, so that nginx serves exactly the stamps link makes.
+func TestStampPatternIsValidSegment(t *testing.T) {
+	re := regexp.MustCompile("^" + stampPattern + "$")
+	for _, s := range []string{
+		"", ".", "..", ".git", "a", "0", "v1.2.3", "e3b0c44298fc", "-x", "_x", "a.", "a..b",
+		strings.Repeat("a", 64), strings.Repeat("a", 65), "a/b", `a\b`, "a b", "é", "a%2f", "a\n", "a\x00",
+	} {
+		assert.Equalf(t, vfs.ValidSegment(s), re.MatchString(s), "%q", s)
+	}
 }
 
 func TestNginxDirNotADirectory(t *testing.T) {
