@@ -155,3 +155,13 @@ func TestLinkNoSymlinks(t *testing.T) {
 	assert.Contains(t, stderr, "stampfs: symlinks unsupported")
 	assert.Equal(t, []string{"css/"}, entries(t, dir))
 }
+
+func TestLinkHelpShowsLinkerDefaults(t *testing.T) {
+	status, stdout, stderr := runCmd("link", "-h")
+
+	assert.Equal(t, exitOK, status)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "usage: stampfs link")
+	assert.Regexp(t, `-keep int\n.*\(default 2\)`, stderr)
+	assert.Regexp(t, `-grace duration\n.*\(default 1h0m0s\)`, stderr)
+}
