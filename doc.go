@@ -65,9 +65,8 @@
 // scripts made them), with no ".." element; nothing else is ever removed or
 // replaced, apart from the hidden temporary links (".stampfs-tmp-…") that a
 // crashed Activate leaves behind, once older than a minute and the grace
-// period. The scanner
-// neither follows nor counts symbolic links, and the handler never serves
-// them, so a stamp link cannot loop or leak.
+// period. The scanner neither follows nor counts symbolic links, and the
+// handler never serves them, so a stamp link cannot loop or leak.
 //
 // Any number of goroutines and processes may activate and prune the same
 // directory at once; each change is a single rename or remove, and a link

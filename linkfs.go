@@ -177,10 +177,9 @@ var errNotStampLink = fmt.Errorf("exists and is not a stamp link: %w", fs.ErrExi
 // except the Keep newest and any younger than Grace, and returns the paths it
 // removed. A stamp link is a symbolic link with a stamp-shaped name whose
 // target is "." or an absolute path naming the directory, without a ".."
-// element; nothing else is
-// ever removed, apart from temporary links of a crashed Activate or Probe
-// older than Grace and at least a minute. Age and order come from each
-// link's own modification time.
+// element; nothing else is ever removed, apart from temporary links of a
+// crashed Activate or Probe older than Grace and at least a minute. Age and
+// order come from each link's own modification time.
 //
 // Prune looks at a link's modification time again right before removing
 // it, so a link another process has just activated again is left alone. A
