@@ -62,9 +62,11 @@
 // link's own modification time starts over; [Linker.Prune] removes old
 // ones. A link counts as a stamp link only if its name is a valid stamp and
 // its target is "." or an absolute path naming <dir> (as older deploy
-// scripts made them); nothing else is ever removed or replaced. The scanner
-// neither follows nor counts symbolic links, and the handler never serves
-// them, so a stamp link cannot loop or leak.
+// scripts made them), with no ".." element; nothing else is ever removed or
+// replaced, apart from the hidden temporary links (".stampfs-tmp-…") that a
+// crashed Activate leaves behind, once older than a minute and the grace
+// period. The scanner neither follows nor counts symbolic links, and the
+// handler never serves them, so a stamp link cannot loop or leak.
 //
 // Any number of goroutines and processes may activate and prune the same
 // directory at once; each change is a single rename or remove, and a link

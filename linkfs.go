@@ -141,7 +141,7 @@ func (l *Linker) Activate(stamp string) error {
 		return err
 	}
 	name := filepath.Join(l.dir, stamp)
-	replaced, err := l.isStampLink(sl, name)
+	_, replaced, err := l.linkInfo(sl, name)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -176,10 +176,10 @@ var errNotStampLink = fmt.Errorf("exists and is not a stamp link: %w", fs.ErrExi
 // Prune removes the stamp links of the directory other than current's,
 // except the Keep newest and any younger than Grace, and returns the paths it
 // removed. A stamp link is a symbolic link with a stamp-shaped name whose
-// target is "." or an absolute path naming the directory; nothing else is
-// ever removed, apart from temporary links of a crashed Activate or Probe
-// older than Grace and at least a minute. Age and order come from each
-// link's own modification time.
+// target is "." or an absolute path naming the directory, without a ".."
+// element; nothing else is ever removed, apart from temporary links of a
+// crashed Activate or Probe older than Grace and at least a minute. Age and
+// order come from each link's own modification time.
 //
 // Prune looks at a link's modification time again right before removing
 // it, so a link another process has just activated again is left alone. A
@@ -275,7 +275,8 @@ func (l *Linker) Prune(current string) (removed []string, err error) {
 }
 
 // linkInfo returns the Lstat result for name and whether it is a link to the
-// directory. The error names the step that failed.
+// directory. The error names the step that failed, and wraps fs.ErrNotExist
+// when there is nothing at name.
 func (l *Linker) linkInfo(sl afero.Symlinker, name string) (fs.FileInfo, bool, error) {
 	fi, lstat, err := sl.LstatIfPossible(name)
 	if err != nil {
@@ -295,13 +296,6 @@ func (l *Linker) linkInfo(sl afero.Symlinker, name string) (fs.FileInfo, bool, e
 		return nil, false, pathErr("readlink", name, err)
 	}
 	return fi, l.isDirTarget(target), nil
-}
-
-// isStampLink reports whether name is a symbolic link to the directory. The
-// error wraps fs.ErrNotExist when there is nothing at name.
-func (l *Linker) isStampLink(sl afero.Symlinker, name string) (bool, error) {
-	_, ok, err := l.linkInfo(sl, name)
-	return ok, err
 }
 
 // remove1 removes the link name unless its modification time is no longer
@@ -329,7 +323,13 @@ func (l *Linker) remove1(sl afero.Symlinker, name string, mtime time.Time) (bool
 
 // isDirTarget reports whether a link in the directory with this target leads
 // back to the directory itself: "." (or "./"), or an absolute path naming it.
+// A target with a ".." element never does: the system resolves "x/.." from
+// wherever x leads, so "up/.." names another directory when up is a link,
+// however filepath.Clean reads it.
 func (l *Linker) isDirTarget(target string) bool {
+	if slices.Contains(strings.Split(filepath.ToSlash(target), "/"), "..") {
+		return false
+	}
 	if filepath.Clean(target) == "." {
 		return true
 	}

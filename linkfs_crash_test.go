@@ -126,6 +126,6 @@ func assertServes(t *testing.T, fsys afero.Fs, dir, stamp string) {
 	t.Helper()
 	got, err := afero.ReadFile(fsys, filepath.Join(dir, stamp, "css", "a.css"))
 	if assert.NoErrorf(t, err, "%s still resolves", stamp) {
-		assert.Equal(t, "css/a.css", string(got))
+		assert.Equal(t, "css/a.css\n", string(got))
 	}
 }

@@ -71,7 +71,7 @@ func TestLinkerRace(t *testing.T) {
 					for _, s := range tt.stamps {
 						b, err := os.ReadFile(filepath.Join(dir, s, "some", "file"))
 						reads.Add(1)
-						if err != nil || string(b) != "some/file" {
+						if err != nil || string(b) != "some/file\n" {
 							misses.Add(1)
 							firstMiss.CompareAndSwap(nil, fmt.Sprintf("%q, %v", b, err))
 						}

@@ -69,37 +69,31 @@ func linkFSes() []linkFS {
 	return []linkFS{osLinkFS, memLinkFS}
 }
 
-// makeLinkTree creates entries in dir, each in a tiny syntax: "css/a.css" is a
-// file holding its own name, "img/" a directory, "v1 -> ." a symbolic link
-// and "v1 -> . @2h" one whose own modification time is two hours ago. "$DIR"
-// in a link target stands for dir.
+// makeLinkTree creates entries in dir in makeTree's syntax, plus two forms
+// for links: "v1 -> . @2h" is a symbolic link whose own modification time is
+// two hours ago, and "$DIR" in a link target stands for dir.
 func makeLinkTree(t *testing.T, lfs linkFS, fsys afero.Fs, dir string, entries ...string) {
 	t.Helper()
 	now := time.Now()
 	for _, e := range entries {
 		name, target, isLink := strings.Cut(e, " -> ")
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		switch {
-		case isLink:
-			target, age, aged := strings.Cut(target, " @")
-			target = strings.ReplaceAll(target, "$DIR", dir)
-			if !aged {
-				require.NoError(t, fsys.(afero.Linker).SymlinkIfPossible(target, p))
-				break
-			}
-			d, err := time.ParseDuration(age)
-			require.NoError(t, err)
-			if err := lfs.agedSymlink(fsys, target, p, now.Add(-d)); errors.Is(err, errors.ErrUnsupported) {
-				t.Skipf("cannot set a link's own mtime on %s here", lfs.name)
-			} else {
-				require.NoError(t, err)
-			}
-		case strings.HasSuffix(name, "/"):
-			require.NoError(t, fsys.MkdirAll(p, 0o755))
-		default:
-			require.NoError(t, fsys.MkdirAll(filepath.Dir(p), 0o755))
-			require.NoError(t, afero.WriteFile(fsys, p, []byte(name), 0o644))
+		if !isLink {
+			makeTree(t, fsys, dir, e)
+			continue
 		}
+		target = strings.ReplaceAll(target, "$DIR", dir)
+		target, age, aged := strings.Cut(target, " @")
+		if !aged {
+			makeTree(t, fsys, dir, name+" -> "+target)
+			continue
+		}
+		d, err := time.ParseDuration(age)
+		require.NoError(t, err)
+		err = lfs.agedSymlink(fsys, target, filepath.Join(dir, filepath.FromSlash(name)), now.Add(-d))
+		if errors.Is(err, errors.ErrUnsupported) {
+			t.Skipf("cannot set a link's own mtime on %s here", lfs.name)
+		}
+		require.NoError(t, err)
 	}
 }
 
@@ -150,6 +144,8 @@ func TestLinkerActivate(t *testing.T) {
 		{"directory in the way", []string{"css/a.css", "v1/"}, "v1", []string{"css/", "v1/"}, fs.ErrExist},
 		{"link to a subdirectory", []string{"css/a.css", "v1 -> css"}, "v1", []string{"css/", "v1 -> css"}, fs.ErrExist},
 		{"link to the parent", []string{"css/a.css", "v1 -> .."}, "v1", []string{"css/", "v1 -> .."}, fs.ErrExist},
+		{"dot dot through a link", []string{"css/a.css", "css/sub/", "up -> css/sub", "v1 -> up/.."}, "v1", []string{"css/", "up -> css/sub", "v1 -> up/.."}, fs.ErrExist},
+		{"absolute dot dot through a link", []string{"css/a.css", "css/sub/", "up -> css/sub", "v1 -> $DIR/up/.."}, "v1", []string{"css/", "up -> css/sub", "v1 -> $DIR/up/.."}, fs.ErrExist},
 		{"absolute link elsewhere", []string{"css/a.css", "v1 -> $DIR/css"}, "v1", []string{"css/", "v1 -> $DIR/css"}, fs.ErrExist},
 		{"dangling link", []string{"css/a.css", "v1 -> gone"}, "v1", []string{"css/", "v1 -> gone"}, fs.ErrExist},
 		{"empty stamp", []string{"css/a.css"}, "", []string{"css/"}, stampfs.ErrBadStamp},
@@ -184,7 +180,7 @@ func TestLinkerActivate(t *testing.T) {
 					name := filepath.Join(dir, tt.stamp)
 					got, err := afero.ReadFile(fsys, filepath.Join(name, "css", "a.css"))
 					require.NoError(t, err)
-					assert.Equal(t, "css/a.css", string(got))
+					assert.Equal(t, "css/a.css\n", string(got))
 					fi, _, err := fsys.(afero.Lstater).LstatIfPossible(name)
 					require.NoError(t, err)
 					assert.WithinRange(t, fi.ModTime(), start.Add(-time.Second), time.Now().Add(time.Second),
@@ -252,11 +248,13 @@ func TestLinkerPrune(t *testing.T) {
 			tree: []string{
 				"v0", "v9/", "css/a.css", "v8 -> css @2h", "v7 -> .. @2h", "v6 -> $DIR/css @2h", "v5 -> gone @2h",
 				".hidden -> . @2h", "not a stamp -> . @2h", "v3 -> .",
+				// up/.. is css, not the directory, whatever filepath.Clean says.
+				"css/sub/", "up -> css/sub @2h", "v4 -> up/.. @2h", "v2 -> $DIR/up/.. @2h",
 			},
 			current: "v3",
 			want: []string{
-				".hidden -> .", "css/", "not a stamp -> .", "v0", "v3 -> .",
-				"v5 -> gone", "v6 -> $DIR/css", "v7 -> ..", "v8 -> css", "v9/",
+				".hidden -> .", "css/", "not a stamp -> .", "up -> css/sub", "v0", "v2 -> $DIR/up/..", "v3 -> .",
+				"v4 -> up/..", "v5 -> gone", "v6 -> $DIR/css", "v7 -> ..", "v8 -> css", "v9/",
 			},
 		},
 		{

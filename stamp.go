@@ -112,8 +112,11 @@ type Snapshot struct {
 // directory is an *fs.PathError wrapping syscall.ENOTDIR; a file or
 // subdirectory that cannot be listed, opened or read is an *fs.PathError
 // whose Path is filepath.Join(dir, filepath.FromSlash(name)), wrapping the
-// cause (fs.ErrPermission for a permission denied), the first in name order
-// when several fail; an unknown Strategy or a bad Fixed Version wraps
+// cause (fs.ErrPermission for a permission denied). When several fail, the
+// error is the first a depth-first walk in the Fs's directory order meets,
+// each directory's entries lstat'ed before its subdirectories are entered;
+// if the walk succeeds, the first file in name order that cannot be opened
+// or read. An unknown Strategy or a bad Fixed Version wraps
 // ErrBadStamp; the Git strategy's errors are listed at Git.
 func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
 	var o ScanOptions
@@ -203,8 +206,8 @@ func (s *Snapshot) Lookup(name string) (File, bool) {
 //     whose Path is filepath.Join(dir, filepath.FromSlash(name)), wrapping the
 //     cause (EACCES, which matches fs.ErrPermission), and not a PathError in a
 //     PathError;
-//   - the first such error in bytewise Name order wins when several files fail
-//     while hashing.
+//   - when several fail, the first in the order of walkPortable's walk wins,
+//     then, when only hashing fails, the first in bytewise Name order.
 //
 // When hash is set, File.Size is the number of bytes hashed; otherwise it is
 // the size Lstat reports. ModTime is the Lstat mtime in both cases.
@@ -326,6 +329,9 @@ func (w *walker) walk(dir string, depth int) error {
 	if depth > 0 {
 		sep = string(filepath.Separator)
 	}
+	// Every entry is lstat'ed before any subdirectory is entered, the order
+	// in which osWalk places its errors.
+	var subdirs []string
 	for i, base := range names {
 		if strings.HasPrefix(base, ".") {
 			continue
@@ -348,9 +354,12 @@ func (w *walker) walk(dir string, depth int) error {
 			}
 			w.found = append(w.found, p)
 		case mode.IsDir():
-			if err := w.walk(path, depth+1); err != nil {
-				return err
-			}
+			subdirs = append(subdirs, path)
+		}
+	}
+	for _, sub := range subdirs {
+		if err := w.walk(sub, depth+1); err != nil {
+			return err
 		}
 	}
 	return nil

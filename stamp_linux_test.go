@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,52 +20,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// makeTree builds a tree under root from one line per entry:
-//
-//	"css/a.css"        a file whose bytes are its own name (parents made as needed)
-//	"big.bin @200000"  a file of that many pseudo-random bytes
-//	"img/"             a directory
-//	"v1 => ."          a symbolic link with that target
-//	"pipe |"           a FIFO
-//
-// Every file gets its own mtime with a nanosecond part.
-func makeTree(t *testing.T, root string, lines ...string) {
-	t.Helper()
-	for i, line := range lines {
-		name, target, isLink := strings.Cut(line, " => ")
-		switch {
-		case isLink:
-			mkParent(t, root, name)
-			require.NoError(t, os.Symlink(target, filepath.Join(root, name)))
-		case strings.HasSuffix(line, "/"):
-			require.NoError(t, os.MkdirAll(filepath.Join(root, line), 0o755))
-		case strings.HasSuffix(line, " |"):
-			name = strings.TrimSuffix(line, " |")
-			mkParent(t, root, name)
-			require.NoError(t, syscall.Mkfifo(filepath.Join(root, name), 0o644))
-		default:
-			data := []byte(line)
-			if n, size, ok := strings.Cut(line, " @"); ok {
-				name = n
-				count, err := strconv.Atoi(size)
-				require.NoError(t, err)
-				data = make([]byte, count)
-				rand.NewChaCha8([32]byte{byte(i)}).Read(data)
-			}
-			mkParent(t, root, name)
-			path := filepath.Join(root, name)
-			require.NoError(t, os.WriteFile(path, data, 0o644))
-			mtime := time.Unix(1_700_000_000+int64(i)*977, int64(i)*1_000_003+7)
-			require.NoError(t, os.Chtimes(path, mtime, mtime))
-		}
-	}
-}
-
-func mkParent(t *testing.T, root, name string) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755))
-}
 
 func names(files []File) []string {
 	out := make([]string, 0, len(files))

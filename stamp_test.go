@@ -363,6 +363,13 @@ func TestScanBadInput(t *testing.T) {
 		{name: "unopenable subdirectory", fsys: faulty(mem, eacces(vfs.OpOpen, js)), dir: "static", is: fs.ErrPermission, path: js},
 		{name: "unopenable subdirectory, mtime", fsys: faulty(mem, eacces(vfs.OpOpen, js)), dir: "static", opts: mtime, is: fs.ErrPermission, path: js},
 		{name: "unlistable subdirectory", fsys: faulty(mem, eacces(vfs.OpReadDir, js)), dir: "static", is: fs.ErrPermission, path: js, contains: "readdirent " + js},
+		{
+			// Each directory's entries are lstat'ed before its subdirectories
+			// are entered, the order both walks place their errors in.
+			name: "several fail: entries before subdirectories",
+			fsys: faulty(mem, eacces(vfs.OpOpen, filepath.Join("static", "css")), vfs.Rule{Op: vfs.OpLstat, Path: filepath.Join("static", "index.html"), Err: syscall.EIO}),
+			dir:  "static", is: syscall.EIO, path: filepath.Join("static", "index.html"),
+		},
 		{name: "unreadable file, mtime with Hash", fsys: faulty(mem, eacces(vfs.OpOpen, a)), dir: "static", opts: hashed, is: fs.ErrPermission, path: a},
 		{name: "unknown strategy", fsys: mem, dir: "static", opts: &stampfs.ScanOptions{Strategy: "sha1"}, is: stampfs.ErrBadStamp, contains: `unknown strategy "sha1"`},
 		{name: "fixed without version", fsys: mem, dir: "static", opts: &stampfs.ScanOptions{Strategy: stampfs.Fixed}, is: stampfs.ErrBadStamp},

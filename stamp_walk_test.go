@@ -5,35 +5,65 @@ package stampfs
 import (
 	"errors"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// writeOSTree builds a tree under dir: "a/b" is a file holding its name,
-// "d/" a directory, "l -> t" a symbolic link.
-func writeOSTree(t *testing.T, dir string, entries ...string) {
+// makeTree builds a tree under root from one line per entry:
+//
+//	"css/a.css"        a file whose bytes are its own name (parents made as needed)
+//	"big.bin @200000"  a file of that many pseudo-random bytes
+//	"img/"             a directory
+//	"v1 => ."          a symbolic link with that target
+//	"pipe |"           a FIFO
+//
+// Every file gets its own mtime with a nanosecond part.
+func makeTree(t *testing.T, root string, lines ...string) {
 	t.Helper()
-	for _, e := range entries {
-		if name, target, ok := strings.Cut(e, " -> "); ok {
-			require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755))
-			require.NoError(t, os.Symlink(target, filepath.Join(dir, name)))
-			continue
+	for i, line := range lines {
+		name, target, isLink := strings.Cut(line, " => ")
+		switch {
+		case isLink:
+			mkParent(t, root, name)
+			require.NoError(t, os.Symlink(target, filepath.Join(root, name)))
+		case strings.HasSuffix(line, "/"):
+			require.NoError(t, os.MkdirAll(filepath.Join(root, line), 0o755))
+		case strings.HasSuffix(line, " |"):
+			name = strings.TrimSuffix(line, " |")
+			mkParent(t, root, name)
+			require.NoError(t, syscall.Mkfifo(filepath.Join(root, name), 0o644))
+		default:
+			data := []byte(line)
+			if n, size, ok := strings.Cut(line, " @"); ok {
+				name = n
+				count, err := strconv.Atoi(size)
+				require.NoError(t, err)
+				data = make([]byte, count)
+				rand.NewChaCha8([32]byte{byte(i)}).Read(data)
+			}
+			mkParent(t, root, name)
+			path := filepath.Join(root, name)
+			require.NoError(t, os.WriteFile(path, data, 0o644))
+			mtime := time.Unix(1_700_000_000+int64(i)*977, int64(i)*1_000_003+7)
+			require.NoError(t, os.Chtimes(path, mtime, mtime))
 		}
-		path := filepath.Join(dir, e)
-		if strings.HasSuffix(e, "/") {
-			require.NoError(t, os.MkdirAll(path, 0o755))
-			continue
-		}
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(e+"\n"), 0o644))
 	}
+}
+
+// mkParent makes the directories that are to hold root/name.
+func mkParent(t *testing.T, root, name string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755))
 }
 
 func TestScanUsesOSWalkOnlyOnOsFs(t *testing.T) {
@@ -66,14 +96,14 @@ func TestOSWalkAgreesWithWalkPortable(t *testing.T) {
 		t.Skip("no OS fast path on this platform")
 	}
 	root := t.TempDir()
-	writeOSTree(t, filepath.Join(root, "tree"),
+	makeTree(t, filepath.Join(root, "tree"),
 		"css/a.css", "css/b.css", "a.c", "a/b", "a-b", "A", "empty/", "deep/er/still/x.js",
 		".env", ".git/HEAD", "css/.swp", "css/.cache/x",
 		"a b.css", "ünï/cödé.js", "back\\slash", "new\nline", "car\rriage",
-		"v1 -> .", "css/up -> ..", "link.css -> css/a.css", "dangling -> nowhere", "loop1 -> loop2", "loop2 -> loop1",
+		"v1 => .", "css/up => ..", "link.css => css/a.css", "dangling => nowhere", "loop1 => loop2", "loop2 => loop1",
+		"fifo |",
 	)
-	require.NoError(t, syscall.Mkfifo(filepath.Join(root, "tree", "fifo"), 0o644))
-	writeOSTree(t, root, "file", "emptydir/", "current -> tree")
+	makeTree(t, root, "file", "emptydir/", "current => tree")
 
 	dirs := []string{
 		filepath.Join(root, "tree"),
@@ -87,7 +117,7 @@ func TestOSWalkAgreesWithWalkPortable(t *testing.T) {
 		filepath.Join(root, "file", "below"),
 		filepath.Join(root, "dangling-dir"),
 	}
-	writeOSTree(t, root, "dangling-dir -> nowhere")
+	makeTree(t, root, "dangling-dir => nowhere")
 	for _, dir := range dirs {
 		for _, hash := range []bool{false, true} {
 			name := strings.TrimPrefix(dir, root)
@@ -116,7 +146,7 @@ func TestOSWalkAgreesOnUnreadable(t *testing.T) {
 	for _, name := range []string{"css/a.css", "css", "js/lib"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeOSTree(t, dir, "css/a.css", "js/lib/x.js", "z.css")
+			makeTree(t, dir, "css/a.css", "js/lib/x.js", "z.css")
 			path := filepath.Join(dir, filepath.FromSlash(name))
 			require.NoError(t, os.Chmod(path, 0))
 			t.Cleanup(func() { os.Chmod(path, 0o755) })

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/fstest"
@@ -691,13 +692,13 @@ func TestMemFSFSTest(t *testing.T) {
 func TestMemFSConcurrentRenames(t *testing.T) {
 	m := newMemFS(t, "d/src", "d/keep")
 	var wg sync.WaitGroup
-	var ok sync.Map
+	var renamed atomic.Int64
 	for i := range 16 {
 		wg.Go(func() {
 			for j := range 200 {
 				dst := fmt.Sprintf("d/dst%d", (i+j)%4)
 				if err := m.Rename("d/src", dst); err == nil {
-					ok.Store(dst, true)
+					renamed.Add(1)
 					_ = m.Rename(dst, "d/src")
 				}
 				_, _ = m.Stat("d/src")
@@ -709,10 +710,12 @@ func TestMemFSConcurrentRenames(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// The first Rename of all finds d/src, so some went through.
+	require.NotZero(t, renamed.Load(), "no rename went through")
 	// Exactly one copy of src survives, under one of the names, and keep is intact.
 	tree := listTree(t, m, "/")
-	rest := slices.DeleteFunc(tree, func(s string) bool { return s == "d/" || s == "d/keep:d/keep" })
 	require.Len(t, tree, 3, "%v", tree)
+	rest := slices.DeleteFunc(slices.Clone(tree), func(s string) bool { return s == "d/" || s == "d/keep:d/keep" })
 	require.Len(t, rest, 1, "%v", tree)
 	assert.Regexp(t, `^d/(src|dst\d):d/src$`, rest[0])
 }

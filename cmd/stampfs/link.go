@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"time"
 
 	"github.com/spf13/afero"
 
@@ -24,8 +23,9 @@ func runLink(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("stampfs link", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	strategy := fl.String("strategy", string(stampfs.Content), strategyUsage)
-	keep := fl.Int("keep", 2, "how many old stamp links to keep besides the current one, newest first")
-	grace := fl.Duration("grace", time.Hour, "keep every stamp link younger than this; 0 for none")
+	defaults := stampfs.NewLinker(linkFS, "")
+	keep := fl.Int("keep", defaults.Keep, "how many old stamp links to keep besides the current one, newest first")
+	grace := fl.Duration("grace", defaults.Grace, "keep every stamp link younger than this; 0 for none")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: stampfs link [-strategy S] [-keep N] [-grace DURATION] DIR")
 		fl.PrintDefaults()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,13 +49,6 @@ func entries(t *testing.T, dir string) []string {
 	return out
 }
 
-// stampfs runs the command line and returns its exit status, stdout and stderr.
-func stampfsCmd(args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
-	status := run(args, &stdout, &stderr)
-	return status, stdout.String(), stderr.String()
-}
-
 // The content stamp of staticDir's files, as the sha256sum pipeline gives it.
 const staticStamp = "8913b37cd6ad"
 
@@ -88,7 +80,7 @@ func TestLink(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := staticDir(t, tt.links...)
 
-			status, stdout, stderr := stampfsCmd(append(append([]string{"link"}, tt.args...), dir)...)
+			status, stdout, stderr := runCmd(append(append([]string{"link"}, tt.args...), dir)...)
 
 			require.Equal(t, exitOK, status, stderr)
 			assert.Equal(t, tt.stamp+"\n", stdout)
@@ -104,7 +96,7 @@ func TestLink(t *testing.T) {
 func TestLinkLogsRemovals(t *testing.T) {
 	dir := staticDir(t, "v1 -> .")
 
-	status, _, stderr := stampfsCmd("link", "-keep", "0", "-grace", "0", dir)
+	status, _, stderr := runCmd("link", "-keep", "0", "-grace", "0", dir)
 
 	require.Equal(t, exitOK, status, stderr)
 	assert.Contains(t, stderr, `msg="link removed" link=`+filepath.Join(dir, "v1"))
@@ -138,7 +130,7 @@ func TestLinkErrors(t *testing.T) {
 			dir := staticDir(t, tt.links...)
 			before := entries(t, dir)
 
-			status, stdout, stderr := stampfsCmd(append([]string{"link"}, tt.args(dir)...)...)
+			status, stdout, stderr := runCmd(append([]string{"link"}, tt.args(dir)...)...)
 
 			assert.Equal(t, tt.wantStatus, status)
 			assert.Empty(t, stdout)
@@ -156,10 +148,20 @@ func TestLinkNoSymlinks(t *testing.T) {
 	linkFS = afero.NewReadOnlyFs(afero.NewOsFs())
 	t.Cleanup(func() { linkFS = afero.NewOsFs() })
 
-	status, stdout, stderr := stampfsCmd("link", dir)
+	status, stdout, stderr := runCmd("link", dir)
 
 	assert.Equal(t, exitNoSymlinks, status)
 	assert.Empty(t, stdout)
 	assert.Contains(t, stderr, "stampfs: symlinks unsupported")
 	assert.Equal(t, []string{"css/"}, entries(t, dir))
+}
+
+func TestLinkHelpShowsLinkerDefaults(t *testing.T) {
+	status, stdout, stderr := runCmd("link", "-h")
+
+	assert.Equal(t, exitOK, status)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "usage: stampfs link")
+	assert.Regexp(t, `-keep int\n.*\(default 2\)`, stderr)
+	assert.Regexp(t, `-grace duration\n.*\(default 1h0m0s\)`, stderr)
 }

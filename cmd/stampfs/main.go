@@ -48,6 +48,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stderr) // as every subcommand's -h does
+		return exitOK
+	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "stampfs: unknown command %q\n", args[0])

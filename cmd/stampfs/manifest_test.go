@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -46,27 +45,11 @@ func TestManifestCommandEmptyDir(t *testing.T) {
 	assert.JSONEq(t, `{"stamp": "e3b0c44298fc", "strategy": "content", "files": []}`, out)
 }
 
-func TestManifestCommandErrors(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"a.css": "x"})
-	bad := writeFiles(t, map[string]string{"ok.css": "x", "caf\xe9.css": "latin-1 name"})
-	tests := []struct {
-		name     string
-		args     []string
-		status   int
-		contains string
-	}{
-		{"no dir", []string{"manifest"}, exitUsage, "usage: stampfs manifest [-strategy content|mtime|git|fixed=VALUE] DIR"},
-		{"bad strategy", []string{"manifest", "-strategy", "fixed", dir}, exitUsage, `unknown -strategy "fixed"`},
-		{"missing dir", []string{"manifest", filepath.Join(dir, "nope")}, exitError, "no such file or directory"},
-		{"file as dir", []string{"manifest", filepath.Join(dir, "a.css")}, exitError, "not a directory"},
-		{"name not UTF-8", []string{"manifest", bad}, exitError, `file name "caf\xe9.css" is not valid UTF-8`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			status, out, errOut := runCmd(tt.args...)
-			assert.Equal(t, tt.status, status)
-			assert.Empty(t, out)
-			assert.Contains(t, errOut, tt.contains)
-		})
-	}
+func TestManifestCommandNameNotUTF8(t *testing.T) {
+	// The errors manifest shares with stamp are in TestScanCommandErrors.
+	dir := writeFiles(t, map[string]string{"ok.css": "x", "caf\xe9.css": "latin-1 name"})
+	status, out, errOut := runCmd("manifest", dir)
+	assert.Equal(t, exitError, status)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, `file name "caf\xe9.css" is not valid UTF-8`)
 }

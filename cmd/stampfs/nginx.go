@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"text/template"
 )
 
@@ -91,7 +92,7 @@ func nginxDir(dir string) (string, error) {
 		return "", err
 	}
 	if !fi.IsDir() {
-		return "", &os.PathError{Op: "nginx", Path: dir, Err: errors.New("not a directory")}
+		return "", &os.PathError{Op: "nginx", Path: dir, Err: syscall.ENOTDIR}
 	}
 	if strings.ContainsAny(real, "\"\\$") || strings.ContainsFunc(real, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "", &os.PathError{Op: "nginx", Path: real, Err: errors.New(`a path with ", \, $ or control characters cannot go into an nginx configuration`)}

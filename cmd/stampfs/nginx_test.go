@@ -2,14 +2,19 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stampfs/stampfs/vfs"
 )
 
 func TestNginx(t *testing.T) {
@@ -28,7 +33,7 @@ func TestNginx(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, stdout, stderr := stampfsCmd(append(append([]string{"nginx"}, tt.args...), dir)...)
+			status, stdout, stderr := runCmd(append(append([]string{"nginx"}, tt.args...), dir)...)
 
 			require.Equal(t, exitOK, status, stderr)
 			assert.Empty(t, stderr)
@@ -66,11 +71,32 @@ func TestNginxResolvesDir(t *testing.T) {
 	rel, err := filepath.Rel(wd, link)
 	require.NoError(t, err)
 
-	status, stdout, stderr := stampfsCmd("nginx", rel)
+	status, stdout, stderr := runCmd("nginx", rel)
 
 	require.Equal(t, exitOK, status, stderr)
 	assert.Contains(t, stdout, `    alias "`+dir+`/";`, "a relative DIR and links in it are resolved, as $realpath_root is")
 	assert.NotContains(t, stdout, link)
+}
+
+// TestStampPatternIsValidSegment holds the nginx regular expression to the
+// stamp rule, so that nginx serves exactly the stamps link makes.
+func TestStampPatternIsValidSegment(t *testing.T) {
+	re := regexp.MustCompile("^" + stampPattern + "$")
+	for _, s := range []string{
+		"", ".", "..", ".git", "a", "0", "v1.2.3", "e3b0c44298fc", "-x", "_x", "a.", "a..b",
+		strings.Repeat("a", 64), strings.Repeat("a", 65), "a/b", `a\b`, "a b", "é", "a%2f", "a\n", "a\x00",
+	} {
+		assert.Equalf(t, vfs.ValidSegment(s), re.MatchString(s), "%q", s)
+	}
+}
+
+func TestNginxDirNotADirectory(t *testing.T) {
+	file := filepath.Join(staticDir(t), "css", "site.css")
+	_, err := nginxDir(file)
+	assert.ErrorIs(t, err, syscall.ENOTDIR)
+	var pe *fs.PathError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, file, pe.Path)
 }
 
 func TestNginxErrors(t *testing.T) {
@@ -97,7 +123,7 @@ func TestNginxErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, stdout, stderr := stampfsCmd(append([]string{"nginx"}, tt.args...)...)
+			status, stdout, stderr := runCmd(append([]string{"nginx"}, tt.args...)...)
 
 			assert.Equal(t, tt.wantStatus, status)
 			assert.Empty(t, stdout)
@@ -119,7 +145,7 @@ func TestNginxSyntax(t *testing.T) {
 	dir := staticDir(t)
 	var blocks []string
 	for _, prefix := range []string{"/static/", "/", "/app/v-1/static/"} {
-		status, stdout, stderr := stampfsCmd("nginx", "-prefix", prefix, dir)
+		status, stdout, stderr := runCmd("nginx", "-prefix", prefix, dir)
 		require.Equal(t, exitOK, status, stderr)
 		blocks = append(blocks, stdout)
 	}

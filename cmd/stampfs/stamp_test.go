@@ -87,30 +87,38 @@ func TestStampCommand(t *testing.T) {
 	}
 }
 
-func TestStampCommandErrors(t *testing.T) {
+// TestScanCommandErrors checks the errors stamp and manifest share: their
+// flags and DIR go through scanFlags, and both scan.
+func TestScanCommandErrors(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"a.css": "x"})
 	tests := []struct {
 		name     string
-		args     []string
+		args     []string // after the command name
 		status   int
 		contains string
 	}{
-		{"no dir", []string{"stamp"}, exitUsage, "want exactly one DIR, got 0"},
-		{"two dirs", []string{"stamp", dir, dir}, exitUsage, "want exactly one DIR, got 2"},
-		{"bad strategy", []string{"stamp", "-strategy", "sha1", dir}, exitUsage, `unknown -strategy "sha1"`},
-		{"bad fixed", []string{"stamp", "-strategy", "fixed=../x", dir}, exitUsage, "bad stamp"},
-		{"unknown flag", []string{"stamp", "-keep", "2", dir}, exitUsage, "flag provided but not defined: -keep"},
-		{"missing dir", []string{"stamp", filepath.Join(dir, "nope")}, exitError, "no such file or directory"},
-		{"file as dir", []string{"stamp", filepath.Join(dir, "a.css")}, exitError, "not a directory"},
-		{"no repository", []string{"stamp", "-strategy", "git", dir}, exitError, "no repository"},
+		{"no dir", nil, exitUsage, "want exactly one DIR, got 0"},
+		{"two dirs", []string{dir, dir}, exitUsage, "want exactly one DIR, got 2"},
+		{"bad strategy", []string{"-strategy", "sha1", dir}, exitUsage, `unknown -strategy "sha1"`},
+		{"fixed without value", []string{"-strategy", "fixed", dir}, exitUsage, `unknown -strategy "fixed"`},
+		{"bad fixed", []string{"-strategy", "fixed=../x", dir}, exitUsage, "bad stamp"},
+		{"unknown flag", []string{"-keep", "2", dir}, exitUsage, "flag provided but not defined: -keep"},
+		{"missing dir", []string{filepath.Join(dir, "nope")}, exitError, "no such file or directory"},
+		{"file as dir", []string{filepath.Join(dir, "a.css")}, exitError, "not a directory"},
+		{"no repository", []string{"-strategy", "git", dir}, exitError, "no repository"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			status, out, errOut := runCmd(tt.args...)
-			assert.Equal(t, tt.status, status)
-			assert.Empty(t, out)
-			assert.Contains(t, errOut, tt.contains)
-		})
+	for _, cmd := range []string{"stamp", "manifest"} {
+		for _, tt := range tests {
+			t.Run(cmd+"/"+tt.name, func(t *testing.T) {
+				status, out, errOut := runCmd(append([]string{cmd}, tt.args...)...)
+				assert.Equal(t, tt.status, status)
+				assert.Empty(t, out)
+				assert.Contains(t, errOut, tt.contains)
+				if tt.status == exitUsage {
+					assert.Contains(t, errOut, "usage: stampfs "+cmd+" [-strategy content|mtime|git|fixed=VALUE] DIR")
+				}
+			})
+		}
 	}
 }
 
