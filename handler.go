@@ -924,17 +924,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *en
 			return
 		}
 	}
-	hdr := w.Header()
-	hdr["Cache-Control"] = cc
-	hdr["Content-Type"] = rep.ctype
-	hdr["Etag"] = rep.etag
-	hdr["X-Content-Type-Options"] = hdrNosniff
-	if e.vary() {
-		hdr["Vary"] = hdrVaryAE
-	}
-	if rep.enc != nil {
-		hdr["Content-Encoding"] = rep.enc
-	}
+	hdr := setHeaders(w, e, rep, cc)
 	if !conditional && rep.data != nil {
 		hdr["Accept-Ranges"] = hdrBytes
 		hdr["Content-Length"] = rep.clen
@@ -953,8 +943,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *en
 	http.ServeContent(w, r, "", time.Time{}, content)
 }
 
-// serveStream serves a file of an fs.FS that cannot seek: whole, or 304.
-func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *entry, cc []string, rc io.Reader) {
+// setHeaders sets the headers every response with rep's bytes carries, for
+// a request of e, and returns the header map.
+func setHeaders(w http.ResponseWriter, e, rep *entry, cc []string) http.Header {
 	hdr := w.Header()
 	hdr["Cache-Control"] = cc
 	hdr["Content-Type"] = rep.ctype
@@ -966,6 +957,12 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *en
 	if rep.enc != nil {
 		hdr["Content-Encoding"] = rep.enc
 	}
+	return hdr
+}
+
+// serveStream serves a file of an fs.FS that cannot seek: whole, or 304.
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *entry, cc []string, rc io.Reader) {
+	hdr := setHeaders(w, e, rep, cc)
 	if etagListed(r.Header.Get("If-None-Match"), rep.etag[0]) {
 		delete(hdr, "Content-Type")
 		delete(hdr, "Content-Encoding")
