@@ -789,7 +789,9 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 // .json and .map, then by extension, else application/octet-stream),
 // Content-Length, Accept-Ranges: bytes, X-Content-Type-Options: nosniff and a
 // strong ETag: the file's SHA-256 in lowercase hex, in quotes. There is no
-// Last-Modified: the ETag decides If-None-Match (304) and If-Range.
+// Last-Modified: the ETag decides If-None-Match (304) and If-Range. An
+// If-Match that the ETag does not strongly match gets 412 with
+// "Cache-Control: no-store" and no body.
 //
 // A counted file NAME.br or NAME.gz beside a counted NAME is a precompressed
 // sibling: it is sent for NAME, with Content-Encoding br or gzip and its own
@@ -851,14 +853,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.serve(w, r, st, e, ccNoCache)
 			return
 		}
-		hdr := w.Header()
-		hdr["Location"] = e.location
-		hdr["Cache-Control"] = ccNoStore
-		hdr["Content-Length"] = hdrZero
-		if e.vary() {
-			hdr["Vary"] = hdrVaryAE
-		}
-		w.WriteHeader(http.StatusFound)
+		w.Header()["Location"] = e.location
+		noBody(w, e, http.StatusFound)
 	default:
 		h.serve(w, r, st, e, ccNoCache)
 	}
@@ -894,13 +890,33 @@ func notFound(w http.ResponseWriter, r *http.Request, e *entry) {
 	}
 }
 
+// noBody writes an empty response with status and Cache-Control: no-store.
+// e adds Vary for its siblings.
+func noBody(w http.ResponseWriter, e *entry, status int) {
+	hdr := w.Header()
+	hdr["Cache-Control"] = ccNoStore
+	hdr["Content-Length"] = hdrZero
+	if e.vary() {
+		hdr["Vary"] = hdrVaryAE
+	}
+	w.WriteHeader(status)
+}
+
 // serve writes e (or the sibling the client accepts) with Cache-Control cc.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *entry, cc []string) {
 	rep := e
 	if e.vary() {
 		rep = negotiate(r.Header["Accept-Encoding"], e)
 	}
-	conditional := r.Header["Range"] != nil || r.Header["If-None-Match"] != nil || r.Header["If-Match"] != nil
+	// If-Match is decided here, before any I/O: http.ServeContent would
+	// send its 412 with this response's headers, immutable and, for a
+	// sibling, a Content-Length that no body follows. A matching If-Match
+	// changes nothing.
+	if r.Header["If-Match"] != nil && !etagListed(r.Header.Get("If-Match"), rep.etag[0], false) {
+		noBody(w, e, http.StatusPreconditionFailed)
+		return
+	}
+	conditional := r.Header["Range"] != nil || r.Header["If-None-Match"] != nil
 	var content io.ReadSeeker
 	if rep.data == nil {
 		rc, fi, err := st.open(rep.name)
@@ -963,7 +979,7 @@ func setHeaders(w http.ResponseWriter, e, rep *entry, cc []string) http.Header {
 // serveStream serves a file of an fs.FS that cannot seek: whole, or 304.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *entry, cc []string, rc io.Reader) {
 	hdr := setHeaders(w, e, rep, cc)
-	if etagListed(r.Header.Get("If-None-Match"), rep.etag[0]) {
+	if etagListed(r.Header.Get("If-None-Match"), rep.etag[0], true) {
 		delete(hdr, "Content-Type")
 		delete(hdr, "Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
@@ -976,10 +992,16 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *en
 	}
 }
 
-func etagListed(list, etag string) bool {
+// etagListed reports whether an If-Match or If-None-Match list holds "*" or
+// etag. A weak tag W/etag counts only when weak is set: If-None-Match
+// compares weakly, If-Match strongly.
+func etagListed(list, etag string, weak bool) bool {
 	for _, t := range strings.Split(list, ",") {
 		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+		if weak {
+			t = strings.TrimPrefix(t, "W/")
+		}
+		if t == "*" || t == etag {
 			return true
 		}
 	}

@@ -120,6 +120,9 @@ func TestServeHTTPPolicy(t *testing.T) {
 		"Content-Range": "bytes 0-3/20", "Cache-Control": immutable, "ETag": etag(css), "Content-Length": "4",
 	}}
 	unsatisfiable := want{status: 416, body: "invalid range: failed to overlap\n", header: map[string]string{"Content-Range": "bytes */20", "Cache-Control": ""}}
+	preconditionFailed := want{status: 412, header: map[string]string{
+		"Cache-Control": "no-store", "Content-Length": "0", "ETag": "", "Content-Encoding": "",
+	}}
 	notAllowed := want{status: 405, body: "405 method not allowed\n", header: map[string]string{
 		"Allow": "GET, HEAD", "Cache-Control": "", "ETag": "",
 	}}
@@ -136,6 +139,11 @@ func TestServeHTTPPolicy(t *testing.T) {
 		{"version-like stamp", "GET", "/static/v1.2.3/css/a.css", nil, ok("no-cache")},
 		{"If-None-Match", "GET", "/static/" + s + "/css/a.css", []string{"If-None-Match", etag(css)}, notModified},
 		{"If-None-Match other", "GET", "/static/" + s + "/css/a.css", []string{"If-None-Match", `"x"`}, ok(immutable)},
+		{"If-Match", "GET", "/static/" + s + "/css/a.css", []string{"If-Match", `"x", ` + etag(css)}, ok(immutable)},
+		{"If-Match star", "GET", "/static/" + s + "/css/a.css", []string{"If-Match", "*"}, ok(immutable)},
+		{"If-Match other", "GET", "/static/" + s + "/css/a.css", []string{"If-Match", `"x"`}, preconditionFailed},
+		{"If-Match weak", "GET", "/static/" + s + "/css/a.css", []string{"If-Match", "W/" + etag(css)}, preconditionFailed},
+		{"If-Match unstamped", "GET", "/static/css/a.css", []string{"If-Match", `"x"`}, preconditionFailed},
 		{"Range", "GET", "/static/" + s + "/css/a.css", []string{"Range", "bytes=0-3"}, partial},
 		{"Range unsatisfiable", "GET", "/static/" + s + "/css/a.css", []string{"Range", "bytes=100-200"}, unsatisfiable},
 		{"not counted", "GET", "/static/" + s + "/css/b.css", nil, notFoundWant()},
@@ -309,6 +317,15 @@ func TestServeHTTPPrecompressed(t *testing.T) {
 		assert.Equal(t, 200, w.Code)
 		assert.Equal(t, "brotli", w.Body.String())
 	})
+	t.Run("If-Match on an encoding", func(t *testing.T) {
+		// A Content-Length without its body would break the connection.
+		check(t, do(t, h, "GET", s+"a.css", "Accept-Encoding", "gzip", "If-Match", etag("plain")), want{status: 412, header: map[string]string{
+			"Cache-Control": "no-store", "Content-Length": "0", "Content-Encoding": "", "Vary": "Accept-Encoding",
+		}})
+		check(t, do(t, h, "GET", s+"a.css", "Accept-Encoding", "gzip", "If-Match", etag("gzipped")), want{status: 200, body: "gzipped", header: map[string]string{
+			"Content-Encoding": "gzip", "Content-Length": "7",
+		}})
+	})
 	t.Run("range on an encoding", func(t *testing.T) {
 		w := do(t, h, "GET", s+"a.css", "Accept-Encoding", "gzip", "Range", "bytes=0-1")
 		assert.Equal(t, 206, w.Code)
@@ -361,6 +378,7 @@ func TestServeHTTPStreamed(t *testing.T) {
 		check(t, do(t, h, "HEAD", s+"big.js"), want{status: 200, header: map[string]string{"Content-Length": "5000"}})
 		check(t, do(t, h, "GET", s+"big.js", "Range", "bytes=4998-"), want{status: 206, body: "xx"})
 		check(t, do(t, h, "GET", s+"big.js", "If-None-Match", etag(big)), want{status: 304})
+		check(t, do(t, h, "GET", s+"big.js", "If-Match", `"x"`), want{status: 412, header: map[string]string{"Cache-Control": "no-store"}})
 
 		// A file changed behind the handler's back is not served under its old ETag.
 		require.NoError(t, afero.WriteFile(fsys, "/static/big.js", []byte("short"), 0o644))
