@@ -528,11 +528,19 @@ func (h *Handler) build(old *state) (*state, error) {
 	st.stamp = snap.Stamp()
 	files := snapshotFiles(snap)
 	all := make(map[string]*entry, len(files))
+	order := make([]*entry, 0, len(files)) // by name
 	for i := range files {
 		f := &files[i]
+		if strings.Contains(f.Name, `\`) {
+			// A separator on some systems and proxies, and so refused in
+			// every request path.
+			h.log(slog.LevelWarn, "stampfs: not serving a file whose name holds a backslash", "file", f.Name)
+			continue
+		}
 		e := &entry{name: f.Name, sha: f.SHA256, size: f.Size}
 		e.ctype = []string{contentType(f.Name)}[:1:1]
 		all[f.Name] = e
+		order = append(order, e)
 	}
 	// Precompressed siblings are representations of their base file, served
 	// only through it.
@@ -563,8 +571,7 @@ func (h *Handler) build(old *state) (*state, error) {
 		}
 	}
 	budget := h.memLimit
-	for i := range files {
-		e := all[files[i].Name]
+	for _, e := range order {
 		if e.size <= h.fileLimit && e.size <= budget {
 			if err := st.hold(e); err != nil {
 				return nil, err
@@ -780,8 +787,8 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 //   - rest = <name>: 200 with "no-cache". The first segment of rest is read
 //     as a stamp only when rest itself is not a counted file.
 //   - anything else (not counted, a path with a segment starting with ".",
-//     a directory, an encoded "/" or "\", traversal): 404 with
-//     "Cache-Control: no-store", "Content-Type: text/plain; charset=utf-8"
+//     a directory, an encoded "/", a "\" however spelled, traversal): 404
+//     with "Cache-Control: no-store", "Content-Type: text/plain; charset=utf-8"
 //     and the body "404 page not found\n".
 //   - a method other than GET and HEAD: 405 with "Allow: GET, HEAD".
 //
@@ -800,6 +807,9 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 // own name (nor given by URL). Every response for a NAME with siblings has
 // Vary: Accept-Encoding. A .gz or .br file without such a NAME is an ordinary
 // file.
+//
+// A counted file whose name holds a backslash is not served (nor given by
+// URL): some systems and proxies read "\" as a separator.
 //
 // Files up to MemoryFileLimit are answered from memory; larger ones are
 // opened per request (through os.Root on the OS file system) and answered 404
@@ -822,6 +832,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rest := p[len(h.prefix):]
+	if strings.IndexByte(rest, '\\') >= 0 {
+		notFound(w, r, nil)
+		return
+	}
 	if rt, ok := st.routes[rest]; ok {
 		if rt.stamped {
 			h.serve(w, r, st, rt.e, ccImmutable)
@@ -860,15 +874,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// encodedSeparator reports whether an escaped path holds an encoded / or \,
-// which the Handler refuses rather than reading as a separator.
+// encodedSeparator reports whether an escaped path holds an encoded /,
+// which the Handler refuses rather than reading as a separator. (A \ is
+// refused in any spelling: url.URL keeps no RawPath for "%5C".)
 func encodedSeparator(raw string) bool {
 	for i := 0; i+2 < len(raw); i++ {
-		if raw[i] == '%' {
-			switch raw[i+1 : i+3] {
-			case "2f", "2F", "5c", "5C":
-				return true
-			}
+		if raw[i] == '%' && raw[i+1] == '2' && (raw[i+2] == 'f' || raw[i+2] == 'F') {
+			return true
 		}
 	}
 	return false

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -632,4 +633,26 @@ func TestNewFSRefresh(t *testing.T) {
 	assert.NotEqual(t, old, h.Stamp())
 	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"Cache-Control": immutable}})
 	check(t, do(t, h, "GET", "/static/"+old+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"Cache-Control": "no-cache"}})
+}
+
+// TestServeHTTPBackslash: a backslash is refused however the request spells
+// it ("%5C" leaves no RawPath behind), and a file whose name holds one is
+// neither served nor given a URL.
+func TestServeHTTPBackslash(t *testing.T) {
+	h := newHandler(t, map[string]string{`b\c.css`: "backslash", "css/a.css": "a"}, nil)
+	s := "/static/" + h.Stamp() + "/"
+	for _, target := range []string{s + "b%5Cc.css", s + "b%5cc.css", "/static/b%5Cc.css", s + "css%5Ca.css", "/static/" + h.Stamp() + "%5Ccss/a.css"} {
+		t.Run(target, func(t *testing.T) {
+			check(t, do(t, h, "GET", target), notFoundWant())
+		})
+	}
+	t.Run("decoded", func(t *testing.T) {
+		r := &http.Request{Method: "GET", URL: &url.URL{Path: s + `b\c.css`}, Header: http.Header{}}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		check(t, w, notFoundWant())
+	})
+	_, err := h.URL(`b\c.css`)
+	assert.ErrorIs(t, err, stampfs.ErrUnknownAsset)
+	check(t, do(t, h, "GET", s+"css/a.css"), want{status: 200, body: "a"})
 }
