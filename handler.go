@@ -373,9 +373,6 @@ var errShadowed = errors.New("stampfs: the stamped path names another counted fi
 // errChanged says that a file's bytes differ from those the scan hashed.
 var errChanged = errors.New("stampfs: file changed since the scan; Refresh to pick it up")
 
-// snapshotFiles returns the counted files of s, sorted by name.
-func snapshotFiles(s *Snapshot) []File { return s.files }
-
 // maxPastSnapshots is how many earlier stamps a Handler remembers.
 const maxPastSnapshots = 4
 
@@ -526,7 +523,7 @@ func (h *Handler) build(old *state) (*state, error) {
 		return nil, err
 	}
 	st.stamp = snap.Stamp()
-	files := snapshotFiles(snap)
+	files := snap.files // every SHA256 set: newHandler sets ScanOptions.Hash
 	all := make(map[string]*entry, len(files))
 	order := make([]*entry, 0, len(files)) // by name
 	for i := range files {
@@ -557,7 +554,7 @@ func (h *Handler) build(old *state) (*state, error) {
 		if base == nil {
 			continue
 		}
-		if e.sha == base.sha && e.sha != ([32]byte{}) {
+		if e.sha == base.sha {
 			h.log(slog.LevelWarn, "stampfs: ignoring precompressed file identical to its base", "file", name)
 			continue
 		}
@@ -577,10 +574,6 @@ func (h *Handler) build(old *state) (*state, error) {
 				return nil, err
 			}
 			budget -= e.size
-		} else if e.sha == ([32]byte{}) {
-			if err := st.hashStreamed(e); err != nil {
-				return nil, err
-			}
 		}
 		e.etag = []string{`"` + hex.EncodeToString(e.sha[:]) + `"`}[:1:1]
 		e.clen = []string{strconv.FormatInt(e.size, 10)}[:1:1]
@@ -641,31 +634,11 @@ func (st *state) hold(e *entry) error {
 	if n, _ := rc.Read(data[e.size : e.size+1]); n != 0 {
 		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
 	}
-	sum := sha256.Sum256(data)
-	if e.sha == ([32]byte{}) {
-		e.sha = sum
-	} else if sum != e.sha {
+	if sha256.Sum256(data) != e.sha {
 		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
 	}
 	e.data = data[:e.size:e.size]
 	st.held += e.size
-	return nil
-}
-
-// hashStreamed computes the SHA-256 of a file the scan did not hash.
-func (st *state) hashStreamed(e *entry) error {
-	rc, _, err := st.open(e.name)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	d := sha256.New()
-	if n, err := io.Copy(d, rc); err != nil {
-		return err
-	} else if n != e.size {
-		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
-	}
-	d.Sum(e.sha[:0])
 	return nil
 }
 
