@@ -144,5 +144,5 @@ func TestSymlinkPruneAndLog(t *testing.T) {
 	_, _, err = fsys.LstatIfPossible("/static/" + old)
 	assert.ErrorIs(t, err, fs.ErrNotExist, "Keep and Grace reach the Linker: the old link is pruned")
 	assert.Contains(t, log.String(), "stamp="+h.Stamp())
-	assert.Contains(t, log.String(), old, "the removal is logged")
+	assert.Contains(t, log.String(), `msg="link removed" link=/static/`+old+" ", "the removal is logged")
 }
