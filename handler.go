@@ -451,6 +451,14 @@ type entry struct {
 
 func (e *entry) vary() bool { return e.br != nil || e.gz != nil }
 
+// pick returns the representation of e that r's Accept-Encoding prefers.
+func (e *entry) pick(r *http.Request) *entry {
+	if !e.vary() {
+		return e
+	}
+	return negotiate(r.Header["Accept-Encoding"], e)
+}
+
 // route is what a path after the prefix resolves to in one lookup.
 type route struct {
 	e       *entry
@@ -484,12 +492,12 @@ func (st *state) lookup(name string) *entry {
 }
 
 // servedBefore reports whether stamp is a past stamp of this Handler under
-// which name had the bytes sha.
-func (st *state) servedBefore(stamp, name string, sha [32]byte) bool {
+// which rep (a file or a sibling) had the same bytes.
+func (st *state) servedBefore(stamp string, rep *entry) bool {
 	for _, p := range st.past {
 		if p.stamp == stamp {
-			old, ok := p.sha[name]
-			return ok && old == sha
+			old, ok := p.sha[rep.name]
+			return ok && old == rep.sha
 		}
 	}
 	return false
@@ -606,6 +614,12 @@ func (h *Handler) build(old *state) (*state, error) {
 			sums := make(map[string][32]byte, len(old.files))
 			for name, e := range old.files {
 				sums[name] = e.sha
+				if e.br != nil {
+					sums[e.br.name] = e.br.sha
+				}
+				if e.gz != nil {
+					sums[e.gz.name] = e.gz.sha
+				}
 			}
 			st.past = append([]pastStamp{{stamp: old.stamp, sha: sums}}, old.past...)
 		}
@@ -753,7 +767,8 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 //     for Range and conditional requests), Cache-Control "public,
 //     max-age=31536000, immutable".
 //   - rest = <stamp>/<name>, stamp one that this Handler served before (its
-//     last four) and name's bytes unchanged since: the same, immutable.
+//     last four) and the bytes it would send (name's, or the sibling's the
+//     client accepts) unchanged since: the same, immutable.
 //   - rest = <other stamp>/<name>: the StalePolicy. StaleServe: 200 with the
 //     current bytes and "no-cache"; StaleNotFound: the 404 below;
 //     StaleRedirect: 302 to name's current path, "no-store", no body.
@@ -828,7 +843,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r, nil)
 		return
 	}
-	if st.servedBefore(stamp, name, e.sha) {
+	if st.servedBefore(stamp, e.pick(r)) {
 		h.serve(w, r, st, e, ccImmutable)
 		return
 	}
@@ -889,10 +904,7 @@ func noBody(w http.ResponseWriter, e *entry, status int) {
 
 // serve writes e (or the sibling the client accepts) with Cache-Control cc.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *entry, cc []string) {
-	rep := e
-	if e.vary() {
-		rep = negotiate(r.Header["Accept-Encoding"], e)
-	}
+	rep := e.pick(r)
 	// If-Match is decided here, before any I/O: http.ServeContent would
 	// send its 412 with this response's headers, immutable and, for a
 	// sibling, a Content-Length that no body follows. A matching If-Match

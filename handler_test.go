@@ -241,6 +241,25 @@ func TestServeHTTPPastStamps(t *testing.T) {
 	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/b.css"), want{status: 200, body: "b2", header: map[string]string{"Cache-Control": immutable}})
 }
 
+// TestServeHTTPPastStampsSiblings: under a past stamp, immutable covers the
+// representation actually sent, so a sibling whose bytes changed is stale
+// even though its base file did not change.
+func TestServeHTTPPastStampsSiblings(t *testing.T) {
+	fsys := memFS(t, map[string]string{"a.css": "plain", "a.css.gz": "gz1", "a.css.br": "br1"})
+	h, err := stampfs.New(fsys, "/static", &stampfs.Options{Stale: stampfs.StaleNotFound})
+	require.NoError(t, err)
+	old := "/static/" + h.Stamp() + "/a.css"
+	require.NoError(t, afero.WriteFile(fsys, "/static/a.css.gz", []byte("gz2"), 0o644))
+	require.NoError(t, h.Refresh())
+	require.NotEqual(t, old, "/static/"+h.Stamp()+"/a.css")
+
+	stale := notFoundWant()
+	stale.header["Vary"] = "Accept-Encoding"
+	check(t, do(t, h, "GET", old, "Accept-Encoding", "gzip"), stale)
+	check(t, do(t, h, "GET", old), want{status: 200, body: "plain", header: map[string]string{"Cache-Control": immutable}})
+	check(t, do(t, h, "GET", old, "Accept-Encoding", "br"), want{status: 200, body: "br1", header: map[string]string{"Cache-Control": immutable, "Content-Encoding": "br"}})
+}
+
 // TestServeHTTPShadowedStamp: the first segment is a stamp only when the rest
 // is not itself a counted path.
 func TestServeHTTPShadowedStamp(t *testing.T) {
