@@ -200,9 +200,9 @@ func demoPage(h *stampfs.Handler, opts stampfs.Options) (http.Handler, error) {
 // dirIndex lists the stamped URLs of a served directory as plain text, so
 // that a browser pointed at the server's root finds something to click.
 func dirIndex(h *stampfs.Handler, dir string, opts stampfs.Options) (http.Handler, error) {
-	scan := opts.Scan
-	scan.Logger = nil
-	snap, err := stampfs.Scan(afero.NewOsFs(), dir, &scan)
+	// Only the names are wanted: the mtime strategy reads no file's bytes,
+	// where the handler's own scan already hashed them all.
+	snap, err := stampfs.Scan(afero.NewOsFs(), dir, &stampfs.ScanOptions{Strategy: stampfs.Mtime})
 	if err != nil {
 		return nil, err
 	}
@@ -213,13 +213,13 @@ func dirIndex(h *stampfs.Handler, dir string, opts stampfs.Options) (http.Handle
 		}
 	}
 	sort.Strings(names)
-	const max = 500
+	const maxListed = 500
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "stampfs is serving %s under %s%s/ (mode %s)\n\n", dir, opts.Prefix, h.Stamp(), h.Mode())
 		for i, name := range names {
-			if i == max {
-				fmt.Fprintf(&b, "… and %d more\n", len(names)-max)
+			if i == maxListed {
+				fmt.Fprintf(&b, "… and %d more\n", len(names)-maxListed)
 				break
 			}
 			u, _ := h.URL(name)
