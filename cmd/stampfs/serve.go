@@ -125,7 +125,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	mux := http.NewServeMux()
 	mux.Handle(cfg.opts.Prefix, h)
 	if cfg.opts.Prefix != "/" {
-		mux.Handle("/{$}", index)
+		mux.Handle("/{$}", getOnly(index))
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -172,16 +172,8 @@ func demoPage(h *stampfs.Handler, opts stampfs.Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	var assets []asset
-	for _, name := range []string{"css/site.css", "js/app.js", "img/logo.svg"} {
-		assets = append(assets, asset{name})
-	}
+	assets := []asset{{"css/site.css"}, {"js/app.js"}, {"img/logo.svg"}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
 		var b strings.Builder
 		err := page.Execute(&b, map[string]any{
 			"Stamp": h.Stamp(), "Mode": h.Mode(), "Prefix": opts.Prefix, "Stale": opts.Stale,
@@ -195,6 +187,19 @@ func demoPage(h *stampfs.Handler, opts stampfs.Options) (http.Handler, error) {
 		w.Header().Set("Cache-Control", "no-cache")
 		io.WriteString(w, b.String())
 	}), nil
+}
+
+// getOnly answers 405 to any method but GET and HEAD, as the stampfs
+// handler does, and passes those to h.
+func getOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // dirIndex lists the stamped URLs of a served directory as plain text, so
