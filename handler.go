@@ -100,9 +100,9 @@ type Options struct {
 	Keep  int
 	Grace time.Duration
 	// MemoryLimit bounds the bytes of small files the Handler holds in
-	// memory per snapshot (DefaultMemoryLimit when zero, none when
-	// negative); MemoryFileLimit is the largest file it holds
-	// (DefaultMemoryFileLimit when zero, none when negative). Held files are read and their
+	// memory per snapshot; MemoryFileLimit is the largest file it holds.
+	// Zero means DefaultMemoryLimit and DefaultMemoryFileLimit; a negative
+	// value in either means no file is held. Held files are read and their
 	// SHA-256 checked when the snapshot is built; other files are opened
 	// per request. During Refresh the old and the new copies coexist.
 	MemoryLimit     int64
@@ -300,7 +300,8 @@ func (h *Handler) URL(name string) (string, error) {
 // attribute of <script> and <link>. It returns an error wrapping
 // ErrUnknownAsset for a name that is not served, and a read error (or one
 // saying the file changed since the scan) for a file not held in memory. The
-// value is computed once per file and snapshot.
+// value, or the error, is computed once per file and snapshot: a failure
+// stays until the next Refresh.
 func (h *Handler) Integrity(name string) (string, error) {
 	st := h.cur.Load()
 	e := st.lookup(name)
@@ -786,7 +787,8 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 // strong ETag: the file's SHA-256 in lowercase hex, in quotes. There is no
 // Last-Modified: the ETag decides If-None-Match (304) and If-Range. An
 // If-Match that the ETag does not strongly match gets 412 with
-// "Cache-Control: no-store" and no body.
+// "Cache-Control: no-store" and no body. A file of an fs.FS that can neither
+// seek nor ReadAt is sent whole, without Accept-Ranges.
 //
 // A counted file NAME.br or NAME.gz beside a counted NAME is a precompressed
 // sibling: it is sent for NAME, with Content-Encoding br or gzip and its own
