@@ -772,7 +772,8 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 //     client accepts) unchanged since: the same, immutable.
 //   - rest = <other stamp>/<name>: the StalePolicy. StaleServe: 200 with the
 //     current bytes and "no-cache"; StaleNotFound: the 404 below;
-//     StaleRedirect: 302 to name's current path, "no-store", no body.
+//     StaleRedirect: 302 to name's current path, "no-store", no body (or,
+//     when that path names another counted file, StaleServe's answer).
 //   - rest = <name>: 200 with "no-cache". The first segment of rest is read
 //     as a stamp only when rest itself is not a counted file.
 //   - anything else (not counted, a path with a segment starting with ".",

@@ -280,6 +280,11 @@ func TestServeHTTPShadowedStamp(t *testing.T) {
 	u, err := h.URL("v1/a.css")
 	require.NoError(t, err)
 	assert.Equal(t, "/static/v1/v1/a.css", u)
+
+	// A redirect to /static/v1/a.css would reach v1/a.css instead.
+	h = newHandler(t, map[string]string{"v1/a.css": "inner", "a.css": "outer"}, &stampfs.Options{Stale: stampfs.StaleRedirect, Scan: stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: "v1"}})
+	check(t, do(t, h, "GET", "/static/v0/a.css"), want{status: 200, body: "outer", header: map[string]string{"Cache-Control": "no-cache", "Location": ""}})
+	check(t, do(t, h, "GET", "/static/v0/v1/a.css"), want{status: 302, header: map[string]string{"Location": "/static/v1/v1/a.css"}})
 }
 
 func TestServeHTTPPrecompressed(t *testing.T) {
