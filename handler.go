@@ -440,10 +440,9 @@ type entry struct {
 	enc      []string // Content-Encoding of a sibling; nil for a file itself
 	br       *entry   // precompressed siblings
 	gz       *entry
-	path     string   // Prefix + stamp + "/" + escaped name
-	location []string // path, as a Location header value
+	location []string // Prefix + stamp + "/" + escaped name
 	shadowed bool     // <stamp>/<name> is itself a counted file
-	url      string   // Base + path
+	url      string   // Base + location[0]
 
 	sriOnce sync.Once
 	sri     string
@@ -591,9 +590,9 @@ func (h *Handler) build(old *state) (*state, error) {
 	for name, e := range all {
 		if !siblings[name] {
 			st.files[name] = e
-			e.path = h.prefix + st.stamp + "/" + (&url.URL{Path: name}).EscapedPath()
-			e.url = h.base + e.path
-			e.location = []string{e.path}[:1:1]
+			path := h.prefix + st.stamp + "/" + (&url.URL{Path: name}).EscapedPath()
+			e.url = h.base + path
+			e.location = []string{path}[:1:1]
 		}
 	}
 	st.routes = make(map[string]route, 2*len(st.files))
