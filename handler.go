@@ -479,6 +479,7 @@ type state struct {
 	past   []pastStamp       // newest first
 	held   int64             // bytes held in memory
 	open   func(name string) (io.ReadCloser, fs.FileInfo, error)
+	root   *os.Root // the directory, on the OS file system
 }
 
 func (st *state) lookup(name string) *entry {
@@ -517,10 +518,11 @@ func (h *Handler) build(old *state) (*state, error) {
 	} else {
 		snap, err = Scan(h.fsys, h.dir, &h.scan)
 		if err == nil && h.osfs {
-			root, rerr := os.OpenRoot(h.dir)
+			root, rerr := h.openRoot(old)
 			if rerr != nil {
 				return nil, rerr
 			}
+			st.root = root
 			st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openRoot(root, name) }
 		} else {
 			fsys, dir := h.fsys, h.dir
@@ -632,6 +634,22 @@ func (h *Handler) build(old *state) (*state, error) {
 		st.past = kept
 	}
 	return st, nil
+}
+
+// openRoot returns an os.Root for h.dir: old's while h.dir still names the
+// directory it holds, so that a Refresh does not leave one more descriptor
+// to the garbage collector; a new one once the directory was replaced.
+func (h *Handler) openRoot(old *state) (*os.Root, error) {
+	if old != nil && old.root != nil {
+		held, err := old.root.Stat(".")
+		if err == nil {
+			now, err := os.Stat(h.dir)
+			if err == nil && os.SameFile(held, now) {
+				return old.root, nil
+			}
+		}
+	}
+	return os.OpenRoot(h.dir)
 }
 
 // hold reads e into memory and checks its SHA-256 against the scan's.

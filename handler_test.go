@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -681,4 +682,43 @@ func TestServeHTTPBackslash(t *testing.T) {
 	_, err := h.URL(`b\c.css`)
 	assert.ErrorIs(t, err, stampfs.ErrUnknownAsset)
 	check(t, do(t, h, "GET", s+"css/a.css"), want{status: 200, body: "a"})
+}
+
+// TestRefreshOSRoot: on the OS, Refresh keeps one descriptor for the
+// directory while it stays the same, and follows its name to a directory
+// that replaced it.
+func TestRefreshOSRoot(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "static")
+	write := func(body string) {
+		t.Helper()
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "a.css"), []byte(body), 0o644))
+	}
+	write("a1")
+	// Nothing held in memory: every request opens the file through the root.
+	h, err := stampfs.New(afero.NewOsFs(), dir, &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryLimit: -1})
+	require.NoError(t, err)
+
+	t.Run("one descriptor", func(t *testing.T) {
+		count := func() int {
+			fds, err := os.ReadDir("/proc/self/fd")
+			if err != nil {
+				t.Skipf("cannot count descriptors here: %v", err)
+			}
+			return len(fds)
+		}
+		// The collector would close unreachable roots and hide a leak.
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		before := count()
+		for range 50 {
+			require.NoError(t, h.Refresh())
+		}
+		assert.Less(t, count()-before, 10, "descriptors left behind by 50 Refresh calls")
+	})
+	t.Run("replaced directory", func(t *testing.T) {
+		require.NoError(t, os.Rename(dir, dir+".old"))
+		write("a2") // the same size: only the bytes tell the directories apart
+		require.NoError(t, h.Refresh())
+		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"ETag": etag("a2")}})
+	})
 }
