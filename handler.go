@@ -114,8 +114,9 @@ type Options struct {
 
 // Handler serves the counted files of a directory under
 // <Prefix><stamp>/<name> with a one-year immutable cache, following the
-// policy that ServeHTTP spells out. A Handler must be made by New or NewFS; it is safe for concurrent
-// use, including Refresh during requests.
+// policy that ServeHTTP spells out. A Handler must be made by New or NewFS:
+// a zero Handler has no snapshot, and its methods panic. It is safe for
+// concurrent use, including Refresh during requests.
 //
 // It reads r.URL.Path, which must start with Prefix: mount it at the prefix
 // (mux.Handle("/static/", h)) without http.StripPrefix. It never changes the
