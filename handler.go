@@ -69,8 +69,12 @@ const (
 
 // Default limits of the in-memory copy of small files (see Options).
 const (
-	DefaultMemoryLimit     = 32 << 20 // bytes held in memory in all
-	DefaultMemoryFileLimit = 64 << 10 // largest file held in memory
+	// DefaultMemoryLimit is the default Options.MemoryLimit: 32 MiB held
+	// in memory in all.
+	DefaultMemoryLimit = 32 << 20
+	// DefaultMemoryFileLimit is the default Options.MemoryFileLimit: the
+	// largest file held in memory, 64 KiB.
+	DefaultMemoryFileLimit = 64 << 10
 )
 
 // Options configures a Handler. A nil *Options means the zero value, and every
