@@ -399,25 +399,30 @@ func TestServeHTTPRealGzip(t *testing.T) {
 // and follow the same policy.
 func TestServeHTTPStreamed(t *testing.T) {
 	big := strings.Repeat("x", 5000)
-	for _, opts := range []*stampfs.Options{{MemoryFileLimit: 100}, {MemoryLimit: -1}} {
-		fsys := memFS(t, map[string]string{"big.js": big, "small.js": "s"})
-		h, err := stampfs.New(fsys, "/static", opts)
-		require.NoError(t, err)
-		s := "/static/" + h.Stamp() + "/"
-		check(t, do(t, h, "GET", s+"big.js"), want{status: 200, body: big, header: map[string]string{
-			"Cache-Control": immutable, "ETag": etag(big), "Content-Length": "5000",
-			"Content-Type": "text/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
-		}})
-		check(t, do(t, h, "HEAD", s+"big.js"), want{status: 200, header: map[string]string{"Content-Length": "5000"}})
-		check(t, do(t, h, "GET", s+"big.js", "Range", "bytes=4998-"), want{status: 206, body: "xx"})
-		check(t, do(t, h, "GET", s+"big.js", "If-None-Match", etag(big)), want{status: 304})
-		check(t, do(t, h, "GET", s+"big.js", "If-Match", `"x"`), want{status: 412, header: map[string]string{"Cache-Control": "no-store"}})
+	for name, opts := range map[string]*stampfs.Options{
+		"over MemoryFileLimit": {MemoryFileLimit: 100},
+		"MemoryLimit negative": {MemoryLimit: -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fsys := memFS(t, map[string]string{"big.js": big, "small.js": "s"})
+			h, err := stampfs.New(fsys, "/static", opts)
+			require.NoError(t, err)
+			s := "/static/" + h.Stamp() + "/"
+			check(t, do(t, h, "GET", s+"big.js"), want{status: 200, body: big, header: map[string]string{
+				"Cache-Control": immutable, "ETag": etag(big), "Content-Length": "5000",
+				"Content-Type": "text/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
+			}})
+			check(t, do(t, h, "HEAD", s+"big.js"), want{status: 200, header: map[string]string{"Content-Length": "5000"}})
+			check(t, do(t, h, "GET", s+"big.js", "Range", "bytes=4998-"), want{status: 206, body: "xx"})
+			check(t, do(t, h, "GET", s+"big.js", "If-None-Match", etag(big)), want{status: 304})
+			check(t, do(t, h, "GET", s+"big.js", "If-Match", `"x"`), want{status: 412, header: map[string]string{"Cache-Control": "no-store"}})
 
-		// A file changed behind the handler's back is not served under its old ETag.
-		require.NoError(t, afero.WriteFile(fsys, "/static/big.js", []byte("short"), 0o644))
-		check(t, do(t, h, "GET", s+"big.js"), notFoundWant())
-		require.NoError(t, h.Refresh())
-		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.js"), want{status: 200, body: "short"})
+			// A file changed behind the handler's back is not served under its old ETag.
+			require.NoError(t, afero.WriteFile(fsys, "/static/big.js", []byte("short"), 0o644))
+			check(t, do(t, h, "GET", s+"big.js"), notFoundWant())
+			require.NoError(t, h.Refresh())
+			check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.js"), want{status: 200, body: "short"})
+		})
 	}
 }
 
