@@ -1,6 +1,7 @@
 package stampfs_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -726,4 +727,58 @@ func TestRefreshOSRoot(t *testing.T) {
 		require.NoError(t, h.Refresh())
 		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"ETag": etag("a2")}})
 	})
+}
+
+// TestNewFSUnseekable: files of an fs.FS that can neither seek nor ReadAt
+// (a zip archive's) are sent whole, with the same policy headers, 304 and
+// 412 included, and no Accept-Ranges.
+func TestNewFSUnseekable(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range map[string]string{"css/a.css": "plain", "css/a.css.gz": "gzipped", "js/app.js": "app"} {
+		w, err := zw.Create(name)
+		require.NoError(t, err)
+		_, err = io.WriteString(w, body)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	require.NoError(t, err)
+	f, err := zr.Open("js/app.js")
+	require.NoError(t, err)
+	_, seeks := f.(io.Seeker)
+	_, readsAt := f.(io.ReaderAt)
+	f.Close()
+	require.False(t, seeks || readsAt, "zip files seek now: this test no longer reaches the streaming path")
+
+	h, err := stampfs.NewFS(zr, &stampfs.Options{MemoryLimit: -1})
+	require.NoError(t, err)
+	s := "/static/" + h.Stamp() + "/"
+	whole := want{status: 200, body: "app", header: map[string]string{
+		"Cache-Control": immutable, "ETag": etag("app"), "Content-Length": "3", "Accept-Ranges": "",
+		"Content-Type": "text/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
+	}}
+	tests := []struct {
+		name, method, path string
+		header             []string
+		want               want
+	}{
+		{"GET", "GET", s + "js/app.js", nil, whole},
+		{"HEAD", "HEAD", s + "js/app.js", nil, want{status: 200, header: map[string]string{"Content-Length": "3", "ETag": etag("app")}}},
+		{"Range is ignored", "GET", s + "js/app.js", []string{"Range", "bytes=0-0"}, whole},
+		{"If-None-Match", "GET", s + "js/app.js", []string{"If-None-Match", "W/" + etag("app")}, want{status: 304, header: map[string]string{"ETag": etag("app"), "Content-Type": "", "Content-Length": ""}}},
+		{"If-Match other", "GET", s + "js/app.js", []string{"If-Match", `"x"`}, want{status: 412, header: map[string]string{"Cache-Control": "no-store", "Content-Length": "0"}}},
+		{"unstamped", "GET", "/static/js/app.js", nil, want{status: 200, body: "app", header: map[string]string{"Cache-Control": "no-cache"}}},
+		{"gzip", "GET", s + "css/a.css", []string{"Accept-Encoding", "gzip"}, want{status: 200, body: "gzipped", header: map[string]string{
+			"Content-Encoding": "gzip", "Content-Length": "7", "Vary": "Accept-Encoding", "ETag": etag("gzipped"), "Content-Type": cssType,
+		}}},
+		{"gzip 304", "GET", s + "css/a.css", []string{"Accept-Encoding", "gzip", "If-None-Match", etag("gzipped")}, want{status: 304, header: map[string]string{
+			"Content-Encoding": "", "Vary": "Accept-Encoding",
+		}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, do(t, h, tt.method, tt.path, tt.header...), tt.want)
+		})
+	}
 }
