@@ -232,6 +232,7 @@ func dirIndex(h *stampfs.Handler, dir string, opts stampfs.Options) (http.Handle
 		}
 		fmt.Fprintf(&b, "\nTry: curl -sI http://%s<one of the URLs above>\n", r.Host)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff") // it echoes Host and file names
 		w.Header().Set("Cache-Control", "no-cache")
 		io.WriteString(w, b.String())
 	}), nil

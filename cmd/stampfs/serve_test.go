@@ -176,6 +176,8 @@ func TestServeDir(t *testing.T) {
 	resp, body = get(t, base+"/")
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.Contains(t, string(body), "/assets/v7/css/a.css")
+	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
 	assertNotAllowed(t, base+"/")
 
 	target, err := os.Readlink(filepath.Join(dir, "v7"))
