@@ -712,9 +712,15 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
-// openRoot opens name through root, which refuses to leave the directory.
-func openRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
-	f, err := root.Open(filepath.FromSlash(name))
+// statFile is a file that the open functions below return with its FileInfo.
+type statFile interface {
+	io.ReadCloser
+	Stat() (fs.FileInfo, error)
+}
+
+// withInfo returns the file an open call gave and its FileInfo, closing the
+// file when Stat fails.
+func withInfo(f statFile, err error) (io.ReadCloser, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
@@ -724,6 +730,11 @@ func openRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	return f, fi, nil
+}
+
+// openRoot opens name through root, which refuses to leave the directory.
+func openRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
+	return withInfo(root.Open(filepath.FromSlash(name)))
 }
 
 // openAfero opens name under dir on fsys, refusing any symbolic link on the
@@ -742,16 +753,7 @@ func openAfero(fsys afero.Fs, dir, name string) (io.ReadCloser, fs.FileInfo, err
 			}
 		}
 	}
-	f, err := fsys.Open(filepath.Join(dir, filepath.FromSlash(name)))
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, fi, nil
+	return withInfo(fsys.Open(filepath.Join(dir, filepath.FromSlash(name))))
 }
 
 // openFS opens name on fsys, refusing any symbolic link on the way where
@@ -770,16 +772,7 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 			}
 		}
 	}
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, fi, nil
+	return withInfo(fsys.Open(name))
 }
 
 // ServeHTTP answers a request for r.URL.Path = Prefix + rest. Only files of
