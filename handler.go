@@ -515,29 +515,30 @@ func (h *Handler) build(old *state) (*state, error) {
 		snap *Snapshot
 		err  error
 	)
-	st := &state{}
 	if h.iofs != nil {
 		snap, err = Scan(afero.FromIOFS{FS: h.iofs}, ".", &h.scan)
-		fsys := h.iofs
-		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openFS(fsys, name) }
 	} else {
 		snap, err = Scan(h.fsys, h.dir, &h.scan)
-		if err == nil && h.osfs {
-			root, rerr := h.openRoot(old)
-			if rerr != nil {
-				return nil, rerr
-			}
-			st.root = root
-			st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openRoot(root, name) }
-		} else {
-			fsys, dir := h.fsys, h.dir
-			st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openAfero(fsys, dir, name) }
-		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	st.stamp = snap.Stamp()
+	st := &state{stamp: snap.Stamp()}
+	switch {
+	case h.iofs != nil:
+		fsys := h.iofs
+		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openFS(fsys, name) }
+	case h.osfs:
+		root, err := h.openRoot(old)
+		if err != nil {
+			return nil, err
+		}
+		st.root = root
+		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openRoot(root, name) }
+	default:
+		fsys, dir := h.fsys, h.dir
+		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openAfero(fsys, dir, name) }
+	}
 	files := snap.files // every SHA256 set: newHandler sets ScanOptions.Hash
 	all := make(map[string]*entry, len(files))
 	order := make([]*entry, 0, len(files)) // by name
