@@ -341,7 +341,13 @@ func TestAferoFSFileErrors(t *testing.T) {
 		{
 			name: "Read",
 			rule: vfs.Rule{Op: vfs.OpRead, Path: "a.txt", Err: errBoom},
-			call: func(*testing.T) error { _, err := fs.ReadFile(fsys, "a.txt"); return err },
+			call: func(t *testing.T) error {
+				f, err := fsys.Open("a.txt")
+				require.NoError(t, err)
+				defer f.Close()
+				_, err = f.Read(make([]byte, 8))
+				return err
+			},
 			want: &fs.PathError{Op: "read", Path: "a.txt", Err: errBoom},
 		},
 		{
