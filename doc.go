@@ -14,9 +14,11 @@
 //
 // [NewFS] does the same for any fs.FS, such as an embed.FS (content stamps,
 // virtual mode). URL returns /static/<stamp>/css/site.css (or Options.Base
-// plus that) and an error wrapping [ErrUnknownAsset] for a name that is not a
-// counted file. Files up to 64 KiB, 32 MiB in all, are answered from memory;
-// larger ones are streamed, through os.Root on the OS file system.
+// plus that) and an error wrapping [ErrUnknownAsset] for a name the Handler
+// does not serve (not a counted file, or a precompressed a.css.gz that is
+// served only for a.css). Files up to 64 KiB, 32 MiB in all, are answered
+// from memory; larger ones are streamed, through os.Root on the OS file
+// system.
 //
 // Deploy scripts and non-Go apps use the pieces on their own: [Scan] computes
 // a stamp and the table of files, and a [Linker] makes the stamp link that

@@ -69,8 +69,12 @@ const (
 
 // Default limits of the in-memory copy of small files (see Options).
 const (
-	DefaultMemoryLimit     = 32 << 20 // bytes held in memory in all
-	DefaultMemoryFileLimit = 64 << 10 // largest file held in memory
+	// DefaultMemoryLimit is the default Options.MemoryLimit: 32 MiB held
+	// in memory in all.
+	DefaultMemoryLimit = 32 << 20
+	// DefaultMemoryFileLimit is the default Options.MemoryFileLimit: the
+	// largest file held in memory, 64 KiB.
+	DefaultMemoryFileLimit = 64 << 10
 )
 
 // Options configures a Handler. A nil *Options means the zero value, and every
@@ -100,9 +104,9 @@ type Options struct {
 	Keep  int
 	Grace time.Duration
 	// MemoryLimit bounds the bytes of small files the Handler holds in
-	// memory per snapshot (DefaultMemoryLimit when zero, none when
-	// negative); MemoryFileLimit is the largest file it holds
-	// (DefaultMemoryFileLimit when zero, none when negative). Held files are read and their
+	// memory per snapshot; MemoryFileLimit is the largest file it holds.
+	// Zero means DefaultMemoryLimit and DefaultMemoryFileLimit; a negative
+	// value in either means no file is held. Held files are read and their
 	// SHA-256 checked when the snapshot is built; other files are opened
 	// per request. During Refresh the old and the new copies coexist.
 	MemoryLimit     int64
@@ -114,8 +118,9 @@ type Options struct {
 
 // Handler serves the counted files of a directory under
 // <Prefix><stamp>/<name> with a one-year immutable cache, following the
-// policy that ServeHTTP spells out. A Handler must be made by New or NewFS; it is safe for concurrent
-// use, including Refresh during requests.
+// policy that ServeHTTP spells out. A Handler must be made by New or NewFS:
+// a zero Handler has no snapshot, and its methods panic. It is safe for
+// concurrent use, including Refresh during requests.
 //
 // It reads r.URL.Path, which must start with Prefix: mount it at the prefix
 // (mux.Handle("/static/", h)) without http.StripPrefix. It never changes the
@@ -300,7 +305,8 @@ func (h *Handler) URL(name string) (string, error) {
 // attribute of <script> and <link>. It returns an error wrapping
 // ErrUnknownAsset for a name that is not served, and a read error (or one
 // saying the file changed since the scan) for a file not held in memory. The
-// value is computed once per file and snapshot.
+// value, or the error, is computed once per file and snapshot: a failure
+// stays until the next Refresh.
 func (h *Handler) Integrity(name string) (string, error) {
 	st := h.cur.Load()
 	e := st.lookup(name)
@@ -373,9 +379,6 @@ var errShadowed = errors.New("stampfs: the stamped path names another counted fi
 // errChanged says that a file's bytes differ from those the scan hashed.
 var errChanged = errors.New("stampfs: file changed since the scan; Refresh to pick it up")
 
-// snapshotFiles returns the counted files of s, sorted by name.
-func snapshotFiles(s *Snapshot) []File { return s.files }
-
 // maxPastSnapshots is how many earlier stamps a Handler remembers.
 const maxPastSnapshots = 4
 
@@ -442,10 +445,9 @@ type entry struct {
 	enc      []string // Content-Encoding of a sibling; nil for a file itself
 	br       *entry   // precompressed siblings
 	gz       *entry
-	path     string   // Prefix + stamp + "/" + escaped name
-	location []string // path, as a Location header value
+	location []string // Prefix + stamp + "/" + escaped name
 	shadowed bool     // <stamp>/<name> is itself a counted file
-	url      string   // Base + path
+	url      string   // Base + location[0]
 
 	sriOnce sync.Once
 	sri     string
@@ -453,6 +455,14 @@ type entry struct {
 }
 
 func (e *entry) vary() bool { return e.br != nil || e.gz != nil }
+
+// pick returns the representation of e that r's Accept-Encoding prefers.
+func (e *entry) pick(r *http.Request) *entry {
+	if !e.vary() {
+		return e
+	}
+	return negotiate(r.Header["Accept-Encoding"], e)
+}
 
 // route is what a path after the prefix resolves to in one lookup.
 type route struct {
@@ -474,6 +484,7 @@ type state struct {
 	past   []pastStamp       // newest first
 	held   int64             // bytes held in memory
 	open   func(name string) (io.ReadCloser, fs.FileInfo, error)
+	root   *os.Root // the directory, on the OS file system
 }
 
 func (st *state) lookup(name string) *entry {
@@ -487,12 +498,12 @@ func (st *state) lookup(name string) *entry {
 }
 
 // servedBefore reports whether stamp is a past stamp of this Handler under
-// which name had the bytes sha.
-func (st *state) servedBefore(stamp, name string, sha [32]byte) bool {
+// which rep (a file or a sibling) had the same bytes.
+func (st *state) servedBefore(stamp string, rep *entry) bool {
 	for _, p := range st.past {
 		if p.stamp == stamp {
-			old, ok := p.sha[name]
-			return ok && old == sha
+			old, ok := p.sha[rep.name]
+			return ok && old == rep.sha
 		}
 	}
 	return false
@@ -504,35 +515,45 @@ func (h *Handler) build(old *state) (*state, error) {
 		snap *Snapshot
 		err  error
 	)
-	st := &state{}
 	if h.iofs != nil {
 		snap, err = Scan(afero.FromIOFS{FS: h.iofs}, ".", &h.scan)
-		fsys := h.iofs
-		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openFS(fsys, name) }
 	} else {
 		snap, err = Scan(h.fsys, h.dir, &h.scan)
-		if err == nil && h.osfs {
-			root, rerr := os.OpenRoot(h.dir)
-			if rerr != nil {
-				return nil, rerr
-			}
-			st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openRoot(root, name) }
-		} else {
-			fsys, dir := h.fsys, h.dir
-			st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openAfero(fsys, dir, name) }
-		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	st.stamp = snap.Stamp()
-	files := snapshotFiles(snap)
+	st := &state{stamp: snap.Stamp()}
+	switch {
+	case h.iofs != nil:
+		fsys := h.iofs
+		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openFS(fsys, name) }
+	case h.osfs:
+		root, err := h.openRoot(old)
+		if err != nil {
+			return nil, err
+		}
+		st.root = root
+		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openRoot(root, name) }
+	default:
+		fsys, dir := h.fsys, h.dir
+		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openAfero(fsys, dir, name) }
+	}
+	files := snap.files // every SHA256 set: newHandler sets ScanOptions.Hash
 	all := make(map[string]*entry, len(files))
+	order := make([]*entry, 0, len(files)) // by name
 	for i := range files {
 		f := &files[i]
+		if strings.Contains(f.Name, `\`) {
+			// A separator on some systems and proxies, and so refused in
+			// every request path.
+			h.log(slog.LevelWarn, "stampfs: not serving a file whose name holds a backslash", "file", f.Name)
+			continue
+		}
 		e := &entry{name: f.Name, sha: f.SHA256, size: f.Size}
 		e.ctype = []string{contentType(f.Name)}[:1:1]
 		all[f.Name] = e
+		order = append(order, e)
 	}
 	// Precompressed siblings are representations of their base file, served
 	// only through it.
@@ -549,7 +570,7 @@ func (h *Handler) build(old *state) (*state, error) {
 		if base == nil {
 			continue
 		}
-		if e.sha == base.sha && e.sha != ([32]byte{}) {
+		if e.sha == base.sha {
 			h.log(slog.LevelWarn, "stampfs: ignoring precompressed file identical to its base", "file", name)
 			continue
 		}
@@ -563,17 +584,12 @@ func (h *Handler) build(old *state) (*state, error) {
 		}
 	}
 	budget := h.memLimit
-	for i := range files {
-		e := all[files[i].Name]
+	for _, e := range order {
 		if e.size <= h.fileLimit && e.size <= budget {
 			if err := st.hold(e); err != nil {
 				return nil, err
 			}
 			budget -= e.size
-		} else if e.sha == ([32]byte{}) {
-			if err := st.hashStreamed(e); err != nil {
-				return nil, err
-			}
 		}
 		e.etag = []string{`"` + hex.EncodeToString(e.sha[:]) + `"`}[:1:1]
 		e.clen = []string{strconv.FormatInt(e.size, 10)}[:1:1]
@@ -582,9 +598,9 @@ func (h *Handler) build(old *state) (*state, error) {
 	for name, e := range all {
 		if !siblings[name] {
 			st.files[name] = e
-			e.path = h.prefix + st.stamp + "/" + (&url.URL{Path: name}).EscapedPath()
-			e.url = h.base + e.path
-			e.location = []string{e.path}[:1:1]
+			path := h.prefix + st.stamp + "/" + (&url.URL{Path: name}).EscapedPath()
+			e.url = h.base + path
+			e.location = []string{path}[:1:1]
 		}
 	}
 	st.routes = make(map[string]route, 2*len(st.files))
@@ -606,6 +622,12 @@ func (h *Handler) build(old *state) (*state, error) {
 			sums := make(map[string][32]byte, len(old.files))
 			for name, e := range old.files {
 				sums[name] = e.sha
+				if e.br != nil {
+					sums[e.br.name] = e.br.sha
+				}
+				if e.gz != nil {
+					sums[e.gz.name] = e.gz.sha
+				}
 			}
 			st.past = append([]pastStamp{{stamp: old.stamp, sha: sums}}, old.past...)
 		}
@@ -618,6 +640,22 @@ func (h *Handler) build(old *state) (*state, error) {
 		st.past = kept
 	}
 	return st, nil
+}
+
+// openRoot returns an os.Root for h.dir: old's while h.dir still names the
+// directory it holds, so that a Refresh does not leave one more descriptor
+// to the garbage collector; a new one once the directory was replaced.
+func (h *Handler) openRoot(old *state) (*os.Root, error) {
+	if old != nil && old.root != nil {
+		held, err := old.root.Stat(".")
+		if err == nil {
+			now, err := os.Stat(h.dir)
+			if err == nil && os.SameFile(held, now) {
+				return old.root, nil
+			}
+		}
+	}
+	return os.OpenRoot(h.dir)
 }
 
 // hold reads e into memory and checks its SHA-256 against the scan's.
@@ -634,31 +672,11 @@ func (st *state) hold(e *entry) error {
 	if n, _ := rc.Read(data[e.size : e.size+1]); n != 0 {
 		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
 	}
-	sum := sha256.Sum256(data)
-	if e.sha == ([32]byte{}) {
-		e.sha = sum
-	} else if sum != e.sha {
+	if sha256.Sum256(data) != e.sha {
 		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
 	}
 	e.data = data[:e.size:e.size]
 	st.held += e.size
-	return nil
-}
-
-// hashStreamed computes the SHA-256 of a file the scan did not hash.
-func (st *state) hashStreamed(e *entry) error {
-	rc, _, err := st.open(e.name)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	d := sha256.New()
-	if n, err := io.Copy(d, rc); err != nil {
-		return err
-	} else if n != e.size {
-		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
-	}
-	d.Sum(e.sha[:0])
 	return nil
 }
 
@@ -695,9 +713,15 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
-// openRoot opens name through root, which refuses to leave the directory.
-func openRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
-	f, err := root.Open(filepath.FromSlash(name))
+// statFile is a file that the open functions below return with its FileInfo.
+type statFile interface {
+	io.ReadCloser
+	Stat() (fs.FileInfo, error)
+}
+
+// withInfo returns the file an open call gave and its FileInfo, closing the
+// file when Stat fails.
+func withInfo(f statFile, err error) (io.ReadCloser, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
@@ -707,6 +731,11 @@ func openRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	return f, fi, nil
+}
+
+// openRoot opens name through root, which refuses to leave the directory.
+func openRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
+	return withInfo(root.Open(filepath.FromSlash(name)))
 }
 
 // openAfero opens name under dir on fsys, refusing any symbolic link on the
@@ -725,16 +754,7 @@ func openAfero(fsys afero.Fs, dir, name string) (io.ReadCloser, fs.FileInfo, err
 			}
 		}
 	}
-	f, err := fsys.Open(filepath.Join(dir, filepath.FromSlash(name)))
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, fi, nil
+	return withInfo(fsys.Open(filepath.Join(dir, filepath.FromSlash(name))))
 }
 
 // openFS opens name on fsys, refusing any symbolic link on the way where
@@ -753,16 +773,7 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 			}
 		}
 	}
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, fi, nil
+	return withInfo(fsys.Open(name))
 }
 
 // ServeHTTP answers a request for r.URL.Path = Prefix + rest. Only files of
@@ -773,15 +784,17 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 //     for Range and conditional requests), Cache-Control "public,
 //     max-age=31536000, immutable".
 //   - rest = <stamp>/<name>, stamp one that this Handler served before (its
-//     last four) and name's bytes unchanged since: the same, immutable.
+//     last four) and the bytes it would send (name's, or the sibling's the
+//     client accepts) unchanged since: the same, immutable.
 //   - rest = <other stamp>/<name>: the StalePolicy. StaleServe: 200 with the
 //     current bytes and "no-cache"; StaleNotFound: the 404 below;
-//     StaleRedirect: 302 to name's current path, "no-store", no body.
+//     StaleRedirect: 302 to name's current path, "no-store", no body (or,
+//     when that path names another counted file, StaleServe's answer).
 //   - rest = <name>: 200 with "no-cache". The first segment of rest is read
 //     as a stamp only when rest itself is not a counted file.
 //   - anything else (not counted, a path with a segment starting with ".",
-//     a directory, an encoded "/" or "\", traversal): 404 with
-//     "Cache-Control: no-store", "Content-Type: text/plain; charset=utf-8"
+//     a directory, an encoded "/", a "\" however spelled, traversal): 404
+//     with "Cache-Control: no-store", "Content-Type: text/plain; charset=utf-8"
 //     and the body "404 page not found\n".
 //   - a method other than GET and HEAD: 405 with "Allow: GET, HEAD".
 //
@@ -789,7 +802,10 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 // .json and .map, then by extension, else application/octet-stream),
 // Content-Length, Accept-Ranges: bytes, X-Content-Type-Options: nosniff and a
 // strong ETag: the file's SHA-256 in lowercase hex, in quotes. There is no
-// Last-Modified: the ETag decides If-None-Match (304) and If-Range.
+// Last-Modified: the ETag decides If-None-Match (304) and If-Range. An
+// If-Match that the ETag does not strongly match gets 412 with
+// "Cache-Control: no-store" and no body. A file of an fs.FS that can neither
+// seek nor ReadAt is sent whole, without Accept-Ranges.
 //
 // A counted file NAME.br or NAME.gz beside a counted NAME is a precompressed
 // sibling: it is sent for NAME, with Content-Encoding br or gzip and its own
@@ -798,6 +814,9 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 // own name (nor given by URL). Every response for a NAME with siblings has
 // Vary: Accept-Encoding. A .gz or .br file without such a NAME is an ordinary
 // file.
+//
+// A counted file whose name holds a backslash is not served (nor given by
+// URL): some systems and proxies read "\" as a separator.
 //
 // Files up to MemoryFileLimit are answered from memory; larger ones are
 // opened per request (through os.Root on the OS file system) and answered 404
@@ -820,6 +839,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rest := p[len(h.prefix):]
+	if strings.IndexByte(rest, '\\') >= 0 {
+		notFound(w, r, nil)
+		return
+	}
 	if rt, ok := st.routes[rest]; ok {
 		if rt.stamped {
 			h.serve(w, r, st, rt.e, ccImmutable)
@@ -839,7 +862,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r, nil)
 		return
 	}
-	if st.servedBefore(stamp, name, e.sha) {
+	if st.servedBefore(stamp, e.pick(r)) {
 		h.serve(w, r, st, e, ccImmutable)
 		return
 	}
@@ -851,28 +874,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.serve(w, r, st, e, ccNoCache)
 			return
 		}
-		hdr := w.Header()
-		hdr["Location"] = e.location
-		hdr["Cache-Control"] = ccNoStore
-		hdr["Content-Length"] = hdrZero
-		if e.vary() {
-			hdr["Vary"] = hdrVaryAE
-		}
-		w.WriteHeader(http.StatusFound)
+		w.Header()["Location"] = e.location
+		noBody(w, e, http.StatusFound)
 	default:
 		h.serve(w, r, st, e, ccNoCache)
 	}
 }
 
-// encodedSeparator reports whether an escaped path holds an encoded / or \,
-// which the Handler refuses rather than reading as a separator.
+// encodedSeparator reports whether an escaped path holds an encoded /,
+// which the Handler refuses rather than reading as a separator. (A \ is
+// refused in any spelling: url.URL keeps no RawPath for "%5C".)
 func encodedSeparator(raw string) bool {
 	for i := 0; i+2 < len(raw); i++ {
-		if raw[i] == '%' {
-			switch raw[i+1 : i+3] {
-			case "2f", "2F", "5c", "5C":
-				return true
-			}
+		if raw[i] == '%' && raw[i+1] == '2' && (raw[i+2] == 'f' || raw[i+2] == 'F') {
+			return true
 		}
 	}
 	return false
@@ -894,13 +909,30 @@ func notFound(w http.ResponseWriter, r *http.Request, e *entry) {
 	}
 }
 
+// noBody writes an empty response with status and Cache-Control: no-store.
+// e adds Vary for its siblings.
+func noBody(w http.ResponseWriter, e *entry, status int) {
+	hdr := w.Header()
+	hdr["Cache-Control"] = ccNoStore
+	hdr["Content-Length"] = hdrZero
+	if e.vary() {
+		hdr["Vary"] = hdrVaryAE
+	}
+	w.WriteHeader(status)
+}
+
 // serve writes e (or the sibling the client accepts) with Cache-Control cc.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *entry, cc []string) {
-	rep := e
-	if e.vary() {
-		rep = negotiate(r.Header["Accept-Encoding"], e)
+	rep := e.pick(r)
+	// If-Match is decided here, before any I/O: http.ServeContent would
+	// send its 412 with this response's headers, immutable and, for a
+	// sibling, a Content-Length that no body follows. A matching If-Match
+	// changes nothing.
+	if r.Header["If-Match"] != nil && !etagListed(r.Header.Get("If-Match"), rep.etag[0], false) {
+		noBody(w, e, http.StatusPreconditionFailed)
+		return
 	}
-	conditional := r.Header["Range"] != nil || r.Header["If-None-Match"] != nil || r.Header["If-Match"] != nil
+	conditional := r.Header["Range"] != nil || r.Header["If-None-Match"] != nil
 	var content io.ReadSeeker
 	if rep.data == nil {
 		rc, fi, err := st.open(rep.name)
@@ -924,17 +956,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *en
 			return
 		}
 	}
-	hdr := w.Header()
-	hdr["Cache-Control"] = cc
-	hdr["Content-Type"] = rep.ctype
-	hdr["Etag"] = rep.etag
-	hdr["X-Content-Type-Options"] = hdrNosniff
-	if e.vary() {
-		hdr["Vary"] = hdrVaryAE
-	}
-	if rep.enc != nil {
-		hdr["Content-Encoding"] = rep.enc
-	}
+	hdr := setHeaders(w, e, rep, cc)
 	if !conditional && rep.data != nil {
 		hdr["Accept-Ranges"] = hdrBytes
 		hdr["Content-Length"] = rep.clen
@@ -953,8 +975,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *en
 	http.ServeContent(w, r, "", time.Time{}, content)
 }
 
-// serveStream serves a file of an fs.FS that cannot seek: whole, or 304.
-func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *entry, cc []string, rc io.Reader) {
+// setHeaders sets the headers every response with rep's bytes carries, for
+// a request of e, and returns the header map.
+func setHeaders(w http.ResponseWriter, e, rep *entry, cc []string) http.Header {
 	hdr := w.Header()
 	hdr["Cache-Control"] = cc
 	hdr["Content-Type"] = rep.ctype
@@ -966,7 +989,13 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *en
 	if rep.enc != nil {
 		hdr["Content-Encoding"] = rep.enc
 	}
-	if etagListed(r.Header.Get("If-None-Match"), rep.etag[0]) {
+	return hdr
+}
+
+// serveStream serves a file of an fs.FS that cannot seek: whole, or 304.
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *entry, cc []string, rc io.Reader) {
+	hdr := setHeaders(w, e, rep, cc)
+	if etagListed(r.Header.Get("If-None-Match"), rep.etag[0], true) {
 		delete(hdr, "Content-Type")
 		delete(hdr, "Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
@@ -979,10 +1008,16 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *en
 	}
 }
 
-func etagListed(list, etag string) bool {
+// etagListed reports whether an If-Match or If-None-Match list holds "*" or
+// etag. A weak tag W/etag counts only when weak is set: If-None-Match
+// compares weakly, If-Match strongly.
+func etagListed(list, etag string, weak bool) bool {
 	for _, t := range strings.Split(list, ",") {
 		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+		if weak {
+			t = strings.TrimPrefix(t, "W/")
+		}
+		if t == "*" || t == etag {
 			return true
 		}
 	}

@@ -32,18 +32,22 @@ func (w *discard) Header() http.Header         { return w.h }
 func (w *discard) WriteHeader(code int)        { w.code = code }
 func (w *discard) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
 
-// benchDir writes a 4 KB stylesheet and a few neighbours to a fresh
-// directory, which the caller removes.
-func benchDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.MkdirTemp("", "stampfs-bench-")
-	require.NoError(tb, err)
+// benchHandler writes a 4 KB stylesheet and a few neighbours to a fresh
+// directory and serves it in virtual mode; it returns the handler, the
+// directory and the stylesheet's URL.
+func benchHandler(b *testing.B) (h *stampfs.Handler, dir, u string) {
+	b.Helper()
+	dir = b.TempDir()
 	for name, size := range map[string]int{"css/site.css": 4096, "js/app.js": 2000, "img/logo.svg": 900} {
 		p := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(tb, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(tb, os.WriteFile(p, []byte(strings.Repeat("x", size)), 0o644))
+		require.NoError(b, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(b, os.WriteFile(p, []byte(strings.Repeat("x", size)), 0o644))
 	}
-	return dir
+	h, err := stampfs.New(afero.NewOsFs(), dir, &stampfs.Options{Mode: stampfs.ModeVirtual})
+	require.NoError(b, err)
+	u, err = h.URL("css/site.css")
+	require.NoError(b, err)
+	return h, dir, u
 }
 
 // serveLoop runs b.N GETs of path against h and checks the last answer.
@@ -70,12 +74,7 @@ func serveLoop(b *testing.B, h http.Handler, path string) {
 // the same run first; x-FileServerFS is how many times faster the Handler
 // is (run both sub-benchmarks together for it).
 func BenchmarkServeHTTP(b *testing.B) {
-	dir := benchDir(b)
-	b.Cleanup(func() { os.RemoveAll(dir) })
-	h, err := stampfs.New(afero.NewOsFs(), dir, &stampfs.Options{Mode: stampfs.ModeVirtual})
-	require.NoError(b, err)
-	u, err := h.URL("css/site.css")
-	require.NoError(b, err)
+	h, dir, u := benchHandler(b)
 	var peerNs float64 // the last run of the peer, measured first
 	b.Run("FileServerFS", func(b *testing.B) {
 		serveLoop(b, http.FileServerFS(os.DirFS(dir)), "/css/site.css")
@@ -93,10 +92,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 // BenchmarkURL is the cost of one URL lookup (the goal: under 100 ns, at
 // most one allocation).
 func BenchmarkURL(b *testing.B) {
-	dir := benchDir(b)
-	b.Cleanup(func() { os.RemoveAll(dir) })
-	h, err := stampfs.New(afero.NewOsFs(), dir, &stampfs.Options{Mode: stampfs.ModeVirtual})
-	require.NoError(b, err)
+	h, _, _ := benchHandler(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := h.URL("css/site.css"); err != nil {
@@ -111,12 +107,7 @@ func BenchmarkURL(b *testing.B) {
 // throughput, net/http included; x-FileServerFS is again the ratio to the
 // peer measured first in the same run.
 func BenchmarkServeHTTPLoopback(b *testing.B) {
-	dir := benchDir(b)
-	b.Cleanup(func() { os.RemoveAll(dir) })
-	h, err := stampfs.New(afero.NewOsFs(), dir, &stampfs.Options{Mode: stampfs.ModeVirtual})
-	require.NoError(b, err)
-	u, err := h.URL("css/site.css")
-	require.NoError(b, err)
+	h, dir, u := benchHandler(b)
 	var peerNs float64
 	b.Run("FileServerFS", func(b *testing.B) {
 		peerNs = loopback(b, http.FileServerFS(os.DirFS(dir)), "/css/site.css")

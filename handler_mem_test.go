@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
@@ -144,5 +145,76 @@ func TestSymlinkPruneAndLog(t *testing.T) {
 	_, _, err = fsys.LstatIfPossible("/static/" + old)
 	assert.ErrorIs(t, err, fs.ErrNotExist, "Keep and Grace reach the Linker: the old link is pruned")
 	assert.Contains(t, log.String(), "stamp="+h.Stamp())
-	assert.Contains(t, log.String(), old, "the removal is logged")
+	assert.Contains(t, log.String(), `msg="link removed" link=/static/`+old+" ", "the removal is logged")
+}
+
+// TestNewFSSymlinkSwap: through NewFS, a file or directory swapped for a
+// link after the scan is not followed, even to a dot file of the same size.
+func TestNewFSSymlinkSwap(t *testing.T) {
+	fsys := fstest.MapFS{
+		"css/big.css": {Data: []byte("0123456789")},
+		"js/big.js":   {Data: []byte("0123456789")},
+		".env":        {Data: []byte("SECRET=abc")},
+		".git/big.js": {Data: []byte("GITSECRET!")},
+	}
+	h, err := stampfs.NewFS(fsys, &stampfs.Options{MemoryLimit: -1})
+	require.NoError(t, err)
+	fsys["css/big.css"] = &fstest.MapFile{Mode: fs.ModeSymlink, Data: []byte("../.env")}
+	delete(fsys, "js/big.js")
+	fsys["js"] = &fstest.MapFile{Mode: fs.ModeSymlink, Data: []byte(".git")}
+	_, err = fs.ReadFile(fsys, "css/big.css")
+	require.NoError(t, err, "MapFS follows the link: without the check the secret would be served")
+
+	s := "/static/" + h.Stamp() + "/"
+	check(t, do(t, h, "GET", s+"css/big.css"), notFoundWant())
+	check(t, do(t, h, "GET", s+"js/big.js"), notFoundWant())
+}
+
+// TestBuildFileChanged: a file whose bytes change between the scan and the
+// in-memory copy fails New and Refresh with an error naming it, and Refresh
+// keeps the old snapshot.
+func TestBuildFileChanged(t *testing.T) {
+	for name, data := range map[string]string{"same size": "XX", "longer": "a1-longer", "shorter": "a"} {
+		t.Run(name, func(t *testing.T) {
+			fsys := &changeOnOpen{Fs: memFS(t, map[string]string{"a.css": "a1", "b.css": "b1"})}
+			fsys.arm("/static/a.css", data)
+			_, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
+			var pe *fs.PathError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, "a.css", pe.Path)
+			assert.EqualError(t, err, "read a.css: stampfs: file changed since the scan; Refresh to pick it up")
+
+			fsys.arm("", "")
+			require.NoError(t, afero.WriteFile(fsys, "/static/a.css", []byte("a1"), 0o644))
+			h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
+			require.NoError(t, err)
+			stamp := h.Stamp()
+			require.NoError(t, afero.WriteFile(fsys, "/static/b.css", []byte("b2"), 0o644))
+			fsys.arm("/static/a.css", data)
+			assert.ErrorContains(t, h.Refresh(), "read a.css: stampfs: file changed since the scan")
+			assert.Equal(t, stamp, h.Stamp())
+			check(t, do(t, h, "GET", "/static/"+stamp+"/a.css"), want{status: 200, body: "a1"})
+		})
+	}
+}
+
+// changeOnOpen rewrites name with data just before its second Open from
+// the moment it is armed: the scan opens a file first, the copy second.
+type changeOnOpen struct {
+	afero.Fs
+	name, data string
+	opens      int
+}
+
+func (c *changeOnOpen) arm(name, data string) { c.name, c.data, c.opens = name, data, 0 }
+
+func (c *changeOnOpen) Open(name string) (afero.File, error) {
+	if name == c.name {
+		if c.opens++; c.opens == 2 {
+			if err := afero.WriteFile(c.Fs, name, []byte(c.data), 0o644); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c.Fs.Open(name)
 }

@@ -1,20 +1,22 @@
 package stampfs_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"html/template"
 	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -120,6 +122,9 @@ func TestServeHTTPPolicy(t *testing.T) {
 		"Content-Range": "bytes 0-3/20", "Cache-Control": immutable, "ETag": etag(css), "Content-Length": "4",
 	}}
 	unsatisfiable := want{status: 416, body: "invalid range: failed to overlap\n", header: map[string]string{"Content-Range": "bytes */20", "Cache-Control": ""}}
+	preconditionFailed := want{status: 412, header: map[string]string{
+		"Cache-Control": "no-store", "Content-Length": "0", "ETag": "", "Content-Encoding": "",
+	}}
 	notAllowed := want{status: 405, body: "405 method not allowed\n", header: map[string]string{
 		"Allow": "GET, HEAD", "Cache-Control": "", "ETag": "",
 	}}
@@ -136,6 +141,11 @@ func TestServeHTTPPolicy(t *testing.T) {
 		{"version-like stamp", "GET", "/static/v1.2.3/css/a.css", nil, ok("no-cache")},
 		{"If-None-Match", "GET", "/static/" + s + "/css/a.css", []string{"If-None-Match", etag(css)}, notModified},
 		{"If-None-Match other", "GET", "/static/" + s + "/css/a.css", []string{"If-None-Match", `"x"`}, ok(immutable)},
+		{"If-Match", "GET", "/static/" + s + "/css/a.css", []string{"If-Match", `"x", ` + etag(css)}, ok(immutable)},
+		{"If-Match star", "GET", "/static/" + s + "/css/a.css", []string{"If-Match", "*"}, ok(immutable)},
+		{"If-Match other", "GET", "/static/" + s + "/css/a.css", []string{"If-Match", `"x"`}, preconditionFailed},
+		{"If-Match weak", "GET", "/static/" + s + "/css/a.css", []string{"If-Match", "W/" + etag(css)}, preconditionFailed},
+		{"If-Match unstamped", "GET", "/static/css/a.css", []string{"If-Match", `"x"`}, preconditionFailed},
 		{"Range", "GET", "/static/" + s + "/css/a.css", []string{"Range", "bytes=0-3"}, partial},
 		{"Range unsatisfiable", "GET", "/static/" + s + "/css/a.css", []string{"Range", "bytes=100-200"}, unsatisfiable},
 		{"not counted", "GET", "/static/" + s + "/css/b.css", nil, notFoundWant()},
@@ -153,6 +163,14 @@ func TestServeHTTPPolicy(t *testing.T) {
 		{"dotdot", "GET", "/static/" + s + "/../css/a.css", nil, notFoundWant()},
 		{"encoded slash", "GET", "/static/" + s + "/css%2fa.css", nil, notFoundWant()},
 		{"encoded backslash", "GET", "/static/" + s + "%5ccss/a.css", nil, notFoundWant()},
+		{"encoded slash upper case", "GET", "/static/" + s + "/css%2Fa.css", nil, notFoundWant()},
+		{"encoded slash unstamped", "GET", "/static/css%2fa.css", nil, notFoundWant()},
+		{"encoded dotdot", "GET", "/static/" + s + "/%2e%2e/css/a.css", nil, notFoundWant()},
+		{"dot segment", "GET", "/static/" + s + "/./css/a.css", nil, notFoundWant()},
+		{"double slash", "GET", "/static/" + s + "//css/a.css", nil, notFoundWant()},
+		{"double slash after prefix", "GET", "/static//css/a.css", nil, notFoundWant()},
+		{"NUL", "GET", "/static/" + s + "/css/a.css%00", nil, notFoundWant()},
+		{"stamp twice, dot file", "GET", "/static/" + s + "/" + s + "/.env", nil, notFoundWant()},
 		{"404 on HEAD has no body", "HEAD", "/static/nope", nil, want{status: 404, header: map[string]string{"Cache-Control": "no-store"}}},
 		{"POST", "POST", "/static/" + s + "/css/a.css", nil, notAllowed},
 		{"PUT", "PUT", "/static/css/a.css", nil, notAllowed},
@@ -233,6 +251,25 @@ func TestServeHTTPPastStamps(t *testing.T) {
 	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/b.css"), want{status: 200, body: "b2", header: map[string]string{"Cache-Control": immutable}})
 }
 
+// TestServeHTTPPastStampsSiblings: under a past stamp, immutable covers the
+// representation actually sent, so a sibling whose bytes changed is stale
+// even though its base file did not change.
+func TestServeHTTPPastStampsSiblings(t *testing.T) {
+	fsys := memFS(t, map[string]string{"a.css": "plain", "a.css.gz": "gz1", "a.css.br": "br1"})
+	h, err := stampfs.New(fsys, "/static", &stampfs.Options{Stale: stampfs.StaleNotFound})
+	require.NoError(t, err)
+	old := "/static/" + h.Stamp() + "/a.css"
+	require.NoError(t, afero.WriteFile(fsys, "/static/a.css.gz", []byte("gz2"), 0o644))
+	require.NoError(t, h.Refresh())
+	require.NotEqual(t, old, "/static/"+h.Stamp()+"/a.css")
+
+	stale := notFoundWant()
+	stale.header["Vary"] = "Accept-Encoding"
+	check(t, do(t, h, "GET", old, "Accept-Encoding", "gzip"), stale)
+	check(t, do(t, h, "GET", old), want{status: 200, body: "plain", header: map[string]string{"Cache-Control": immutable}})
+	check(t, do(t, h, "GET", old, "Accept-Encoding", "br"), want{status: 200, body: "br1", header: map[string]string{"Cache-Control": immutable, "Content-Encoding": "br"}})
+}
+
 // TestServeHTTPShadowedStamp: the first segment is a stamp only when the rest
 // is not itself a counted path.
 func TestServeHTTPShadowedStamp(t *testing.T) {
@@ -245,6 +282,11 @@ func TestServeHTTPShadowedStamp(t *testing.T) {
 	u, err := h.URL("v1/a.css")
 	require.NoError(t, err)
 	assert.Equal(t, "/static/v1/v1/a.css", u)
+
+	// A redirect to /static/v1/a.css would reach v1/a.css instead.
+	h = newHandler(t, map[string]string{"v1/a.css": "inner", "a.css": "outer"}, &stampfs.Options{Stale: stampfs.StaleRedirect, Scan: stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: "v1"}})
+	check(t, do(t, h, "GET", "/static/v0/a.css"), want{status: 200, body: "outer", header: map[string]string{"Cache-Control": "no-cache", "Location": ""}})
+	check(t, do(t, h, "GET", "/static/v0/v1/a.css"), want{status: 302, header: map[string]string{"Location": "/static/v1/v1/a.css"}})
 }
 
 func TestServeHTTPPrecompressed(t *testing.T) {
@@ -309,6 +351,15 @@ func TestServeHTTPPrecompressed(t *testing.T) {
 		assert.Equal(t, 200, w.Code)
 		assert.Equal(t, "brotli", w.Body.String())
 	})
+	t.Run("If-Match on an encoding", func(t *testing.T) {
+		// A Content-Length without its body would break the connection.
+		check(t, do(t, h, "GET", s+"a.css", "Accept-Encoding", "gzip", "If-Match", etag("plain")), want{status: 412, header: map[string]string{
+			"Cache-Control": "no-store", "Content-Length": "0", "Content-Encoding": "", "Vary": "Accept-Encoding",
+		}})
+		check(t, do(t, h, "GET", s+"a.css", "Accept-Encoding", "gzip", "If-Match", etag("gzipped")), want{status: 200, body: "gzipped", header: map[string]string{
+			"Content-Encoding": "gzip", "Content-Length": "7",
+		}})
+	})
 	t.Run("range on an encoding", func(t *testing.T) {
 		w := do(t, h, "GET", s+"a.css", "Accept-Encoding", "gzip", "Range", "bytes=0-1")
 		assert.Equal(t, 206, w.Code)
@@ -349,24 +400,30 @@ func TestServeHTTPRealGzip(t *testing.T) {
 // and follow the same policy.
 func TestServeHTTPStreamed(t *testing.T) {
 	big := strings.Repeat("x", 5000)
-	for _, opts := range []*stampfs.Options{{MemoryFileLimit: 100}, {MemoryLimit: -1}} {
-		fsys := memFS(t, map[string]string{"big.js": big, "small.js": "s"})
-		h, err := stampfs.New(fsys, "/static", opts)
-		require.NoError(t, err)
-		s := "/static/" + h.Stamp() + "/"
-		check(t, do(t, h, "GET", s+"big.js"), want{status: 200, body: big, header: map[string]string{
-			"Cache-Control": immutable, "ETag": etag(big), "Content-Length": "5000",
-			"Content-Type": "text/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
-		}})
-		check(t, do(t, h, "HEAD", s+"big.js"), want{status: 200, header: map[string]string{"Content-Length": "5000"}})
-		check(t, do(t, h, "GET", s+"big.js", "Range", "bytes=4998-"), want{status: 206, body: "xx"})
-		check(t, do(t, h, "GET", s+"big.js", "If-None-Match", etag(big)), want{status: 304})
+	for name, opts := range map[string]*stampfs.Options{
+		"over MemoryFileLimit": {MemoryFileLimit: 100},
+		"MemoryLimit negative": {MemoryLimit: -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fsys := memFS(t, map[string]string{"big.js": big, "small.js": "s"})
+			h, err := stampfs.New(fsys, "/static", opts)
+			require.NoError(t, err)
+			s := "/static/" + h.Stamp() + "/"
+			check(t, do(t, h, "GET", s+"big.js"), want{status: 200, body: big, header: map[string]string{
+				"Cache-Control": immutable, "ETag": etag(big), "Content-Length": "5000",
+				"Content-Type": "text/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
+			}})
+			check(t, do(t, h, "HEAD", s+"big.js"), want{status: 200, header: map[string]string{"Content-Length": "5000"}})
+			check(t, do(t, h, "GET", s+"big.js", "Range", "bytes=4998-"), want{status: 206, body: "xx"})
+			check(t, do(t, h, "GET", s+"big.js", "If-None-Match", etag(big)), want{status: 304})
+			check(t, do(t, h, "GET", s+"big.js", "If-Match", `"x"`), want{status: 412, header: map[string]string{"Cache-Control": "no-store"}})
 
-		// A file changed behind the handler's back is not served under its old ETag.
-		require.NoError(t, afero.WriteFile(fsys, "/static/big.js", []byte("short"), 0o644))
-		check(t, do(t, h, "GET", s+"big.js"), notFoundWant())
-		require.NoError(t, h.Refresh())
-		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.js"), want{status: 200, body: "short"})
+			// A file changed behind the handler's back is not served under its old ETag.
+			require.NoError(t, afero.WriteFile(fsys, "/static/big.js", []byte("short"), 0o644))
+			check(t, do(t, h, "GET", s+"big.js"), notFoundWant())
+			require.NoError(t, h.Refresh())
+			check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.js"), want{status: 200, body: "short"})
+		})
 	}
 }
 
@@ -484,6 +541,8 @@ func TestNewOptionsErrors(t *testing.T) {
 	t.Run("missing directory", func(t *testing.T) {
 		_, err := stampfs.New(afero.NewMemMapFs(), "/nowhere", nil)
 		assert.ErrorIs(t, err, fs.ErrNotExist)
+		var pe *fs.PathError
+		assert.ErrorAs(t, err, &pe)
 	})
 	t.Run("NewFS symlink mode", func(t *testing.T) {
 		_, err := stampfs.NewFS(fstest.MapFS{}, &stampfs.Options{Mode: stampfs.ModeSymlink})
@@ -538,13 +597,6 @@ func TestOSSymlinkSwap(t *testing.T) {
 	}
 	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/css/small.css"), want{status: 200, body: "small"})
 	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/css/big.css"), notFoundWant())
-}
-
-func TestNewMissingDirIsPathError(t *testing.T) {
-	_, err := stampfs.New(afero.NewMemMapFs(), "/nowhere", nil)
-	require.Error(t, err)
-	var pe *fs.PathError
-	assert.True(t, errors.As(err, &pe), "a *fs.PathError: %v", err)
 }
 
 func TestModes(t *testing.T) {
@@ -614,4 +666,119 @@ func TestNewFSRefresh(t *testing.T) {
 	assert.NotEqual(t, old, h.Stamp())
 	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"Cache-Control": immutable}})
 	check(t, do(t, h, "GET", "/static/"+old+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"Cache-Control": "no-cache"}})
+}
+
+// TestServeHTTPBackslash: a backslash is refused however the request spells
+// it ("%5C" leaves no RawPath behind), and a file whose name holds one is
+// neither served nor given a URL.
+func TestServeHTTPBackslash(t *testing.T) {
+	h := newHandler(t, map[string]string{`b\c.css`: "backslash", "css/a.css": "a"}, nil)
+	s := "/static/" + h.Stamp() + "/"
+	for _, target := range []string{s + "b%5Cc.css", s + "b%5cc.css", "/static/b%5Cc.css", s + "css%5Ca.css", "/static/" + h.Stamp() + "%5Ccss/a.css"} {
+		t.Run(target, func(t *testing.T) {
+			check(t, do(t, h, "GET", target), notFoundWant())
+		})
+	}
+	t.Run("decoded", func(t *testing.T) {
+		r := &http.Request{Method: "GET", URL: &url.URL{Path: s + `b\c.css`}, Header: http.Header{}}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		check(t, w, notFoundWant())
+	})
+	_, err := h.URL(`b\c.css`)
+	assert.ErrorIs(t, err, stampfs.ErrUnknownAsset)
+	check(t, do(t, h, "GET", s+"css/a.css"), want{status: 200, body: "a"})
+}
+
+// TestRefreshOSRoot: on the OS, Refresh keeps one descriptor for the
+// directory while it stays the same, and follows its name to a directory
+// that replaced it.
+func TestRefreshOSRoot(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "static")
+	write := func(body string) {
+		t.Helper()
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "a.css"), []byte(body), 0o644))
+	}
+	write("a1")
+	// Nothing held in memory: every request opens the file through the root.
+	h, err := stampfs.New(afero.NewOsFs(), dir, &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryLimit: -1})
+	require.NoError(t, err)
+
+	t.Run("one descriptor", func(t *testing.T) {
+		count := func() int {
+			fds, err := os.ReadDir("/proc/self/fd")
+			if err != nil {
+				t.Skipf("cannot count descriptors here: %v", err)
+			}
+			return len(fds)
+		}
+		// The collector would close unreachable roots and hide a leak.
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		before := count()
+		for range 50 {
+			require.NoError(t, h.Refresh())
+		}
+		assert.Less(t, count()-before, 10, "descriptors left behind by 50 Refresh calls")
+	})
+	t.Run("replaced directory", func(t *testing.T) {
+		require.NoError(t, os.Rename(dir, dir+".old"))
+		write("a2") // the same size: only the bytes tell the directories apart
+		require.NoError(t, h.Refresh())
+		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"ETag": etag("a2")}})
+	})
+}
+
+// TestNewFSUnseekable: files of an fs.FS that can neither seek nor ReadAt
+// (a zip archive's) are sent whole, with the same policy headers, 304 and
+// 412 included, and no Accept-Ranges.
+func TestNewFSUnseekable(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range map[string]string{"css/a.css": "plain", "css/a.css.gz": "gzipped", "js/app.js": "app"} {
+		w, err := zw.Create(name)
+		require.NoError(t, err)
+		_, err = io.WriteString(w, body)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	require.NoError(t, err)
+	f, err := zr.Open("js/app.js")
+	require.NoError(t, err)
+	_, seeks := f.(io.Seeker)
+	_, readsAt := f.(io.ReaderAt)
+	f.Close()
+	require.False(t, seeks || readsAt, "zip files seek now: this test no longer reaches the streaming path")
+
+	h, err := stampfs.NewFS(zr, &stampfs.Options{MemoryLimit: -1})
+	require.NoError(t, err)
+	s := "/static/" + h.Stamp() + "/"
+	whole := want{status: 200, body: "app", header: map[string]string{
+		"Cache-Control": immutable, "ETag": etag("app"), "Content-Length": "3", "Accept-Ranges": "",
+		"Content-Type": "text/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
+	}}
+	tests := []struct {
+		name, method, path string
+		header             []string
+		want               want
+	}{
+		{"GET", "GET", s + "js/app.js", nil, whole},
+		{"HEAD", "HEAD", s + "js/app.js", nil, want{status: 200, header: map[string]string{"Content-Length": "3", "ETag": etag("app")}}},
+		{"Range is ignored", "GET", s + "js/app.js", []string{"Range", "bytes=0-0"}, whole},
+		{"If-None-Match", "GET", s + "js/app.js", []string{"If-None-Match", "W/" + etag("app")}, want{status: 304, header: map[string]string{"ETag": etag("app"), "Content-Type": "", "Content-Length": ""}}},
+		{"If-Match other", "GET", s + "js/app.js", []string{"If-Match", `"x"`}, want{status: 412, header: map[string]string{"Cache-Control": "no-store", "Content-Length": "0"}}},
+		{"unstamped", "GET", "/static/js/app.js", nil, want{status: 200, body: "app", header: map[string]string{"Cache-Control": "no-cache"}}},
+		{"gzip", "GET", s + "css/a.css", []string{"Accept-Encoding", "gzip"}, want{status: 200, body: "gzipped", header: map[string]string{
+			"Content-Encoding": "gzip", "Content-Length": "7", "Vary": "Accept-Encoding", "ETag": etag("gzipped"), "Content-Type": cssType,
+		}}},
+		{"gzip 304", "GET", s + "css/a.css", []string{"Accept-Encoding", "gzip", "If-None-Match", etag("gzipped")}, want{status: 304, header: map[string]string{
+			"Content-Encoding": "", "Vary": "Accept-Encoding",
+		}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, do(t, h, tt.method, tt.path, tt.header...), tt.want)
+		})
+	}
 }

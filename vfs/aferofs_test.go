@@ -252,23 +252,57 @@ func TestAferoFSReadDirFile(t *testing.T) {
 	})
 }
 
-func TestAferoFSInvalidNames(t *testing.T) {
-	mem := afero.NewMemMapFs()
-	makeTree(t, mem, "a.txt", "d/b.txt")
-	fsys := vfs.AferoFS(mem).(interface {
+// fsCalls calls each method of fsys that takes a name and returns its error,
+// keyed by the Op the error should carry; "sub" is there when fsys is an
+// fs.SubFS.
+func fsCalls(t *testing.T, fsys fs.FS) map[string]func(string) error {
+	t.Helper()
+	all, ok := fsys.(interface {
 		fs.StatFS
 		fs.ReadDirFS
 		fs.ReadFileFS
 		fs.ReadLinkFS
 	})
+	require.True(t, ok, "%T lacks an interface", fsys)
 	calls := map[string]func(string) error{
-		"open":     func(n string) error { _, err := fsys.Open(n); return err },
-		"stat":     func(n string) error { _, err := fsys.Stat(n); return err },
-		"lstat":    func(n string) error { _, err := fsys.Lstat(n); return err },
-		"readlink": func(n string) error { _, err := fsys.ReadLink(n); return err },
-		"readdir":  func(n string) error { _, err := fsys.ReadDir(n); return err },
-		"read":     func(n string) error { _, err := fsys.ReadFile(n); return err },
+		"open":     func(n string) error { _, err := all.Open(n); return err },
+		"stat":     func(n string) error { _, err := all.Stat(n); return err },
+		"lstat":    func(n string) error { _, err := all.Lstat(n); return err },
+		"readlink": func(n string) error { _, err := all.ReadLink(n); return err },
+		"readdir":  func(n string) error { _, err := all.ReadDir(n); return err },
+		"read":     func(n string) error { _, err := all.ReadFile(n); return err },
 	}
+	if sub, ok := fsys.(fs.SubFS); ok {
+		calls["sub"] = func(n string) error { _, err := sub.Sub(n); return err }
+	}
+	return calls
+}
+
+// faultCase is a call that fails through a rule injected into a FaultFS,
+// and the exact error it must return.
+type faultCase struct {
+	name string
+	rule vfs.Rule
+	call func(t *testing.T) error
+	want error
+}
+
+// runFaultCases runs each case on faults, with only its own rule injected.
+func runFaultCases(t *testing.T, faults *vfs.FaultFS, tests []faultCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			faults.Reset()
+			faults.Inject(tt.rule)
+			assert.Equal(t, tt.want, tt.call(t))
+		})
+	}
+}
+
+func TestAferoFSInvalidNames(t *testing.T) {
+	mem := afero.NewMemMapFs()
+	makeTree(t, mem, "a.txt", "d/b.txt")
+	calls := fsCalls(t, vfs.AferoFS(mem))
 	names := []string{
 		"", "/", "/a.txt", "a.txt/", "./a.txt", "d/./b.txt", "d//b.txt", "..",
 		"../a.txt", "d/../a.txt", `d\b.txt`, `\a.txt`, `..\a.txt`, "a.txt\x00", "d/\x00",
@@ -285,20 +319,7 @@ func TestAferoFSInvalidNames(t *testing.T) {
 func TestAferoFSErrorsNameCallersPath(t *testing.T) {
 	base, dir := osBase(t)
 	makeTree(t, base, "a.txt", "d/")
-	fsys := vfs.AferoFS(base).(interface {
-		fs.StatFS
-		fs.ReadDirFS
-		fs.ReadFileFS
-		fs.ReadLinkFS
-	})
-	calls := map[string]func(string) error{
-		"open":     func(n string) error { _, err := fsys.Open(n); return err },
-		"stat":     func(n string) error { _, err := fsys.Stat(n); return err },
-		"lstat":    func(n string) error { _, err := fsys.Lstat(n); return err },
-		"readlink": func(n string) error { _, err := fsys.ReadLink(n); return err },
-		"readdir":  func(n string) error { _, err := fsys.ReadDir(n); return err },
-		"read":     func(n string) error { _, err := fsys.ReadFile(n); return err },
-	}
+	calls := fsCalls(t, vfs.AferoFS(base))
 	for op, call := range calls {
 		t.Run(op, func(t *testing.T) {
 			err := call("d/missing.css")
@@ -316,53 +337,47 @@ func TestAferoFSFileErrors(t *testing.T) {
 	makeTree(t, mem, "a.txt", "d/b.txt")
 	faults := vfs.NewFaultFS(mem)
 	fsys := vfs.AferoFS(faults)
-	tests := []struct {
-		name string
-		rule vfs.Rule
-		call func() error
-		want error
-	}{
+	runFaultCases(t, faults, []faultCase{
 		{
 			name: "Read",
 			rule: vfs.Rule{Op: vfs.OpRead, Path: "a.txt", Err: errBoom},
-			call: func() error { _, err := fs.ReadFile(fsys, "a.txt"); return err },
+			call: func(t *testing.T) error {
+				f, err := fsys.Open("a.txt")
+				require.NoError(t, err)
+				defer f.Close()
+				_, err = f.Read(make([]byte, 8))
+				return err
+			},
 			want: &fs.PathError{Op: "read", Path: "a.txt", Err: errBoom},
 		},
 		{
 			name: "ReadFile",
 			rule: vfs.Rule{Op: vfs.OpRead, Path: "a.txt", Err: errBoom},
-			call: func() error { _, err := fsys.(fs.ReadFileFS).ReadFile("a.txt"); return err },
+			call: func(*testing.T) error { _, err := fsys.(fs.ReadFileFS).ReadFile("a.txt"); return err },
 			want: &fs.PathError{Op: "read", Path: "a.txt", Err: errBoom},
 		},
 		{
 			name: "ReadDir",
 			rule: vfs.Rule{Op: vfs.OpReadDir, Path: "d", Err: fs.ErrPermission},
-			call: func() error { _, err := fs.ReadDir(fsys, "d"); return err },
+			call: func(*testing.T) error { _, err := fs.ReadDir(fsys, "d"); return err },
 			want: &fs.PathError{Op: "readdirent", Path: "d", Err: fs.ErrPermission},
 		},
 		{
 			name: "Open",
 			rule: vfs.Rule{Op: vfs.OpOpen, Path: "d/b.txt", Err: fs.ErrPermission},
-			call: func() error { _, err := fsys.Open("d/b.txt"); return err },
+			call: func(*testing.T) error { _, err := fsys.Open("d/b.txt"); return err },
 			want: &fs.PathError{Op: "open", Path: "d/b.txt", Err: fs.ErrPermission},
 		},
 		{
 			name: "bare error from fsys",
 			rule: vfs.Rule{Op: vfs.OpStat, Path: "a.txt", Err: errBoom},
-			call: func() error {
+			call: func(*testing.T) error {
 				_, err := vfs.AferoFS(bareErrors{faults}).(fs.StatFS).Stat("a.txt")
 				return err
 			},
 			want: &fs.PathError{Op: "stat", Path: "a.txt", Err: errBoom},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			faults.Reset()
-			faults.Inject(tt.rule)
-			assert.Equal(t, tt.want, tt.call())
-		})
-	}
+	})
 }
 
 // bareErrors unwraps the *fs.PathError of Stat, as afero's ReadOnlyFs

@@ -92,17 +92,9 @@ func (p *prefixFS) fixErr(name string, err error) error {
 func (p *prefixFS) rootInfo(op, name string) (fs.FileInfo, error) {
 	info, err := fs.Stat(p.fsys, ".")
 	if err != nil {
-		return nil, p.rootErr(op, name, err)
+		return nil, pathError(op, name, err)
 	}
 	return withName(info, name), nil
-}
-
-// rootErr names name in an error about fsys's root.
-func (p *prefixFS) rootErr(op, name string, err error) error {
-	if pe, ok := err.(*fs.PathError); ok {
-		return &fs.PathError{Op: pe.Op, Path: name, Err: pe.Err}
-	}
-	return &fs.PathError{Op: op, Path: name, Err: err}
 }
 
 func (p *prefixFS) Open(name string) (fs.File, error) {
@@ -253,7 +245,7 @@ type segmentDir struct {
 func (d *segmentDir) Stat() (fs.FileInfo, error) {
 	info, err := d.File.Stat()
 	if err != nil {
-		return nil, d.prefix.rootErr("stat", d.prefix.seg, err)
+		return nil, pathError("stat", d.prefix.seg, err)
 	}
 	return withName(info, d.prefix.seg), nil
 }
@@ -265,7 +257,7 @@ func (d *segmentDir) ReadDir(n int) ([]fs.DirEntry, error) {
 	}
 	entries, err := dir.ReadDir(n)
 	if err != nil && err != io.EOF {
-		err = d.prefix.rootErr("readdir", d.prefix.seg, err)
+		err = pathError("readdir", d.prefix.seg, err)
 	}
 	return entries, err
 }

@@ -213,29 +213,6 @@ func TestPrefixBadSegment(t *testing.T) {
 	})
 }
 
-// prefixCalls calls every method of a Prefix with name and returns each
-// error, keyed by the Op the error should carry.
-func prefixCalls(t *testing.T, p fs.FS) map[string]func(string) error {
-	t.Helper()
-	all, ok := p.(interface {
-		fs.StatFS
-		fs.ReadDirFS
-		fs.ReadFileFS
-		fs.ReadLinkFS
-		fs.SubFS
-	})
-	require.True(t, ok, "Prefix lacks an interface")
-	return map[string]func(string) error{
-		"open":     func(n string) error { _, err := all.Open(n); return err },
-		"stat":     func(n string) error { _, err := all.Stat(n); return err },
-		"lstat":    func(n string) error { _, err := all.Lstat(n); return err },
-		"readlink": func(n string) error { _, err := all.ReadLink(n); return err },
-		"readdir":  func(n string) error { _, err := all.ReadDir(n); return err },
-		"read":     func(n string) error { _, err := all.ReadFile(n); return err },
-		"sub":      func(n string) error { _, err := all.Sub(n); return err },
-	}
-}
-
 func TestPrefixHostilePaths(t *testing.T) {
 	p, err := vfs.Prefix(mapTree(), stamp)
 	require.NoError(t, err)
@@ -268,7 +245,9 @@ func TestPrefixHostilePaths(t *testing.T) {
 		{strings.ToUpper(stamp) + "/a.txt", fs.ErrNotExist},
 		{stamp + "/missing", fs.ErrNotExist},
 	}
-	for op, call := range prefixCalls(t, p) {
+	calls := fsCalls(t, p)
+	require.Contains(t, calls, "sub", "Prefix is no fs.SubFS")
+	for op, call := range calls {
 		for _, tt := range tests {
 			t.Run(op+"/"+tt.name, func(t *testing.T) {
 				if op == "sub" && tt.name == stamp+"/missing" {
@@ -292,7 +271,7 @@ func TestPrefixErrorsNameCallersPath(t *testing.T) {
 	makeTree(t, base, "a.txt", "css/")
 	p, err := vfs.Prefix(os.DirFS(dir), stamp)
 	require.NoError(t, err)
-	for op, call := range prefixCalls(t, p) {
+	for op, call := range fsCalls(t, p) {
 		if op == "sub" {
 			continue
 		}
@@ -385,40 +364,35 @@ func TestPrefixRootErrors(t *testing.T) {
 	faults := vfs.NewFaultFS(afero.NewMemMapFs())
 	p, err := vfs.Prefix(vfs.AferoFS(faults), stamp)
 	require.NoError(t, err)
-	tests := []struct {
-		name string
-		rule vfs.Rule
-		call func() error
-		want error
-	}{
+	runFaultCases(t, faults, []faultCase{
 		{
 			name: "Stat of the root",
 			rule: vfs.Rule{Op: vfs.OpStat, Path: ".", Err: errBoom},
-			call: func() error { _, err := fs.Stat(p, "."); return err },
+			call: func(*testing.T) error { _, err := fs.Stat(p, "."); return err },
 			want: &fs.PathError{Op: "stat", Path: ".", Err: errBoom},
 		},
 		{
 			name: "Stat of the segment",
 			rule: vfs.Rule{Op: vfs.OpStat, Path: ".", Err: errBoom},
-			call: func() error { _, err := fs.Stat(p, stamp); return err },
+			call: func(*testing.T) error { _, err := fs.Stat(p, stamp); return err },
 			want: &fs.PathError{Op: "stat", Path: stamp, Err: errBoom},
 		},
 		{
 			name: "ReadDir of the root",
 			rule: vfs.Rule{Op: vfs.OpStat, Path: ".", Err: errBoom},
-			call: func() error { _, err := fs.ReadDir(p, "."); return err },
+			call: func(*testing.T) error { _, err := fs.ReadDir(p, "."); return err },
 			want: &fs.PathError{Op: "stat", Path: ".", Err: errBoom},
 		},
 		{
 			name: "ReadDir of the segment",
 			rule: vfs.Rule{Op: vfs.OpReadDir, Path: ".", Err: errBoom},
-			call: func() error { _, err := fs.ReadDir(p, stamp); return err },
+			call: func(*testing.T) error { _, err := fs.ReadDir(p, stamp); return err },
 			want: &fs.PathError{Op: "readdirent", Path: stamp, Err: errBoom},
 		},
 		{
 			name: "ReadDir of the opened segment",
 			rule: vfs.Rule{Op: vfs.OpReadDir, Path: ".", Err: errBoom},
-			call: func() error {
+			call: func(t *testing.T) error {
 				f, err := p.Open(stamp)
 				require.NoError(t, err)
 				defer f.Close()
@@ -430,7 +404,7 @@ func TestPrefixRootErrors(t *testing.T) {
 		{
 			name: "Stat of the opened segment",
 			rule: vfs.Rule{Op: vfs.OpFileStat, Path: ".", Err: errBoom},
-			call: func() error {
+			call: func(t *testing.T) error {
 				f, err := p.Open(stamp)
 				require.NoError(t, err)
 				defer f.Close()
@@ -439,12 +413,5 @@ func TestPrefixRootErrors(t *testing.T) {
 			},
 			want: &fs.PathError{Op: "stat", Path: stamp, Err: errBoom},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			faults.Reset()
-			faults.Inject(tt.rule)
-			assert.Equal(t, tt.want, tt.call())
-		})
-	}
+	})
 }

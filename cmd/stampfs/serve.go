@@ -125,7 +125,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	mux := http.NewServeMux()
 	mux.Handle(cfg.opts.Prefix, h)
 	if cfg.opts.Prefix != "/" {
-		mux.Handle("/{$}", index)
+		mux.Handle("/{$}", getOnly(index))
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -172,16 +172,8 @@ func demoPage(h *stampfs.Handler, opts stampfs.Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	var assets []asset
-	for _, name := range []string{"css/site.css", "js/app.js", "img/logo.svg"} {
-		assets = append(assets, asset{name})
-	}
+	assets := []asset{{"css/site.css"}, {"js/app.js"}, {"img/logo.svg"}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
 		var b strings.Builder
 		err := page.Execute(&b, map[string]any{
 			"Stamp": h.Stamp(), "Mode": h.Mode(), "Prefix": opts.Prefix, "Stale": opts.Stale,
@@ -197,12 +189,25 @@ func demoPage(h *stampfs.Handler, opts stampfs.Options) (http.Handler, error) {
 	}), nil
 }
 
+// getOnly answers 405 to any method but GET and HEAD, as the stampfs
+// handler does, and passes those to h.
+func getOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // dirIndex lists the stamped URLs of a served directory as plain text, so
 // that a browser pointed at the server's root finds something to click.
 func dirIndex(h *stampfs.Handler, dir string, opts stampfs.Options) (http.Handler, error) {
-	scan := opts.Scan
-	scan.Logger = nil
-	snap, err := stampfs.Scan(afero.NewOsFs(), dir, &scan)
+	// Only the names are wanted: the mtime strategy reads no file's bytes,
+	// where the handler's own scan already hashed them all.
+	snap, err := stampfs.Scan(afero.NewOsFs(), dir, &stampfs.ScanOptions{Strategy: stampfs.Mtime})
 	if err != nil {
 		return nil, err
 	}
@@ -213,13 +218,13 @@ func dirIndex(h *stampfs.Handler, dir string, opts stampfs.Options) (http.Handle
 		}
 	}
 	sort.Strings(names)
-	const max = 500
+	const maxListed = 500
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "stampfs is serving %s under %s%s/ (mode %s)\n\n", dir, opts.Prefix, h.Stamp(), h.Mode())
 		for i, name := range names {
-			if i == max {
-				fmt.Fprintf(&b, "… and %d more\n", len(names)-max)
+			if i == maxListed {
+				fmt.Fprintf(&b, "… and %d more\n", len(names)-maxListed)
 				break
 			}
 			u, _ := h.URL(name)
@@ -227,6 +232,7 @@ func dirIndex(h *stampfs.Handler, dir string, opts stampfs.Options) (http.Handle
 		}
 		fmt.Fprintf(&b, "\nTry: curl -sI http://%s<one of the URLs above>\n", r.Host)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff") // it echoes Host and file names
 		w.Header().Set("Cache-Control", "no-cache")
 		io.WriteString(w, b.String())
 	}), nil

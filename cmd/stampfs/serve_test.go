@@ -73,7 +73,12 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
 
 func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
+	return request(t, "GET", url, header...)
+}
+
+func request(t *testing.T, method, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
 	require.NoError(t, err)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -123,6 +128,16 @@ func TestServeDemo(t *testing.T) {
 	assert.Equal(t, 404, resp.StatusCode)
 	resp, _ = get(t, base+"/nope")
 	assert.Equal(t, 404, resp.StatusCode)
+	assertNotAllowed(t, base+"/")
+}
+
+// assertNotAllowed checks that POST url is refused as the handler refuses it.
+func assertNotAllowed(t *testing.T, url string) {
+	t.Helper()
+	resp, body := request(t, "POST", url)
+	assert.Equal(t, 405, resp.StatusCode)
+	assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
+	assert.Equal(t, "405 method not allowed\n", string(body))
 }
 
 // TestDemoFiles: the demo's precompressed stylesheet is the stylesheet, and
@@ -161,6 +176,9 @@ func TestServeDir(t *testing.T) {
 	resp, body = get(t, base+"/")
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.Contains(t, string(body), "/assets/v7/css/a.css")
+	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+	assertNotAllowed(t, base+"/")
 
 	target, err := os.Readlink(filepath.Join(dir, "v7"))
 	require.NoError(t, err, "auto mode made the stamp link")
