@@ -27,6 +27,12 @@ import (
 // body(name). Parents are made as needed.
 func makeTree(t *testing.T, fsys afero.Fs, specs ...string) {
 	t.Helper()
+	buildTree(t, fsys, body, specs...)
+}
+
+// buildTree is makeTree with the file contents chosen by content.
+func buildTree(t *testing.T, fsys afero.Fs, content func(name string) []byte, specs ...string) {
+	t.Helper()
 	for _, spec := range specs {
 		switch name, target, isLink := strings.Cut(spec, " => "); {
 		case isLink:
@@ -38,7 +44,7 @@ func makeTree(t *testing.T, fsys afero.Fs, specs ...string) {
 			require.NoError(t, fsys.MkdirAll(spec, 0o755))
 		default:
 			require.NoError(t, fsys.MkdirAll(filepath.Dir(spec), 0o755))
-			require.NoError(t, afero.WriteFile(fsys, spec, body(spec), 0o644))
+			require.NoError(t, afero.WriteFile(fsys, spec, content(spec), 0o644))
 		}
 	}
 }

@@ -22,30 +22,12 @@ import (
 	"github.com/stampfs/stampfs/vfs"
 )
 
-// makeFS builds a file system from a tiny syntax: "css/a.css" is a file whose
-// content is its own name, "img/" a directory and "v1 => ." a symbolic link.
-// Parents are made as needed.
+// makeFS builds a file system from the makeTree syntax ("css/a.css" a file,
+// "img/" a directory, "v1 => ." a symbolic link), each file holding its own
+// name, so that listTree shows where every byte came from.
 func makeFS(t *testing.T, fsys afero.Fs, specs ...string) {
 	t.Helper()
-	for _, spec := range specs {
-		switch name, target, isLink := strings.Cut(spec, " => "); {
-		case isLink:
-			require.NoError(t, fsys.MkdirAll(parentOf(name), 0o755))
-			require.NoError(t, fsys.(afero.Linker).SymlinkIfPossible(target, name))
-		case strings.HasSuffix(spec, "/"):
-			require.NoError(t, fsys.MkdirAll(spec, 0o755))
-		default:
-			require.NoError(t, fsys.MkdirAll(parentOf(spec), 0o755))
-			require.NoError(t, afero.WriteFile(fsys, spec, []byte(spec), 0o644))
-		}
-	}
-}
-
-func parentOf(name string) string {
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		return name[:i+1]
-	}
-	return "."
+	buildTree(t, fsys, func(name string) []byte { return []byte(name) }, specs...)
 }
 
 // newMemFS returns a MemFS holding specs (see makeFS).
