@@ -153,8 +153,9 @@ type Handler struct {
 // makes the stamp link <dir>/<stamp> -> . and prunes old ones.
 //
 // New returns the scanner's errors, ErrSymlinkUnsupported (wrapped) when
-// opts.Mode is ModeSymlink and links cannot be made, and an error for a bad
-// option or a file that changed while it was read.
+// opts.Mode is ModeSymlink and links cannot be made, an error wrapping
+// fs.ErrInvalid for a bad option, and an error for a file that changed while
+// it was read.
 func New(fsys afero.Fs, dir string, opts *Options) (*Handler, error) {
 	h, err := newHandler(opts)
 	if err != nil {
@@ -212,27 +213,27 @@ func newHandler(opts *Options) (*Handler, error) {
 		h.prefix = "/static/"
 	}
 	if !strings.HasPrefix(h.prefix, "/") || !strings.HasSuffix(h.prefix, "/") {
-		return nil, fmt.Errorf("stampfs: Prefix %q must start and end with /", o.Prefix)
+		return nil, fmt.Errorf("stampfs: Prefix %q must start and end with /: %w", o.Prefix, fs.ErrInvalid)
 	}
 	if h.prefix != "/" && (path.Clean(h.prefix)+"/" != h.prefix || (&url.URL{Path: h.prefix}).EscapedPath() != h.prefix) {
-		return nil, fmt.Errorf("stampfs: Prefix %q must be a clean path that needs no escaping", o.Prefix)
+		return nil, fmt.Errorf("stampfs: Prefix %q must be a clean path that needs no escaping: %w", o.Prefix, fs.ErrInvalid)
 	}
 	if h.base != "" && !strings.HasPrefix(h.base, "https://") && !strings.HasPrefix(h.base, "http://") && !strings.HasPrefix(h.base, "//") {
-		return nil, fmt.Errorf("stampfs: Base %q must start with https://, http:// or //", o.Base)
+		return nil, fmt.Errorf("stampfs: Base %q must start with https://, http:// or //: %w", o.Base, fs.ErrInvalid)
 	}
 	switch h.mode {
 	case "":
 		h.mode = ModeAuto
 	case ModeAuto, ModeSymlink, ModeVirtual:
 	default:
-		return nil, fmt.Errorf("stampfs: unknown Mode %q (want auto, symlink or virtual)", o.Mode)
+		return nil, fmt.Errorf("stampfs: unknown Mode %q (want auto, symlink or virtual): %w", o.Mode, fs.ErrInvalid)
 	}
 	switch h.stale {
 	case "":
 		h.stale = StaleServe
 	case StaleServe, StaleNotFound, StaleRedirect:
 	default:
-		return nil, fmt.Errorf("stampfs: unknown Stale policy %q (want serve, notfound or redirect)", o.Stale)
+		return nil, fmt.Errorf("stampfs: unknown Stale policy %q (want serve, notfound or redirect): %w", o.Stale, fs.ErrInvalid)
 	}
 	if h.fileLimit == 0 {
 		h.fileLimit = DefaultMemoryFileLimit

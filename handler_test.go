@@ -536,6 +536,7 @@ func TestNewOptionsErrors(t *testing.T) {
 			h, err := stampfs.New(memFS(t, site), "/static", &tt.opts)
 			assert.Nil(t, h)
 			assert.ErrorContains(t, err, tt.msg)
+			assert.ErrorIs(t, err, fs.ErrInvalid)
 		})
 	}
 	t.Run("missing directory", func(t *testing.T) {

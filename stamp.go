@@ -44,9 +44,10 @@ type Strategy string
 // repository holding the directory, found as git finds it (dir/.git, then
 // .git in each parent, as a directory or as a "gitdir: PATH" file) and read
 // from HEAD, loose refs, packed-refs and a worktree's commondir, without
-// running git. No repository is an error wrapping fs.ErrNotExist; an unborn
-// branch, a missing or malformed ref, and a reftable repository (wrapping
-// errors.ErrUnsupported) are errors too.
+// running git. No repository, no HEAD, and an unborn branch or missing ref
+// are errors wrapping fs.ErrNotExist; a malformed HEAD, ref, gitdir or
+// commondir file wraps fs.ErrInvalid; a reftable repository wraps
+// errors.ErrUnsupported.
 //
 // Fixed: ScanOptions.Version, which must be a valid stamp (see
 // vfs.ValidSegment) or Scan returns an error wrapping ErrBadStamp.
@@ -620,7 +621,7 @@ func readGitFile(fsys afero.Fs, name string) (string, error) {
 	line := strings.TrimRight(string(b), "\r\n")
 	target, ok := strings.CutPrefix(line, "gitdir: ")
 	if !ok || target == "" || strings.ContainsAny(target, "\n\x00") {
-		return "", fmt.Errorf("stampfs: git: %s is not a \"gitdir: PATH\" file", name)
+		return "", fmt.Errorf("stampfs: git: %s is not a \"gitdir: PATH\" file: %w", name, fs.ErrInvalid)
 	}
 	if !filepath.IsAbs(target) {
 		target = filepath.Join(filepath.Dir(name), target)
@@ -635,7 +636,7 @@ func newGitRepo(fsys afero.Fs, gitDir string) (*gitRepo, error) {
 	case err == nil:
 		common := strings.TrimRight(string(b), "\r\n")
 		if common == "" || strings.ContainsAny(common, "\n\x00") {
-			return nil, fmt.Errorf("stampfs: git: %s does not hold a path", filepath.Join(gitDir, "commondir"))
+			return nil, fmt.Errorf("stampfs: git: %s does not hold a path: %w", filepath.Join(gitDir, "commondir"), fs.ErrInvalid)
 		}
 		if !filepath.IsAbs(common) {
 			common = filepath.Join(gitDir, common)
@@ -654,10 +655,10 @@ const maxSymrefs = 5
 // refs, loose refs first, then packed-refs.
 func (r *gitRepo) resolve(name string, depth int) (string, error) {
 	if depth > maxSymrefs {
-		return "", fmt.Errorf("stampfs: git: symbolic refs nest deeper than %d at %s", maxSymrefs, name)
+		return "", fmt.Errorf("stampfs: git: symbolic refs nest deeper than %d at %s: %w", maxSymrefs, name, fs.ErrInvalid)
 	}
 	if name != "HEAD" && !validRefName(name) {
-		return "", fmt.Errorf("stampfs: git: bad ref name %q", name)
+		return "", fmt.Errorf("stampfs: git: bad ref name %q: %w", name, fs.ErrInvalid)
 	}
 	if name == "refs/heads/.invalid" {
 		return "", fmt.Errorf("stampfs: git: %s uses the reftable format, which stampfs cannot read: %w", r.commonDir, errors.ErrUnsupported)
@@ -681,11 +682,11 @@ func (r *gitRepo) resolve(name string, depth int) (string, error) {
 	case value == "" && name == "HEAD":
 		return "", fmt.Errorf("stampfs: git: no HEAD at %s: %w", file, fs.ErrNotExist)
 	case value == "":
-		return "", fmt.Errorf("stampfs: git: %s has no commit yet (an unborn branch or a missing ref) in %s", name, r.commonDir)
+		return "", fmt.Errorf("stampfs: git: %s has no commit yet (an unborn branch or a missing ref) in %s: %w", name, r.commonDir, fs.ErrNotExist)
 	case symbolic:
 		return r.resolve(strings.TrimSpace(target), depth+1)
 	case !isObjectID(value):
-		return "", fmt.Errorf("stampfs: git: ref %s holds %q, not an object id", name, value)
+		return "", fmt.Errorf("stampfs: git: ref %s holds %q, not an object id: %w", name, value, fs.ErrInvalid)
 	}
 	return value, nil
 }
@@ -706,7 +707,7 @@ func (r *gitRepo) readLoose(file string) (string, error) {
 	}
 	value := strings.TrimSpace(string(b))
 	if value == "" {
-		return "", fmt.Errorf("stampfs: git: %s is empty", file)
+		return "", fmt.Errorf("stampfs: git: %s is empty: %w", file, fs.ErrInvalid)
 	}
 	return value, nil
 }
@@ -731,7 +732,7 @@ func (r *gitRepo) readPacked(name string) (string, error) {
 		id, ref, ok := strings.Cut(line, " ")
 		if ok && ref == name {
 			if !isObjectID(id) {
-				return "", fmt.Errorf("stampfs: git: %s holds %q for %s, not an object id", file, id, name)
+				return "", fmt.Errorf("stampfs: git: %s holds %q for %s, not an object id: %w", file, id, name, fs.ErrInvalid)
 			}
 			return id, nil
 		}

@@ -182,23 +182,23 @@ func TestScanGitErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		entries  []string
-		is       error // nil: only the message is checked
+		is       error // the sentinel the error wraps
 		contains string
 	}{
 		{"no repository", []string{"repo/static/a.css"}, fs.ErrNotExist, "no repository (.git) in /repo/static or any parent directory"},
-		{"unborn branch", []string{"repo/.git/HEAD=ref: refs/heads/main\n", "repo/.git/refs/heads/", "repo/static/"}, nil, "refs/heads/main has no commit yet"},
-		{"ref missing from packed-refs", []string{"repo/.git/HEAD=ref: refs/heads/gone\n", "repo/.git/packed-refs=" + idMain + " refs/heads/main\n", "repo/static/"}, nil, "refs/heads/gone has no commit yet"},
-		{"HEAD not an id", []string{"repo/.git/HEAD=hello\n", "repo/static/"}, nil, `ref HEAD holds "hello", not an object id`},
-		{"short id", []string{"repo/.git/HEAD=" + idMain[:12] + "\n", "repo/static/"}, nil, "not an object id"},
-		{"uppercase id", []string{"repo/.git/HEAD=" + strings.ToUpper(idMain) + "\n", "repo/static/"}, nil, "not an object id"},
-		{"ref not an id", []string{"repo/.git/HEAD=ref: refs/heads/main\n", "repo/.git/refs/heads/main=zzz\n", "repo/static/"}, nil, `ref refs/heads/main holds "zzz"`},
-		{"empty ref", []string{"repo/.git/HEAD=ref: refs/heads/main\n", "repo/.git/refs/heads/main=", "repo/static/"}, nil, "is empty"},
-		{"empty HEAD", []string{"repo/.git/HEAD=", "repo/static/"}, nil, "HEAD is empty"},
-		{"packed ref not an id", []string{"repo/.git/HEAD=ref: refs/heads/main\n", "repo/.git/packed-refs=xyz refs/heads/main\n", "repo/static/"}, nil, `holds "xyz" for refs/heads/main`},
-		{"ref outside refs", []string{"repo/.git/HEAD=ref: config\n", "repo/.git/config=" + idMain, "repo/static/"}, nil, `bad ref name "config"`},
-		{"ref escaping the git dir", []string{"repo/.git/HEAD=ref: refs/../../static/a.css\n", "repo/static/a.css=" + idMain}, nil, "bad ref name"},
-		{"symbolic ref loop", []string{"repo/.git/HEAD=ref: refs/heads/a\n", "repo/.git/refs/heads/a=ref: refs/heads/b\n", "repo/.git/refs/heads/b=ref: refs/heads/a\n", "repo/static/"}, nil, "symbolic refs nest deeper than 5"},
-		{"bad .git file", []string{"repo/.git=not a gitdir line\n", "repo/static/"}, nil, `/repo/.git is not a "gitdir: PATH" file`},
+		{"unborn branch", []string{"repo/.git/HEAD=ref: refs/heads/main\n", "repo/.git/refs/heads/", "repo/static/"}, fs.ErrNotExist, "refs/heads/main has no commit yet"},
+		{"ref missing from packed-refs", []string{"repo/.git/HEAD=ref: refs/heads/gone\n", "repo/.git/packed-refs=" + idMain + " refs/heads/main\n", "repo/static/"}, fs.ErrNotExist, "refs/heads/gone has no commit yet"},
+		{"HEAD not an id", []string{"repo/.git/HEAD=hello\n", "repo/static/"}, fs.ErrInvalid, `ref HEAD holds "hello", not an object id`},
+		{"short id", []string{"repo/.git/HEAD=" + idMain[:12] + "\n", "repo/static/"}, fs.ErrInvalid, "not an object id"},
+		{"uppercase id", []string{"repo/.git/HEAD=" + strings.ToUpper(idMain) + "\n", "repo/static/"}, fs.ErrInvalid, "not an object id"},
+		{"ref not an id", []string{"repo/.git/HEAD=ref: refs/heads/main\n", "repo/.git/refs/heads/main=zzz\n", "repo/static/"}, fs.ErrInvalid, `ref refs/heads/main holds "zzz"`},
+		{"empty ref", []string{"repo/.git/HEAD=ref: refs/heads/main\n", "repo/.git/refs/heads/main=", "repo/static/"}, fs.ErrInvalid, "is empty"},
+		{"empty HEAD", []string{"repo/.git/HEAD=", "repo/static/"}, fs.ErrInvalid, "HEAD is empty"},
+		{"packed ref not an id", []string{"repo/.git/HEAD=ref: refs/heads/main\n", "repo/.git/packed-refs=xyz refs/heads/main\n", "repo/static/"}, fs.ErrInvalid, `holds "xyz" for refs/heads/main`},
+		{"ref outside refs", []string{"repo/.git/HEAD=ref: config\n", "repo/.git/config=" + idMain, "repo/static/"}, fs.ErrInvalid, `bad ref name "config"`},
+		{"ref escaping the git dir", []string{"repo/.git/HEAD=ref: refs/../../static/a.css\n", "repo/static/a.css=" + idMain}, fs.ErrInvalid, "bad ref name"},
+		{"symbolic ref loop", []string{"repo/.git/HEAD=ref: refs/heads/a\n", "repo/.git/refs/heads/a=ref: refs/heads/b\n", "repo/.git/refs/heads/b=ref: refs/heads/a\n", "repo/static/"}, fs.ErrInvalid, "symbolic refs nest deeper than 5"},
+		{"bad .git file", []string{"repo/.git=not a gitdir line\n", "repo/static/"}, fs.ErrInvalid, `/repo/.git is not a "gitdir: PATH" file`},
 		{"gitdir missing", []string{"repo/.git=gitdir: /nowhere\n", "repo/static/"}, fs.ErrNotExist, "no HEAD at /nowhere/HEAD"},
 		{"reftable", []string{"repo/.git/HEAD=ref: refs/heads/.invalid\n", "repo/.git/refs/heads=this repository uses the reftable format\n", "repo/.git/reftable/tables.list=", "repo/static/"}, errors.ErrUnsupported, "reftable format"},
 	}
@@ -210,9 +210,7 @@ func TestScanGitErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.Nil(t, snap)
 			assert.ErrorContains(t, err, tt.contains)
-			if tt.is != nil {
-				assert.ErrorIs(t, err, tt.is)
-			}
+			assert.ErrorIs(t, err, tt.is)
 		})
 	}
 }
