@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -110,31 +109,6 @@ func browserAssets(dom string) (scripts, styles []browserTag) {
 	return scripts, styles
 }
 
-var browserBuild struct {
-	once sync.Once
-	path string
-	err  error
-	out  []byte
-}
-
-// browserStampfs builds the stampfs command of this checkout once per test
-// binary and returns its path.
-func browserStampfs(t *testing.T) string {
-	t.Helper()
-	browserBuild.once.Do(func() {
-		dir, err := os.MkdirTemp("", "stampfs-e2e-bin-")
-		if err != nil {
-			browserBuild.err = err
-			return
-		}
-		browserBuild.path = filepath.Join(dir, "stampfs")
-		cmd := exec.Command("go", "build", "-o", browserBuild.path, "github.com/stampfs/stampfs/cmd/stampfs")
-		browserBuild.out, browserBuild.err = cmd.CombinedOutput()
-	})
-	require.NoError(t, browserBuild.err, "go build ./cmd/stampfs:\n%s", browserBuild.out)
-	return browserBuild.path
-}
-
 // browserFreeAddr returns a 127.0.0.1 address with a port nothing listens on.
 func browserFreeAddr(t *testing.T) string {
 	t.Helper()
@@ -149,7 +123,7 @@ func browserFreeAddr(t *testing.T) string {
 // ends and returns the base URL once it answers.
 func browserStartServe(t *testing.T, args ...string) string {
 	t.Helper()
-	bin := browserStampfs(t)
+	bin := stampfsBin(t)
 	addr := browserFreeAddr(t)
 	var logs strings.Builder
 	cmd := exec.Command(bin, append([]string{"serve", "-addr", addr}, args...)...)

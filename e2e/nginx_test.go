@@ -1,4 +1,4 @@
-package e2e
+package e2e_test
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ import (
 // blocks "stampfs nginx" prints, through links "stampfs link" makes.
 func TestNginx(t *testing.T) {
 	nginx := findNginx(t)
-	stampfs := buildStampfs(t)
+	stampfs := stampfsBin(t)
 	root := t.TempDir()
 	static := filepath.Join(root, "site", "static")
 	require.NoError(t, os.MkdirAll(filepath.Join(static, "css"), 0o755))
@@ -79,15 +79,6 @@ func findNginx(t *testing.T) string {
 	}
 	t.Skip("nginx not found in PATH or /usr/sbin: install it (apt-get install nginx) to run this test")
 	return ""
-}
-
-// buildStampfs builds the stampfs command into a temporary directory.
-func buildStampfs(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "stampfs")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/stampfs/stampfs/cmd/stampfs").CombinedOutput()
-	require.NoErrorf(t, err, "go build: %s", out)
-	return bin
 }
 
 // runStampfs runs the stampfs command, requires success and returns stdout.
