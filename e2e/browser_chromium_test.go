@@ -16,26 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// browserChromium is where Debian's chromium package puts the browser.
-const browserChromium = "/usr/bin/chromium"
-
-// browserFindChromium returns the Chromium binary, failing the test on CI
-// (CI=true) and skipping it elsewhere when there is none.
-func browserFindChromium(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat(browserChromium); err == nil {
-		return browserChromium
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium not found: CI must install it (apt-get install -y chromium)")
-	}
-	t.Skip("chromium not found; install it with `apt-get install -y chromium` to run the browser tests")
-	return ""
-}
-
 // browserDumpDOM loads url in headless Chromium and returns the DOM it
 // serialises after the load event: what a user's browser built, with every
 // script that ran already applied.

@@ -16,7 +16,7 @@ import (
 // site) in Chromium and checks that its stamped, integrity-checked script ran,
 // and that what it loaded is cacheable for a year.
 func TestBrowserRunsTheDemo(t *testing.T) {
-	chromium := browserFindChromium(t)
+	chromium := findProgram(t, "chromium")
 	base := browserStartServe(t)
 
 	dom := browserDumpDOM(t, chromium, base+"/")

@@ -90,7 +90,7 @@ func browserSite(t *testing.T, tamper string) *httptest.Server {
 // applies the stylesheet and runs the script stampfs stamped, and refuses
 // either one when its bytes were changed after the page was rendered.
 func TestBrowserEnforcesIntegrity(t *testing.T) {
-	chromium := browserFindChromium(t)
+	chromium := findProgram(t, "chromium")
 	tests := []struct {
 		name       string
 		tamper     string

@@ -1,9 +1,11 @@
 package e2e_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -42,4 +44,27 @@ func stampfsBin(t *testing.T) string {
 	})
 	require.NoError(t, build.err, "go build ./cmd/stampfs:\n%s", build.out)
 	return build.path
+}
+
+// findProgram returns the path of the program name, looked up in PATH and
+// then at the paths in other (nginx lives in /usr/sbin, which a user's PATH
+// may lack). Without one it fails the test on CI (CI=true), which must install
+// it, and skips it elsewhere.
+func findProgram(t *testing.T, name string, other ...string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, p := range other {
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	where := strings.Join(append([]string{"PATH"}, other...), " or ")
+	msg := fmt.Sprintf("%s not found in %s: install it (apt-get install -y %s)", name, where, name)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg + "; CI=true must run this test")
+	}
+	t.Skip(msg + " to run this test")
+	return ""
 }

@@ -20,7 +20,7 @@ import (
 // TestNginx serves a directory with a real nginx and exactly the location
 // blocks "stampfs nginx" prints, through links "stampfs link" makes.
 func TestNginx(t *testing.T) {
-	nginx := findNginx(t)
+	nginx := findProgram(t, "nginx", "/usr/sbin/nginx")
 	stampfs := stampfsBin(t)
 	root := t.TempDir()
 	static := filepath.Join(root, "site", "static")
@@ -62,23 +62,6 @@ func TestNginx(t *testing.T) {
 	assert.Equal(t, stamp2+"\n", runStampfs(t, stampfs, "link", "-keep", "0", "-grace", "0", static))
 	checkGet(t, base+"/static/"+stamp1+"/css/site.css", 404, "no-store", "")
 	checkGet(t, base+"/static/"+stamp2+"/css/site.css", 200, immutable, "body { color: navy }\n")
-}
-
-// findNginx returns the nginx binary, skipping the test without one unless
-// CI=true.
-func findNginx(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return "/usr/sbin/nginx"
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("nginx not found in PATH or /usr/sbin (CI=true): install it, e.g. apt-get install nginx")
-	}
-	t.Skip("nginx not found in PATH or /usr/sbin: install it (apt-get install nginx) to run this test")
-	return ""
 }
 
 // runStampfs runs the stampfs command, requires success and returns stdout.
