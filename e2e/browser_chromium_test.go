@@ -3,13 +3,12 @@ package e2e_test
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,63 +88,13 @@ func browserAssets(dom string) (scripts, styles []browserTag) {
 	return scripts, styles
 }
 
-// browserFreeAddr returns a 127.0.0.1 address with a port nothing listens on.
-func browserFreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
 // browserStartServe runs `stampfs serve -addr ADDR args...` until the test
-// ends and returns the base URL once it answers.
+// ends and returns its base URL.
 func browserStartServe(t *testing.T, args ...string) string {
 	t.Helper()
-	bin := stampfsBin(t)
-	addr := browserFreeAddr(t)
-	var logs strings.Builder
-	cmd := exec.Command(bin, append([]string{"serve", "-addr", addr}, args...)...)
-	cmd.Stdout, cmd.Stderr = &browserSyncWriter{w: &logs}, &browserSyncWriter{w: &logs}
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill() // it serves until killed; Wait reports the kill
-		<-exited
-	})
-	base := "http://" + addr
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("stampfs serve exited early (%v):\n%s", err, logs.String())
-		default:
-		}
-		resp, err := http.Get(base + "/")
-		if err == nil {
-			_ = resp.Body.Close()
-			return base
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stampfs serve did not answer on %s: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// browserSyncWriter serialises writes from a process's stdout and stderr.
-type browserSyncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *browserSyncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
+	addr := freeAddr(t)
+	cmd := exec.Command(stampfsBin(t), append([]string{"serve", "-addr", addr}, args...)...)
+	return startServer(t, cmd, addr, syscall.SIGTERM)
 }
 
 // browserGet fetches url with net/http and returns the response with its

@@ -2,12 +2,14 @@ package e2e_test
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -67,4 +69,71 @@ func findProgram(t *testing.T, name string, other ...string) string {
 	}
 	t.Skip(msg + " to run this test")
 	return ""
+}
+
+// freeAddr returns an address of 127.0.0.1 whose port nothing listened on a
+// moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// startServer starts cmd, a server that listens on addr until it receives
+// stop, and returns "http://"+addr once addr accepts connections. It fails
+// the test when the server exits first or does not listen within 20 s.
+//
+// The server's output goes to a file, not a pipe: a server's children
+// (nginx's workers) would keep a pipe open after it is gone. When the test
+// ends, startServer sends stop and requires a clean exit within 10 s (then it
+// kills the server), and logs the output if the test failed.
+func startServer(t *testing.T, cmd *exec.Cmd, addr string, stop os.Signal) string {
+	t.Helper()
+	name := filepath.Base(cmd.Path)
+	outPath := filepath.Join(t.TempDir(), name+".log")
+	out, err := os.Create(outPath)
+	require.NoError(t, err)
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(stop)
+		select {
+		case err := <-exited:
+			if err != nil && !t.Failed() {
+				t.Errorf("%s exited with %v after %v", name, err, stop)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s did not exit within 10 s of %v; killing it", name, stop)
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			log, _ := os.ReadFile(outPath)
+			t.Logf("%s output:\n%s", name, log)
+		}
+	})
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_ = c.Close()
+			return "http://" + addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not listen on %s within 20 s: %v", name, addr, err)
+		}
+		select {
+		case err := <-exited:
+			exited <- err // for the cleanup
+			t.Fatalf("%s exited before it listened on %s: %v", name, addr, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

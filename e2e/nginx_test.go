@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -82,10 +80,7 @@ func startNginx(t *testing.T, nginx, root, block string) string {
 	t.Helper()
 	prefix := filepath.Join(root, "nginx")
 	require.NoError(t, os.MkdirAll(prefix, 0o755))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
+	addr := freeAddr(t)
 
 	user := ""
 	if os.Geteuid() == 0 {
@@ -118,45 +113,15 @@ http {
 	out, err := exec.Command(nginx, "-t", "-p", prefix, "-e", errorLog, "-c", confPath).CombinedOutput()
 	require.NoErrorf(t, err, "nginx -t:\n%s\nconfiguration:\n%s", out, conf)
 
-	// nginx's output goes to a file, not a pipe: its workers would keep a
-	// pipe open after the master is gone.
-	output, err := os.Create(filepath.Join(prefix, "output.log"))
-	require.NoError(t, err)
-	defer output.Close()
-	cmd := exec.Command(nginx, "-p", prefix, "-e", errorLog, "-c", confPath, "-g", "daemon off;")
-	cmd.Stdout, cmd.Stderr = output, output
-	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
-		// SIGQUIT: the master stops its workers, then exits.
-		_ = cmd.Process.Signal(syscall.SIGQUIT)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
 		if t.Failed() {
-			out, _ := os.ReadFile(filepath.Join(prefix, "output.log"))
 			log, _ := os.ReadFile(errorLog)
-			t.Logf("nginx output:\n%s\nerror.log:\n%s", out, log)
+			t.Logf("nginx error.log:\n%s", log)
 		}
 	})
-
-	base := "http://" + addr
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return base
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not listen on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// SIGQUIT: the master stops its workers, then exits.
+	cmd := exec.Command(nginx, "-p", prefix, "-e", errorLog, "-c", confPath, "-g", "daemon off;")
+	return startServer(t, cmd, addr, syscall.SIGQUIT)
 }
 
 // checkGet requests url and checks the status, the Cache-Control header and,
