@@ -2,8 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -95,18 +93,6 @@ func browserStartServe(t *testing.T, args ...string) string {
 	addr := freeAddr(t)
 	cmd := exec.Command(stampfsBin(t), append([]string{"serve", "-addr", addr}, args...)...)
 	return startServer(t, cmd, addr, syscall.SIGTERM)
-}
-
-// browserGet fetches url with net/http and returns the response with its
-// body read and closed.
-func browserGet(t *testing.T, url string) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, body
 }
 
 // browserAbs resolves a root-relative URL of a page against base.

@@ -32,7 +32,7 @@ func TestBrowserRunsTheDemo(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			assert.Regexp(t, browserStamped, tag.URL)
 			require.NotEmpty(t, tag.Integrity, "no integrity attribute, so the browser checked nothing")
-			resp, body := browserGet(t, browserAbs(base, tag.URL))
+			resp, body := get(t, browserAbs(base, tag.URL))
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
 			assert.Equal(t, browserImmutable, resp.Header.Get("Cache-Control"))
 			// The browser checked this integrity value against these bytes.

@@ -114,7 +114,7 @@ func TestBrowserEnforcesIntegrity(t *testing.T) {
 			require.Len(t, styles, 1)
 			for _, tag := range append(scripts, styles...) {
 				assert.Regexp(t, browserStamped, tag.URL)
-				resp, _ := browserGet(t, browserAbs(srv.URL, tag.URL))
+				resp, _ := get(t, browserAbs(srv.URL, tag.URL))
 				assert.Equal(t, http.StatusOK, resp.StatusCode)
 				assert.Equal(t, browserImmutable, resp.Header.Get("Cache-Control"))
 			}

@@ -2,7 +2,9 @@ package e2e_test
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,4 +138,19 @@ func startServer(t *testing.T, cmd *exec.Cmd, addr string, stop os.Signal) strin
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// client is the HTTP client of the tests: a server that stops answering
+// fails the test rather than hanging it.
+var client = &http.Client{Timeout: 30 * time.Second}
+
+// get fetches url and returns the response with its body read and closed.
+func get(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := client.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err, "GET %s: body", url)
+	return resp, body
 }

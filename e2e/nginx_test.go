@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -128,11 +127,7 @@ http {
 // for a 200, the body.
 func checkGet(t *testing.T, url string, status int, cacheControl, body string) {
 	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	got, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	resp, got := get(t, url)
 	assert.Equalf(t, status, resp.StatusCode, "GET %s", url)
 	assert.Equalf(t, []string{cacheControl}, resp.Header.Values("Cache-Control"), "GET %s: Cache-Control", url)
 	if status == http.StatusOK {
