@@ -28,6 +28,12 @@ ROUNDS=${ROUNDS:-1}
 PIN=${PIN:-auto}
 SIDES=${SIDES:-stampfs fileserver hashfs memory nginx nginx-alias handler}
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
+for side in $SIDES; do
+  case $side in
+    stampfs | fileserver | hashfs | memory | nginx | nginx-alias | handler) ;;
+    *) echo "SIDES: unknown side '$side'" >&2; exit 2 ;;
+  esac
+done
 
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
@@ -47,7 +53,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/stampfs-loopback.XXXXXX")
 chmod 755 "$work" # an nginx worker runs as nobody and must reach the files
-pid=""
+pid="" logs=()
 cleanup() {
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
   rm -rf "$work"
@@ -61,8 +67,11 @@ dir="$work/static"
 "$work/peer" -fixture "$dir"
 chmod -R a+rX "$dir"
 asset=css/app.css # serve.Asset
+# Read the headers apart from the loop, so that set -e stops the script if
+# peer fails rather than measuring every side without them.
+header_lines=$("$work/peer" -headers)
 headers=()
-while IFS= read -r h; do headers+=(-H "$h"); done < <("$work/peer" -headers)
+while IFS= read -r h; do headers+=(-H "$h"); done <<<"$header_lines"
 
 # free_port prints a TCP port on 127.0.0.1 that nothing listens on.
 free_port() {
@@ -75,7 +84,7 @@ free_port() {
 }
 
 # check URL: the asset must come back 200 with 4096 bytes, so every side does
-# the same work.
+# the same work. When it does not, it prints the server's log.
 check() {
   local got
   for _ in $(seq 1 100); do
@@ -83,11 +92,13 @@ check() {
     [ "$got" = "200 4096" ] && return 0
     sleep 0.1
   done
-  echo "GET $1: got '$got', want '200 4096'" >&2
+  echo "GET $1: got '$got', want '200 4096'; the server's log:" >&2
+  cat "${logs[@]}" >&2 || true
   return 1
 }
 
-# start SIDE PORT: starts the server of SIDE in the background, sets pid and url.
+# start SIDE PORT: starts the server of SIDE in the background, sets pid, url
+# and logs (the files its output goes to).
 start() {
   local side=$1 port=$2
   case $side in
@@ -95,6 +106,7 @@ start() {
       "${server_pin[@]}" "$work/stampfs" serve -addr "127.0.0.1:$port" -prefix /static/ "$dir" \
         >"$work/stampfs.log" 2>&1 &
       pid=$!
+      logs=("$work/stampfs.log")
       url="http://127.0.0.1:$port/static/$("$work/stampfs" stamp "$dir")/$asset"
       ;;
     nginx | nginx-alias)
@@ -102,6 +114,7 @@ start() {
       "${server_pin[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' \
         >"$work/nginx.log" 2>&1 &
       pid=$!
+      logs=("$work/nginx.log" "$work/nginx/logs/error.log")
       url="http://127.0.0.1:$port/static/$("$work/stampfs" stamp "$dir")/$asset"
       ;;
     *)
@@ -110,6 +123,7 @@ start() {
       "${server_pin[@]}" "$work/peer" -side "$name" -addr "127.0.0.1:$port" "$dir" \
         >"$work/peer.out" 2>"$work/peer.log" &
       pid=$!
+      logs=("$work/peer.log")
       for _ in $(seq 1 100); do [ -s "$work/peer.out" ] && break; sleep 0.1; done
       url=$(head -n1 "$work/peer.out")
       ;;
@@ -181,6 +195,11 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
     grep 'Socket errors' <<<"$out" | sed "s/^/$side: /" >&2 || true
     r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    if [ -z "$r" ]; then
+      echo "$side: no Requests/sec in wrk's output:" >&2
+      echo "$out" >&2
+      exit 1
+    fi
     echo "round $round  $side  $r req/s  ($url)" >&2
     rps[$side]="${rps[$side]:-} $r"
   done
