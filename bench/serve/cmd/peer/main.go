@@ -9,10 +9,12 @@
 //	peer -headers
 //
 // DIR must hold the benchmark's asset: -fixture writes it and exits. -headers
-// prints the request headers every side is measured with, for wrk's -H.
+// prints the request headers every side is measured with, for wrk's -H. The
+// server stops on SIGINT or SIGTERM.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,17 +23,23 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/stampfs/stampfs/bench/serve"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// run is the command with its arguments; a server runs until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("peer", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	name := fl.String("side", "", "the side to serve: fileserver, hashfs, memory or stampfs")
@@ -76,7 +84,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "http://%s%s\n", ln.Addr(), sides[i].Path)
 	srv := &http.Server{Handler: sides[i].Handler, ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		fmt.Fprintln(stderr, "peer:", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		fmt.Fprintln(stderr, "peer: shutdown:", err)
+		return 1
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(stderr, "peer:", err)
 		return 1
 	}
