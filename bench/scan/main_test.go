@@ -5,6 +5,9 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestRunSmall runs the whole benchmark on a 200-file tree: generation, the
@@ -14,9 +17,7 @@ import (
 func TestRunSmall(t *testing.T) {
 	var out strings.Builder
 	_, err := run(config{files: 200, dirs: 10, size: 512, runs: 1, dir: t.TempDir()}, &out)
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	require.NoError(t, err, out.String())
 	for _, want := range []string{
 		"tree: 200 files in 10 directories",
 		"stamps agree: mtime 1704067399, content afa2af096f76\n", // the same tree everywhere
@@ -25,8 +26,6 @@ func TestRunSmall(t *testing.T) {
 		"ratio ",
 		"max RSS  stampfs stamp -strategy mtime",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
-		}
+		assert.Contains(t, out.String(), want)
 	}
 }
