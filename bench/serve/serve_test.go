@@ -1,6 +1,7 @@
 package serve_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -40,6 +41,10 @@ func TestSidesServeTheSameAsset(t *testing.T) {
 		})
 	}
 }
+
+// Discard must offer what net/http's response writer offers to io.Copy, so
+// that handlers take the same path into it as into a server's.
+var _ io.ReaderFrom = (*serve.Discard)(nil)
 
 // TestDiscardCountsWhatTheHandlerWrote checks the writer the benchmarks use.
 func TestDiscardCountsWhatTheHandlerWrote(t *testing.T) {
