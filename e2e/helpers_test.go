@@ -16,7 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMain removes the stampfs binary stampfsBin built once the tests are done.
+// TestMain runs the tests, then removes the directory that stampfsBin built
+// the stampfs command into.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if build.dir != "" {
@@ -25,6 +26,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// build is the one build of the stampfs command that stampfsBin makes.
 var build struct {
 	once sync.Once
 	dir  string // removed by TestMain
