@@ -14,7 +14,7 @@ import (
 // catch-all route that keeps the full path, and gives gin's HTML renderer the
 // static helper.
 func Example_gin() {
-	gin.SetMode(gin.ReleaseMode)
+	gin.SetMode(gin.ReleaseMode) // debug mode prints every route to stdout
 	static, err := stampfs.New(siteFS(), "static", nil)
 	if err != nil {
 		log.Fatal(err)
