@@ -13,16 +13,21 @@ import (
 	"text/template"
 )
 
-// runNginx prints nginx location blocks that serve DIR at a URL prefix
-// through the stamp links that link makes.
+// storeName is the version store's directory inside DIR, as link makes it.
+const storeName = ".stampfs"
+
+// runNginx prints nginx location blocks that serve DIR at a URL prefix:
+// stamped paths straight from the version store, unstamped ones from the
+// live tree, following no symbolic link below DIR.
 func runNginx(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("stampfs nginx", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	prefix := fl.String("prefix", "/static/", "the URL path DIR is served at")
+	prefix := fl.String("prefix", "/static/", "the URL path DIR is served at; starts and ends with /")
+	brotli := fl.Bool("brotli", false, "serve .br siblings too (brotli_static: needs nginx built with ngx_brotli)")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: stampfs nginx [-prefix /static/] DIR")
+		fmt.Fprintln(stderr, "usage: stampfs nginx [-prefix /static/] [-brotli] DIR")
 		fl.PrintDefaults()
-		fmt.Fprintln(stderr, "\nPrints location blocks to paste into an nginx server block.")
+		fmt.Fprintln(stderr, "\nPrints location blocks to paste into (or include in) an nginx server block.")
 	}
 	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -37,123 +42,194 @@ func runNginx(args []string, stdout, stderr io.Writer) int {
 	if fl.NArg() != 1 {
 		return usageErr("want exactly one DIR, got %d arguments", fl.NArg())
 	}
-	p, err := nginxPrefix(*prefix)
-	if err != nil {
+	if err := checkFrontPrefix(*prefix); err != nil {
 		return usageErr("%v", err)
 	}
-	dir, err := nginxDir(fl.Arg(0))
+	dir, err := frontDir(fl.Arg(0), "an nginx configuration")
 	if err != nil {
 		fmt.Fprintf(stderr, "stampfs nginx: %v\n", err)
 		return exitError
 	}
-	if err := writeNginx(stdout, dir, p); err != nil {
+	warnNoStore(stderr, "nginx", dir)
+	if err := writeNginx(stdout, dir, *prefix, *brotli); err != nil {
 		fmt.Fprintf(stderr, "stampfs nginx: %v\n", err)
 		return exitError
 	}
 	return exitOK
 }
 
-// prefixSegment is one segment of a -prefix: no dot first, nothing nginx or
-// a regular expression would read specially.
+// prefixSegment is one segment of a -prefix: no dot first, nothing a URL
+// would escape or a server configuration or regular expression read
+// specially.
 var prefixSegment = regexp.MustCompile(`^[0-9A-Za-z_~-][0-9A-Za-z._~-]*$`)
 
-// nginxPrefix checks a -prefix value and returns it with a trailing slash.
-func nginxPrefix(prefix string) (string, error) {
-	if !strings.HasPrefix(prefix, "/") {
-		return "", fmt.Errorf("-prefix %q: want a path starting with /", prefix)
-	}
-	if !strings.HasSuffix(prefix, "/") {
-		prefix += "/"
+// prefixRule is the rule checkFrontPrefix enforces, as its errors state it.
+const prefixRule = "want a path that starts and ends with /, made of segments of [0-9A-Za-z._~-] not starting with a dot"
+
+// checkFrontPrefix checks a -prefix value of nginx and apache: it must
+// start and end with a slash and need no escaping in a URL, a configuration
+// or a regular expression.
+func checkFrontPrefix(prefix string) error {
+	if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") {
+		return fmt.Errorf("-prefix %q: %s", prefix, prefixRule)
 	}
 	if prefix == "/" {
-		return prefix, nil
+		return nil
 	}
 	for _, seg := range strings.Split(prefix[1:len(prefix)-1], "/") {
 		if !prefixSegment.MatchString(seg) {
-			return "", fmt.Errorf("-prefix %q: segment %q: want [0-9A-Za-z._~-], not starting with a dot", prefix, seg)
+			return fmt.Errorf("-prefix %q: segment %q: %s", prefix, seg, prefixRule)
 		}
 	}
-	return prefix, nil
+	return nil
 }
 
-// nginxDir returns the absolute path of the directory dir with every
-// symbolic link resolved, as nginx's $realpath_root reports it.
-func nginxDir(dir string) (string, error) {
+// frontDir returns the absolute, cleaned path of the directory dir, with
+// its symbolic links kept: a front server opens DIR by that name on every
+// request, so a "current -> releases/N" link in it takes effect without a
+// reload. what names the configuration, for the error about characters it
+// cannot hold.
+func frontDir(dir, what string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
-	real, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return "", err
-	}
-	fi, err := os.Stat(real)
+	fi, err := os.Stat(abs)
 	if err != nil {
 		return "", err
 	}
 	if !fi.IsDir() {
-		return "", &os.PathError{Op: "nginx", Path: dir, Err: syscall.ENOTDIR}
+		return "", &os.PathError{Op: "open", Path: dir, Err: syscall.ENOTDIR}
 	}
-	if strings.ContainsAny(real, "\"\\$") || strings.ContainsFunc(real, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", &os.PathError{Op: "nginx", Path: real, Err: errors.New(`a path with ", \, $ or control characters cannot go into an nginx configuration`)}
+	if strings.ContainsAny(abs, "\"\\$%") || strings.ContainsFunc(abs, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", &os.PathError{Op: "open", Path: abs, Err: fmt.Errorf(`a path with ", \, $, %% or control characters cannot go into %s`, what)}
 	}
-	return real, nil
+	return abs, nil
+}
+
+// warnNoStore tells on stderr when DIR has no version store yet: the
+// configuration works, but every stamped URL is a 404 until link runs.
+func warnNoStore(stderr io.Writer, cmd, dir string) {
+	if fi, err := os.Stat(filepath.Join(dir, storeName)); err != nil || !fi.IsDir() {
+		fmt.Fprintf(stderr, "stampfs %s: note: %s has no version store (%s) yet: stamped URLs answer 404 until \"stampfs link %s\" runs; no reload is needed then\n",
+			cmd, dir, storeName, dir)
+	}
 }
 
 // stampPattern is vfs.ValidSegment as a regular expression.
 const stampPattern = `[0-9A-Za-z_-][0-9A-Za-z._-]{0,63}`
 
-func writeNginx(w io.Writer, dir, prefix string) error {
+// locationSuffix turns a prefix into the suffix of the named locations of
+// its block, so that blocks for several prefixes can share a server.
+func locationSuffix(prefix string) string {
 	name := strings.Trim(strings.NewReplacer("/", "_", ".", "_", "~", "_", "-", "_").Replace(prefix), "_")
 	if name != "" {
 		name = "_" + name
 	}
-	internal := "/_stampfs" + prefix
-	return nginxTemplate.Execute(w, map[string]string{
-		"Dir":           dir,
-		"Prefix":        prefix,
-		"Internal":      internal,
-		"InternalRegex": "^" + regexp.QuoteMeta(internal) + "(" + stampPattern + ")/((?:[^./][^/]*/)*[^./][^/]*)$",
-		"NotFound":      "@stampfs_not_found" + name,
+	return name
+}
+
+func writeNginx(w io.Writer, dir, prefix string, brotli bool) error {
+	suffix := locationSuffix(prefix)
+	return nginxTemplate.Execute(w, map[string]any{
+		"Dir":         dir,
+		"Store":       dir + "/" + storeName,
+		"Prefix":      prefix,
+		"StampRegex":  "^" + regexp.QuoteMeta(prefix) + "(?<stampfs_rest>(?<stampfs_stamp>" + stampPattern + ")/(?<stampfs_name>.+))$",
+		"StripRegex":  "^" + regexp.QuoteMeta(prefix) + "(.*)$",
+		"Live":        "@stampfs_live" + suffix,
+		"NotFound":    "@stampfs_404" + suffix,
+		"Brotli":      brotli,
+		"OpenCache":   "open_file_cache max=10000 inactive=60s",
+		"CacheValid":  "10s",
 	})
 }
 
+// nginxTemplate is the configuration. Every location repeats its headers:
+// nginx inherits add_header only into locations that set none. The method
+// and escape checks use regular expressions, which reset numbered
+// captures, so the stamped location names its captures.
 var nginxTemplate = template.Must(template.New("nginx").Parse(`# stampfs: serve {{.Dir}} at {{.Prefix}}
-# Paste into a server { } block; "stampfs link {{.Dir}}" makes the stamp links.
-#   {{.Prefix}}<stamp>/<file>  through the link <stamp> -> .: immutable for a year
-#   {{.Prefix}}<file>          no-cache: caches revalidate by ETag
-#   anything else (dot files, directories, other links, missing): 404, no-store
+# Paste into (or include in) a server { } block; generate once: "stampfs link"
+# publishes new stamps, and they need no reload.
+#   {{.Prefix}}<stamp>/<file>  {{.Store}}/<stamp>/<file>: immutable for a year
+#   {{.Prefix}}<file>          {{.Dir}}/<file>: no-cache (caches revalidate by ETag)
+#   anything else (unknown or pruned stamps, dot paths, directories, links,
+#   escaped slashes or dots, backslashes): 404, no-store; methods other than
+#   GET and HEAD: 405. No symbolic link below {{.Dir}} is followed.
 location ^~ {{.Prefix}} {
     alias "{{.Dir}}/";
-    # Real files only here: a path through a link fails and goes to the
-    # stamped location below.
-    disable_symlinks on;
+    disable_symlinks on "from={{.Dir}}";
+    gzip_static on;
+{{- if .Brotli}}
+    brotli_static on;
+{{- end}}
+    gzip_vary on;
     log_not_found off;
-    add_header Cache-Control "no-cache";
     recursive_error_pages on;
-    error_page 403 404 = /_stampfs$uri;
-    location ~ "/\.|/$" {
+    error_page 403 404 = {{.NotFound}};
+    if ($request_method !~ ^(?:GET|HEAD)$) {
+        add_header Allow "GET, HEAD" always;
+        add_header X-Content-Type-Options "nosniff" always;
+        return 405;
+    }
+    if ($request_uri ~ "^[^?]*(?:%2[Ff]|%5[Cc]|\\\\|/(?:\.|%2[Ee]))") {
         return 404;
     }
-}
-location ^~ {{.Internal}} {
-    internal;
-    location ~ "{{.InternalRegex}}" {
-        alias "{{.Dir}}/$1/$2";
-        # Only the stamp link itself may be a link, and it must lead back
-        # to the directory.
-        disable_symlinks on "from={{.Dir}}/$1";
-        if ($realpath_root != "{{.Dir}}/$2") {
+    if (-d $request_filename) {
+        return 404;
+    }
+    add_header Cache-Control "no-cache";
+    add_header X-Content-Type-Options "nosniff" always;
+    location ~ "/\.|\\\\|/$" {
+        return 404;
+    }
+    location ~ "{{.StampRegex}}" {
+        alias "{{.Store}}/$stampfs_stamp/$stampfs_name";
+        # Versions are never written again: their open files may be cached.
+        {{.OpenCache}};
+        open_file_cache_valid {{.CacheValid}};
+        open_file_cache_errors on;
+        # Not in a version: try the live tree.
+        error_page 403 404 = {{.Live}};
+        if ($request_method !~ ^(?:GET|HEAD)$) {
+            add_header Allow "GET, HEAD" always;
+            add_header X-Content-Type-Options "nosniff" always;
+            return 405;
+        }
+        if ($request_uri ~ "^[^?]*(?:%2[Ff]|%5[Cc]|\\\\|/(?:\.|%2[Ee]))") {
+            error_page 404 = {{.NotFound}};
+            return 404;
+        }
+        if (-d $request_filename) {
+            error_page 404 = {{.NotFound}};
             return 404;
         }
         add_header Cache-Control "public, max-age=31536000, immutable";
-        error_page 403 404 = {{.NotFound}};
+        add_header X-Content-Type-Options "nosniff" always;
     }
-    add_header Cache-Control "no-store" always;
-    return 404;
+}
+location {{.Live}} {
+    root "{{.Dir}}";
+    disable_symlinks on "from={{.Dir}}";
+    gzip_static on;
+{{- if .Brotli}}
+    brotli_static on;
+{{- end}}
+    gzip_vary on;
+    log_not_found off;
+    recursive_error_pages on;
+    error_page 403 404 = {{.NotFound}};
+    if (-d "{{.Dir}}/$stampfs_rest") {
+        return 404;
+    }
+    rewrite "{{.StripRegex}}" /$1 break;
+    add_header Cache-Control "no-cache";
+    add_header X-Content-Type-Options "nosniff" always;
 }
 location {{.NotFound}} {
     add_header Cache-Control "no-store" always;
+    add_header X-Content-Type-Options "nosniff" always;
     return 404;
 }
 `))

@@ -17,19 +17,26 @@ import (
 	"github.com/stampfs/stampfs/vfs"
 )
 
+// storeDir returns staticDir with an (empty) version store, as link leaves
+// it.
+func storeDir(t *testing.T) string {
+	t.Helper()
+	dir := staticDir(t)
+	require.NoError(t, os.Mkdir(filepath.Join(dir, storeName), 0o755))
+	return dir
+}
+
 func TestNginx(t *testing.T) {
-	dir, err := filepath.EvalSymlinks(staticDir(t))
-	require.NoError(t, err)
+	dir := storeDir(t)
 	tests := []struct {
-		name     string
-		args     []string
-		prefix   string // as printed
-		notFound string
+		name   string
+		args   []string
+		prefix string // as printed
+		suffix string // of the named locations
 	}{
-		{"default prefix", nil, "/static/", "@stampfs_not_found_static"},
-		{"prefix without trailing slash", []string{"-prefix", "/assets"}, "/assets/", "@stampfs_not_found_assets"},
-		{"nested prefix", []string{"-prefix=/app/v-1/static/"}, "/app/v-1/static/", "@stampfs_not_found_app_v_1_static"},
-		{"root prefix", []string{"-prefix", "/"}, "/", "@stampfs_not_found"},
+		{"default prefix", nil, "/static/", "_static"},
+		{"nested prefix", []string{"-prefix=/app/v-1/static/"}, "/app/v-1/static/", "_app_v_1_static"},
+		{"root prefix", []string{"-prefix", "/"}, "/", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,33 +44,48 @@ func TestNginx(t *testing.T) {
 
 			require.Equal(t, exitOK, status, stderr)
 			assert.Empty(t, stderr)
+			lines := strings.Split(stdout, "\n")
 			for _, line := range []string{
 				"location ^~ " + tt.prefix + " {",
 				`    alias "` + dir + `/";`,
-				"    disable_symlinks on;",
+				`    disable_symlinks on "from=` + dir + `";`,
+				"    gzip_static on;",
+				"    error_page 403 404 = @stampfs_404" + tt.suffix + ";",
 				`    add_header Cache-Control "no-cache";`,
-				"    error_page 403 404 = /_stampfs$uri;",
-				`    location ~ "/\.|/$" {`,
-				"location ^~ /_stampfs" + tt.prefix + " {",
-				`    location ~ "^/_stampfs` + tt.prefix + `([0-9A-Za-z_-][0-9A-Za-z._-]{0,63})/((?:[^./][^/]*/)*[^./][^/]*)$" {`,
-				`        alias "` + dir + `/$1/$2";`,
-				`        disable_symlinks on "from=` + dir + `/$1";`,
-				`        if ($realpath_root != "` + dir + `/$2") {`,
+				`    add_header X-Content-Type-Options "nosniff" always;`,
+				`        add_header Allow "GET, HEAD" always;`,
+				`    location ~ "/\.|\\\\|/$" {`,
+				`    location ~ "^` + regexp.QuoteMeta(tt.prefix) + `(?<stampfs_rest>(?<stampfs_stamp>[0-9A-Za-z_-][0-9A-Za-z._-]{0,63})/(?<stampfs_name>.+))$" {`,
+				`        alias "` + dir + `/.stampfs/$stampfs_stamp/$stampfs_name";`,
+				"        error_page 403 404 = @stampfs_live" + tt.suffix + ";",
 				`        add_header Cache-Control "public, max-age=31536000, immutable";`,
-				"        error_page 403 404 = " + tt.notFound + ";",
+				"location @stampfs_live" + tt.suffix + " {",
+				`    root "` + dir + `";`,
+				"location @stampfs_404" + tt.suffix + " {",
 				`    add_header Cache-Control "no-store" always;`,
-				"location " + tt.notFound + " {",
 			} {
-				assert.Contains(t, strings.Split(stdout, "\n"), line)
+				assert.Contains(t, lines, line)
 			}
-			assert.Equal(t, 2, strings.Count(stdout, `add_header Cache-Control "no-store" always;`))
+			assert.Equal(t, 2, strings.Count(stdout, "return 405;"), "both locations that serve files refuse other methods")
+			assert.Equal(t, 2, strings.Count(stdout, `disable_symlinks on "from=`+dir+`";`), "every location that opens files")
+			assert.NotContains(t, stdout, "brotli_static")
 		})
 	}
 }
 
-func TestNginxResolvesDir(t *testing.T) {
-	dir, err := filepath.EvalSymlinks(staticDir(t))
-	require.NoError(t, err)
+func TestNginxBrotli(t *testing.T) {
+	status, stdout, stderr := runCmd("nginx", "-brotli", storeDir(t))
+
+	require.Equal(t, exitOK, status, stderr)
+	assert.Equal(t, 2, strings.Count(stdout, "\n    brotli_static on;\n"), "beside each gzip_static")
+	assert.Equal(t, 2, strings.Count(stdout, "\n    gzip_static on;\n"))
+}
+
+// TestNginxKeepsDirLinks: DIR is printed as given (made absolute), links
+// and all, so that nginx follows a "current -> releases/N" switch without
+// a reload.
+func TestNginxKeepsDirLinks(t *testing.T) {
+	dir := storeDir(t)
 	link := filepath.Join(t.TempDir(), "current")
 	require.NoError(t, os.Symlink(dir, link))
 	wd, err := os.Getwd()
@@ -74,8 +96,21 @@ func TestNginxResolvesDir(t *testing.T) {
 	status, stdout, stderr := runCmd("nginx", rel)
 
 	require.Equal(t, exitOK, status, stderr)
-	assert.Contains(t, stdout, `    alias "`+dir+`/";`, "a relative DIR and links in it are resolved, as $realpath_root is")
-	assert.NotContains(t, stdout, link)
+	assert.Contains(t, stdout, `    alias "`+link+`/";`)
+	assert.Contains(t, stdout, `    disable_symlinks on "from=`+link+`";`)
+	assert.Contains(t, stdout, `        alias "`+link+`/.stampfs/$stampfs_stamp/$stampfs_name";`)
+}
+
+// TestNginxNoStoreYet: the configuration is printed (it works once link
+// has run, without a reload), with a note on stderr.
+func TestNginxNoStoreYet(t *testing.T) {
+	dir := staticDir(t)
+
+	status, stdout, stderr := runCmd("nginx", dir)
+
+	require.Equal(t, exitOK, status, stderr)
+	assert.Contains(t, stdout, "location ^~ /static/ {")
+	assert.Equal(t, fmt.Sprintf("stampfs nginx: note: %[1]s has no version store (.stampfs) yet: stamped URLs answer 404 until \"stampfs link %[1]s\" runs; no reload is needed then\n", dir), stderr)
 }
 
 // TestStampPatternIsValidSegment holds the nginx regular expression to the
@@ -90,20 +125,30 @@ func TestStampPatternIsValidSegment(t *testing.T) {
 	}
 }
 
-func TestNginxDirNotADirectory(t *testing.T) {
+func TestFrontDirNotADirectory(t *testing.T) {
 	file := filepath.Join(staticDir(t), "css", "site.css")
-	_, err := nginxDir(file)
+	_, err := frontDir(file, "an nginx configuration")
 	assert.ErrorIs(t, err, syscall.ENOTDIR)
 	var pe *fs.PathError
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, file, pe.Path)
 }
 
-func TestNginxErrors(t *testing.T) {
-	dir := staticDir(t)
+// frontErrorCases are the bad inputs nginx and apache share, with the
+// configuration's name in the error left as %s.
+func frontErrorCases(t *testing.T) []struct {
+	name       string
+	args       []string
+	wantStatus int
+	wantErr    string
+} {
+	dir := storeDir(t)
 	odd := filepath.Join(t.TempDir(), "a$b")
 	require.NoError(t, os.Mkdir(odd, 0o755))
-	tests := []struct {
+	pct := filepath.Join(t.TempDir(), "a%b")
+	require.NoError(t, os.Mkdir(pct, 0o755))
+	rule := "want a path that starts and ends with /, made of segments of [0-9A-Za-z._~-] not starting with a dot"
+	return []struct {
 		name       string
 		args       []string
 		wantStatus int
@@ -111,28 +156,36 @@ func TestNginxErrors(t *testing.T) {
 	}{
 		{"no DIR", nil, exitUsage, "want exactly one DIR, got 0 arguments"},
 		{"two DIRs", []string{dir, dir}, exitUsage, "want exactly one DIR, got 2 arguments"},
-		{"relative prefix", []string{"-prefix", "static/", dir}, exitUsage, `-prefix "static/": want a path starting with /`},
-		{"dot dot in prefix", []string{"-prefix", "/a/../b/", dir}, exitUsage, `segment ".."`},
+		{"relative prefix", []string{"-prefix", "static/", dir}, exitUsage, `-prefix "static/": ` + rule},
+		{"prefix without trailing slash", []string{"-prefix", "/static", dir}, exitUsage, `-prefix "/static": ` + rule},
+		{"empty prefix", []string{"-prefix", "", dir}, exitUsage, `-prefix "": ` + rule},
+		{"dot dot in prefix", []string{"-prefix", "/a/../b/", dir}, exitUsage, `segment "..": ` + rule},
 		{"hidden prefix", []string{"-prefix", "/.well-known/", dir}, exitUsage, `segment ".well-known"`},
 		{"empty segment", []string{"-prefix", "//static/", dir}, exitUsage, `segment ""`},
 		{"space in prefix", []string{"-prefix", "/my static/", dir}, exitUsage, `segment "my static"`},
+		{"non-ASCII prefix", []string{"-prefix", "/stätic/", dir}, exitUsage, `segment "stätic"`},
 		{"variable in prefix", []string{"-prefix", "/$host/", dir}, exitUsage, `segment "$host"`},
 		{"missing DIR", []string{filepath.Join(dir, "missing")}, exitError, "no such file or directory"},
 		{"DIR is a file", []string{filepath.Join(dir, "css", "site.css")}, exitError, "not a directory"},
-		{"dollar in DIR", []string{odd}, exitError, "cannot go into an nginx configuration"},
+		{"dollar in DIR", []string{odd}, exitError, `a path with ", \, $, % or control characters cannot go into %s`},
+		{"percent in DIR", []string{pct}, exitError, `a path with ", \, $, % or control characters cannot go into %s`},
 	}
-	for _, tt := range tests {
+}
+
+func TestNginxErrors(t *testing.T) {
+	for _, tt := range frontErrorCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			status, stdout, stderr := runCmd(append([]string{"nginx"}, tt.args...)...)
 
 			assert.Equal(t, tt.wantStatus, status)
 			assert.Empty(t, stdout)
-			assert.Contains(t, stderr, tt.wantErr)
+			assert.True(t, strings.HasPrefix(stderr, "stampfs nginx: "), stderr)
+			assert.Contains(t, stderr, strings.ReplaceAll(tt.wantErr, "%s", "an nginx configuration"))
 		})
 	}
 }
 
-// TestNginxSyntax has nginx check the blocks, two prefixes in one server.
+// TestNginxSyntax has nginx check the blocks, three prefixes in one server.
 // The e2e module serves through them.
 func TestNginxSyntax(t *testing.T) {
 	nginx, err := exec.LookPath("nginx")
@@ -142,7 +195,7 @@ func TestNginxSyntax(t *testing.T) {
 			t.Skip("nginx not installed: the e2e module's TestNginx needs it as well")
 		}
 	}
-	dir := staticDir(t)
+	dir := storeDir(t)
 	var blocks []string
 	for _, prefix := range []string{"/static/", "/", "/app/v-1/static/"} {
 		status, stdout, stderr := runCmd("nginx", "-prefix", prefix, dir)
