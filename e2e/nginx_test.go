@@ -14,51 +14,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestNginx serves a directory with a real nginx and exactly the location
-// blocks "stampfs nginx" prints, through links "stampfs link" makes.
+// TestNginx serves a release directory with a real nginx and exactly the
+// location blocks "stampfs nginx" prints.
 func TestNginx(t *testing.T) {
+	testFrontPolicy(t, nginxFront(t))
+}
+
+// nginxFront is nginx with the blocks of "stampfs nginx".
+func nginxFront(t *testing.T) frontServer {
 	nginx := findProgram(t, "nginx", "/usr/sbin/nginx")
-	stampfs := stampfsBin(t)
-	root := t.TempDir()
-	static := filepath.Join(root, "site", "static")
-	require.NoError(t, os.MkdirAll(filepath.Join(static, "css"), 0o755))
-	site := filepath.Join(static, "css", "site.css")
-	require.NoError(t, os.WriteFile(site, []byte("body { color: teal }\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(static, ".env"), []byte("SECRET=1\n"), 0o644))
-	require.NoError(t, os.Symlink("css", filepath.Join(static, "vendor")))                // a link, but not a stamp link
-	require.NoError(t, os.Symlink("site.css", filepath.Join(static, "css", "alias.css"))) // never served
-	require.NoError(t, os.Symlink(root, filepath.Join(static, "out")))                    // nor this
-
-	block := runStampfs(t, stampfs, "nginx", "-prefix", "/static/", static)
-	base := startNginx(t, nginx, root, block)
-
-	const immutable = "public, max-age=31536000, immutable"
-	stamp1 := strings.TrimSpace(runStampfs(t, stampfs, "link", static))
-	require.NotEmpty(t, stamp1)
-	checkGet(t, base+"/static/"+stamp1+"/css/site.css", 200, immutable, "body { color: teal }\n")
-	checkGet(t, base+"/static/css/site.css", 200, "no-cache", "body { color: teal }\n")
-	checkGet(t, base+"/static/.env", 404, "no-store", "")
-	checkGet(t, base+"/static/"+stamp1+"/.env", 404, "no-store", "")
-	checkGet(t, base+"/static/"+stamp1+"/css/missing.css", 404, "no-store", "")
-	checkGet(t, base+"/static/"+stamp1+"/"+stamp1+"/css/site.css", 404, "no-store", "")
-	checkGet(t, base+"/static/css/", 404, "no-store", "")
-	checkGet(t, base+"/static/vendor/site.css", 404, "no-store", "")
-	checkGet(t, base+"/static/css/alias.css", 404, "no-store", "")
-	checkGet(t, base+"/static/"+stamp1+"/css/alias.css", 404, "no-store", "")
-	checkGet(t, base+"/static/out/site/static/css/site.css", 404, "no-store", "")
-	checkGet(t, base+"/_stampfs/static/"+stamp1+"/css/site.css", 404, "no-store", "")
-
-	// A change gives a new stamp; its URL serves the new bytes.
-	require.NoError(t, os.WriteFile(site, []byte("body { color: navy }\n"), 0o644))
-	stamp2 := strings.TrimSpace(runStampfs(t, stampfs, "link", static))
-	require.NotEqual(t, stamp1, stamp2)
-	checkGet(t, base+"/static/"+stamp2+"/css/site.css", 200, immutable, "body { color: navy }\n")
-	checkGet(t, base+"/static/"+stamp1+"/css/site.css", 200, immutable, "body { color: navy }\n") // kept: younger than the grace period
-
-	// Pruning with keep 0 and no grace period retires the old URL.
-	assert.Equal(t, stamp2+"\n", runStampfs(t, stampfs, "link", "-keep", "0", "-grace", "0", static))
-	checkGet(t, base+"/static/"+stamp1+"/css/site.css", 404, "no-store", "")
-	checkGet(t, base+"/static/"+stamp2+"/css/site.css", 200, immutable, "body { color: navy }\n")
+	bin := stampfsBin(t)
+	return frontServer{name: "nginx", start: func(t *testing.T, root, dir, prefix string) string {
+		block := runStampfs(t, bin, "nginx", "-prefix", prefix, dir)
+		return startNginx(t, nginx, root, block)
+	}}
 }
 
 // runStampfs runs the stampfs command, requires success and returns stdout.
@@ -97,7 +66,7 @@ http {
     fastcgi_temp_path %[2]s/fastcgi;
     uwsgi_temp_path %[2]s/uwsgi;
     scgi_temp_path %[2]s/scgi;
-    types { text/css css; }
+    types { text/css css; application/javascript js; }
     default_type application/octet-stream;
     server {
         listen %[3]s;

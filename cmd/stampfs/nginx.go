@@ -132,16 +132,16 @@ func locationSuffix(prefix string) string {
 func writeNginx(w io.Writer, dir, prefix string, brotli bool) error {
 	suffix := locationSuffix(prefix)
 	return nginxTemplate.Execute(w, map[string]any{
-		"Dir":         dir,
-		"Store":       dir + "/" + storeName,
-		"Prefix":      prefix,
-		"StampRegex":  "^" + regexp.QuoteMeta(prefix) + "(?<stampfs_rest>(?<stampfs_stamp>" + stampPattern + ")/(?<stampfs_name>.+))$",
-		"StripRegex":  "^" + regexp.QuoteMeta(prefix) + "(.*)$",
-		"Live":        "@stampfs_live" + suffix,
-		"NotFound":    "@stampfs_404" + suffix,
-		"Brotli":      brotli,
-		"OpenCache":   "open_file_cache max=10000 inactive=60s",
-		"CacheValid":  "10s",
+		"Dir":        dir,
+		"Store":      dir + "/" + storeName,
+		"Prefix":     prefix,
+		"StampRegex": "^" + regexp.QuoteMeta(prefix) + "(?<stampfs_rest>(?<stampfs_stamp>" + stampPattern + ")/(?<stampfs_name>.+))$",
+		"StripRegex": "^" + regexp.QuoteMeta(prefix) + "(.*)$",
+		"Live":       "@stampfs_live" + suffix,
+		"NotFound":   "@stampfs_404" + suffix,
+		"Brotli":     brotli,
+		"OpenCache":  "open_file_cache max=10000 inactive=60s",
+		"CacheValid": "10s",
 	})
 }
 
@@ -182,6 +182,11 @@ location ^~ {{.Prefix}} {
     add_header Cache-Control "no-cache";
     add_header X-Content-Type-Options "nosniff" always;
     location ~ "/\.|\\\\|/$" {
+        if ($request_method !~ ^(?:GET|HEAD)$) {
+            add_header Allow "GET, HEAD" always;
+            add_header X-Content-Type-Options "nosniff" always;
+            return 405;
+        }
         return 404;
     }
     location ~ "{{.StampRegex}}" {

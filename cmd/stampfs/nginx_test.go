@@ -66,7 +66,7 @@ func TestNginx(t *testing.T) {
 			} {
 				assert.Contains(t, lines, line)
 			}
-			assert.Equal(t, 2, strings.Count(stdout, "return 405;"), "both locations that serve files refuse other methods")
+			assert.Equal(t, 3, strings.Count(stdout, "return 405;"), "every location that answers refuses other methods")
 			assert.Equal(t, 2, strings.Count(stdout, `disable_symlinks on "from=`+dir+`";`), "every location that opens files")
 			assert.NotContains(t, stdout, "brotli_static")
 		})
