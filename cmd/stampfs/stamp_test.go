@@ -115,7 +115,7 @@ func TestScanCommandErrors(t *testing.T) {
 				assert.Empty(t, out)
 				assert.Contains(t, errOut, tt.contains)
 				if tt.status == exitUsage {
-					assert.Contains(t, errOut, "usage: stampfs "+cmd+" [-strategy content|mtime|git|fixed=VALUE] DIR")
+					assert.Contains(t, errOut, "usage: stampfs "+cmd+" [-strategy content|mtime|git|fixed=VALUE] ")
 				}
 			})
 		}
