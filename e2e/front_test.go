@@ -20,7 +20,12 @@ import (
 // returns the base URL.
 type frontServer struct {
 	name  string
-	start func(t *testing.T, root, dir, prefix string) string
+	allow []string // the Allow lines of a 405
+	// linkStatus answers a path through a symbolic link deeper in DIR
+	// (css/lib -> ../js): 404, or 403 from Apache, which refuses such a
+	// link itself.
+	linkStatus int
+	start      func(t *testing.T, root, dir, prefix string) string
 }
 
 // frontSite lays out a release directory as a deploy would, with
@@ -46,6 +51,7 @@ func frontSite(t *testing.T, root string) string {
 	writeFile(t, filepath.Join(release, "css", "site.css.gz"), gzipBytes(t, "body { color: teal }\n"))
 	for name, target := range map[string]string{
 		"vendor":        "css",
+		"css/lib":       "../js",
 		"css/alias.css": "site.css",
 		"out":           "/etc",
 		"passwd":        "/etc/passwd",
@@ -112,8 +118,15 @@ func escapePath(name string) string { return (&url.URL{Path: name}).EscapedPath(
 // (no redirect, not even a hidden one), nosniff.
 func checkNotFound(t *testing.T, u string) {
 	t.Helper()
+	checkRefused(t, u, http.StatusNotFound)
+}
+
+// checkRefused requires an error response with status and the headers of
+// the policy's 404.
+func checkRefused(t *testing.T, u string, status int) {
+	t.Helper()
 	resp, body := do(t, "GET", u)
-	assert.Equalf(t, http.StatusNotFound, resp.StatusCode, "GET %s: %s", u, body)
+	assert.Equalf(t, status, resp.StatusCode, "GET %s: %s", u, body)
 	assert.Equalf(t, []string{"no-store"}, resp.Header.Values("Cache-Control"), "GET %s: Cache-Control", u)
 	assert.Emptyf(t, resp.Header.Values("Location"), "GET %s: Location", u)
 	assert.Equalf(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), "GET %s", u)
@@ -190,7 +203,7 @@ func testFrontPolicy(t *testing.T, fs frontServer) {
 			for _, u := range []string{site, base + prefix + "css/site.css", base + prefix + ".env"} {
 				resp, _ := do(t, method, u)
 				assert.Equalf(t, http.StatusMethodNotAllowed, resp.StatusCode, "%s %s", method, u)
-				assert.Equalf(t, "GET, HEAD", resp.Header.Get("Allow"), "%s %s", method, u)
+				assert.Equalf(t, fs.allow, resp.Header.Values("Allow"), "%s %s", method, u)
 				assert.NotContainsf(t, resp.Header.Get("Cache-Control"), "immutable", "%s %s", method, u)
 			}
 		}
@@ -200,14 +213,17 @@ func testFrontPolicy(t *testing.T, fs frontServer) {
 		for _, p := range []string{
 			".env", "css/.hidden", s1 + "/.env", s1 + "/.manifest.json", storeName + "/" + s1 + "/css/site.css",
 			"css", "css/", s1, s1 + "/", s1 + "/css", s1 + "/css/", // directories
-			"vendor/site.css", "css/alias.css", "out/passwd", "passwd", "v1/css/site.css", // links
-			"0123456789ab/passwd", s1 + "/css/alias.css", s1 + "/" + s1 + "/css/site.css",
+			s1 + "/css/alias.css", s1 + "/" + s1 + "/css/site.css",
 			"0123456789ab/css/site.css", s1 + "/css/missing.css", // unknown stamp, missing file
 			"css/site.css.gz/x", "css%2fsite.css", s1 + "/css%2Fsite.css", "css/..%2fcss/site.css",
 			"css/%2e%2e/css/site.css", "css%5csite.css", `odd/back%5Cslash.css`, s1 + "/%2e%2e/" + s1 + "/css/site.css",
 		} {
 			checkNotFound(t, base+prefix+p)
 		}
+		for _, p := range []string{"vendor/site.css", "css/alias.css", "out/passwd", "passwd", "v1/css/site.css", "0123456789ab/passwd"} {
+			checkNotFound(t, base+prefix+p)
+		}
+		checkRefused(t, base+prefix+"css/lib/app.js", fs.linkStatus)
 	})
 
 	// The live tree changes in place, as a build rewrites it (its

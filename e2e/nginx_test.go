@@ -24,7 +24,7 @@ func TestNginx(t *testing.T) {
 func nginxFront(t *testing.T) frontServer {
 	nginx := findProgram(t, "nginx", "/usr/sbin/nginx")
 	bin := stampfsBin(t)
-	return frontServer{name: "nginx", start: func(t *testing.T, root, dir, prefix string) string {
+	return frontServer{name: "nginx", allow: []string{"GET, HEAD"}, linkStatus: 404, start: func(t *testing.T, root, dir, prefix string) string {
 		block := runStampfs(t, bin, "nginx", "-prefix", prefix, dir)
 		return startNginx(t, nginx, root, block)
 	}}

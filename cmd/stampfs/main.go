@@ -6,8 +6,9 @@
 //	stampfs stamp    [-strategy content|mtime|git|fixed=VALUE] DIR
 //	stampfs link     [-strategy S] [-keep N] [-grace DURATION] DIR
 //	stampfs serve    [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [DIR]
-//	stampfs manifest [-strategy S] DIR
-//	stampfs nginx    [-prefix /static/] DIR
+//	stampfs manifest [-strategy S] [-prefix /static/] [-base URL] [-o FILE] DIR
+//	stampfs nginx    [-prefix /static/] [-brotli] DIR
+//	stampfs apache   [-prefix /static/] DIR
 //
 // Exit status: 0 on success, 1 on an error, 2 on a usage error, 3 when
 // symlinks are unsupported where link was asked to make one.
@@ -37,6 +38,7 @@ var commands = map[string]command{
 	"serve":    runServe,
 	"manifest": runManifest,
 	"nginx":    runNginx,
+	"apache":   runApache,
 }
 
 func main() {
@@ -70,6 +72,7 @@ commands:
   link      make DIR/<stamp> a symlink to DIR, prune old ones, print the stamp
   serve     serve DIR (or a demo site) under /static/<stamp>/
   manifest  print DIR's stamp and files as JSON
-  nginx     print nginx location blocks that serve DIR through its stamp links
+  nginx     print nginx location blocks that serve DIR's versions and live tree
+  apache    print Apache 2.4 directives that serve DIR's versions and live tree
 `)
 }
