@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # loopback.sh: requests per second over loopback for a GET of the same 4 KB
 # stamped asset from `stampfs serve`, http.FileServerFS, hashfs, a bare
-# http.ServeContent from memory, and nginx serving it through the stamp link,
-# each in turn in one run, with the ratios of stampfs to each.
+# http.ServeContent from memory, and nginx serving it from its version, each
+# in turn in one run, with the ratios of stampfs to each and of nginx through
+# the printed locations to nginx with a plain alias.
 #
 # Usage (any directory):  bash bench/serve/loopback.sh
 # Environment:
@@ -13,8 +14,9 @@
 #   SIDES="stampfs fileserver hashfs memory nginx nginx-alias handler"
 #                  stampfs is `stampfs serve DIR`; handler is stampfs.New in a bare
 #                  http.Server (cmd/peer), which tells the command's overhead apart;
-#                  nginx uses the locations `stampfs nginx` prints, nginx-alias a
-#                  bare alias through the stamp link, without their checks
+#                  nginx uses the locations `stampfs nginx` prints (straight
+#                  from the version store), nginx-alias a bare alias of DIR that
+#                  reaches the version through the stamp link, without checks
 # Installs wrk and nginx with apt-get when they are missing (needs root).
 set -euo pipefail
 
@@ -137,19 +139,38 @@ stop() {
   rm -f "$work/peer.out"
 }
 
-# nginx_conf PORT SIDE writes a one-worker nginx serving $dir at /static/,
-# which reaches the stamped path through the stamp link `stampfs link` made:
-# with the locations `stampfs nginx` prints (SIDE nginx), or with a bare alias
-# (SIDE nginx-alias).
-nginx_conf() {
-  local port=$1 side=$2 locations
-  mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
-  if ! "$work/stampfs" link "$dir" >/dev/null 2>"$work/link.log"; then
+# publish makes the version of $dir's stamp and the link $dir/<stamp> ->
+# .stampfs/<stamp>. Where `stampfs link` does not publish versions yet, it
+# copies the counted files into the store itself, as link would.
+publish() {
+  local stamp
+  stamp=$("$work/stampfs" stamp "$dir")
+  [ "$(readlink "$dir/$stamp" || true)" = ".stampfs/$stamp" ] && return 0 # published in an earlier round
+  if ! stamp=$("$work/stampfs" link "$dir" 2>"$work/link.log"); then
     cat "$work/link.log" >&2
     return 1
   fi
+  if [ ! -d "$dir/.stampfs/$stamp" ]; then
+    mkdir -p "$dir/.stampfs/.tmp-$stamp"
+    (cd "$dir" && find . -type f ! -path '*/.*' -exec cp --parents -p {} "$dir/.stampfs/.tmp-$stamp" \;)
+    mv "$dir/.stampfs/.tmp-$stamp" "$dir/.stampfs/$stamp"
+  fi
+  if [ "$(readlink "$dir/$stamp")" != ".stampfs/$stamp" ]; then
+    ln -sfn ".stampfs/$stamp" "$dir/.tmp-link" && mv -T "$dir/.tmp-link" "$dir/$stamp"
+  fi
+  chmod -R a+rX "$dir"
+}
+
+# nginx_conf PORT SIDE writes a one-worker nginx serving $dir at /static/:
+# with the locations `stampfs nginx` prints (SIDE nginx), which serve the
+# stamped path from the version store, or with a bare alias of $dir that
+# reaches the version through the stamp link (SIDE nginx-alias).
+nginx_conf() {
+  local port=$1 side=$2 locations
+  mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
+  publish
   if [ "$side" = nginx ]; then
-    locations=$("$work/stampfs" nginx -prefix /static/ "$dir")
+    locations=$("$work/stampfs" nginx -prefix /static/ "$dir" 2>/dev/null)
   else
     locations="location /static/ {
       alias $dir/;
@@ -222,5 +243,9 @@ for side in $SIDES; do
   if [ -n "$base" ] && [ "$side" != "$base_side" ]; then ratio=$(awk -v a="$base" -v b="$m" 'BEGIN {printf "%.2f×", a/b}'); fi
   printf '| %s | %.0f | %s |\n' "$side" "$m" "$ratio"
 done
+if [[ " $SIDES " == *" nginx "* && " $SIDES " == *" nginx-alias "* ]]; then
+  awk -v a="$(median "${rps[nginx]}")" -v b="$(median "${rps[nginx-alias]}")" \
+    'BEGIN {printf "\nnginx through the printed locations ÷ nginx with a plain alias: %.2f×\n", a/b}'
+fi
 echo
 echo "wrk -t$THREADS -c$CONNS -d$DURATION, GET of the 4 KB $asset with browser headers; median of $ROUNDS round(s); pinning: $pinning; $(nproc) CPUs"
