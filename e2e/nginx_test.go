@@ -60,13 +60,14 @@ pid %[2]s/nginx.pid;
 error_log %[2]s/error.log;
 events { worker_connections 64; }
 http {
-    access_log off;
+    log_format stampfs_e2e '$status $request_uri';
+    access_log %[2]s/access.log stampfs_e2e;
     client_body_temp_path %[2]s/client_body;
     proxy_temp_path %[2]s/proxy;
     fastcgi_temp_path %[2]s/fastcgi;
     uwsgi_temp_path %[2]s/uwsgi;
     scgi_temp_path %[2]s/scgi;
-    types { text/css css; application/javascript js; }
+    types { text/css css; application/javascript js; text/html html; }
     default_type application/octet-stream;
     server {
         listen %[3]s;
