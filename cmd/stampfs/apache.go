@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"regexp"
@@ -14,41 +12,20 @@ import (
 // version store, unstamped ones from the live tree, no symbolic link below
 // DIR followed.
 func runApache(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("stampfs apache", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	prefix := fl.String("prefix", "/static/", "the URL path DIR is served at; starts and ends with /")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: stampfs apache [-prefix /static/] DIR")
-		fl.PrintDefaults()
-		fmt.Fprintln(stderr, "\nPrints directives to paste into (or Include in) an Apache 2.4 <VirtualHost>;\nthey need mod_rewrite, mod_headers, mod_mime and mod_authz_core.")
+	f, status := parseFront(args, stderr, frontCommand{
+		name:  "apache",
+		usage: "usage: stampfs apache [-prefix /static/] DIR",
+		help:  "Prints directives to paste into (or Include in) an Apache 2.4 <VirtualHost>;\nthey need mod_rewrite, mod_headers, mod_mime and mod_authz_core.",
+		what:  "an Apache configuration",
+	})
+	if status >= 0 {
+		return status
 	}
-	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	} else if err != nil {
-		return exitUsage
-	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "stampfs apache: "+format+"\n", a...)
-		fl.Usage()
-		return exitUsage
-	}
-	if fl.NArg() != 1 {
-		return usageErr("want exactly one DIR, got %d arguments", fl.NArg())
-	}
-	if err := checkFrontPrefix(*prefix); err != nil {
-		return usageErr("%v", err)
-	}
-	dir, err := frontDir(fl.Arg(0), "an Apache configuration")
-	if err != nil {
-		fmt.Fprintf(stderr, "stampfs apache: %v\n", err)
-		return exitError
-	}
-	warnNoStore(stderr, "apache", dir)
-	p := "^" + regexp.QuoteMeta(*prefix)
-	err = apacheTemplate.Execute(stdout, map[string]string{
-		"Dir":    dir,
-		"Store":  dir + "/" + storeName,
-		"Prefix": *prefix,
+	p := "^" + regexp.QuoteMeta(f.prefix)
+	err := apacheTemplate.Execute(stdout, map[string]string{
+		"Dir":    f.dir,
+		"Store":  f.dir + "/" + storeName,
+		"Prefix": f.prefix,
 		"P":      p,
 		"Stamp":  p + "(" + stampPattern + ")/(.+)$",
 	})

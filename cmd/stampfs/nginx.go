@@ -20,24 +20,65 @@ const storeName = ".stampfs"
 // stamped paths straight from the version store, unstamped ones from the
 // live tree, following no symbolic link below DIR.
 func runNginx(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("stampfs nginx", flag.ContinueOnError)
+	var brotli *bool
+	f, status := parseFront(args, stderr, frontCommand{
+		name:  "nginx",
+		usage: "usage: stampfs nginx [-prefix /static/] [-brotli] DIR",
+		help:  "Prints location blocks to paste into (or include in) an nginx server block.",
+		what:  "an nginx configuration",
+		flags: func(fl *flag.FlagSet) {
+			brotli = fl.Bool("brotli", false, "serve .br siblings too (brotli_static: needs nginx built with ngx_brotli)")
+		},
+	})
+	if status >= 0 {
+		return status
+	}
+	if err := writeNginx(stdout, f.dir, f.prefix, *brotli); err != nil {
+		fmt.Fprintf(stderr, "stampfs nginx: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// frontCommand describes nginx or apache to parseFront.
+type frontCommand struct {
+	name, usage, help string
+	what              string                 // the configuration, for frontDir's errors
+	flags             func(fl *flag.FlagSet) // defines the command's own flags
+}
+
+// frontArgs are the parsed arguments shared by nginx and apache.
+type frontArgs struct {
+	dir    string // absolute, links kept
+	prefix string
+}
+
+// parseFront parses -prefix, the command's own flags and the one DIR of
+// nginx or apache, and checks them. It prints errors and the usage on
+// stderr and returns a status of exitOK (for -h), exitUsage or exitError
+// when the command must stop, -1 otherwise. A DIR with no version store
+// yet gets a note on stderr.
+func parseFront(args []string, stderr io.Writer, c frontCommand) (frontArgs, int) {
+	fl := flag.NewFlagSet("stampfs "+c.name, flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	prefix := fl.String("prefix", "/static/", "the URL path DIR is served at; starts and ends with /")
-	brotli := fl.Bool("brotli", false, "serve .br siblings too (brotli_static: needs nginx built with ngx_brotli)")
+	if c.flags != nil {
+		c.flags(fl)
+	}
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: stampfs nginx [-prefix /static/] [-brotli] DIR")
+		fmt.Fprintln(stderr, c.usage)
 		fl.PrintDefaults()
-		fmt.Fprintln(stderr, "\nPrints location blocks to paste into (or include in) an nginx server block.")
+		fmt.Fprintln(stderr, "\n"+c.help)
 	}
 	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return exitOK
+		return frontArgs{}, exitOK
 	} else if err != nil {
-		return exitUsage
+		return frontArgs{}, exitUsage
 	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "stampfs nginx: "+format+"\n", a...)
+	usageErr := func(format string, a ...any) (frontArgs, int) {
+		fmt.Fprintf(stderr, "stampfs "+c.name+": "+format+"\n", a...)
 		fl.Usage()
-		return exitUsage
+		return frontArgs{}, exitUsage
 	}
 	if fl.NArg() != 1 {
 		return usageErr("want exactly one DIR, got %d arguments", fl.NArg())
@@ -45,17 +86,13 @@ func runNginx(args []string, stdout, stderr io.Writer) int {
 	if err := checkFrontPrefix(*prefix); err != nil {
 		return usageErr("%v", err)
 	}
-	dir, err := frontDir(fl.Arg(0), "an nginx configuration")
+	dir, err := frontDir(fl.Arg(0), c.what)
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs nginx: %v\n", err)
-		return exitError
+		fmt.Fprintf(stderr, "stampfs %s: %v\n", c.name, err)
+		return frontArgs{}, exitError
 	}
-	warnNoStore(stderr, "nginx", dir)
-	if err := writeNginx(stdout, dir, *prefix, *brotli); err != nil {
-		fmt.Fprintf(stderr, "stampfs nginx: %v\n", err)
-		return exitError
-	}
-	return exitOK
+	warnNoStore(stderr, c.name, dir)
+	return frontArgs{dir: dir, prefix: *prefix}, -1
 }
 
 // prefixSegment is one segment of a -prefix: no dot first, nothing a URL
@@ -146,10 +183,27 @@ func writeNginx(w io.Writer, dir, prefix string, brotli bool) error {
 }
 
 // nginxTemplate is the configuration. Every location repeats its headers:
-// nginx inherits add_header only into locations that set none. The method
+// nginx inherits add_header only into locations that set none; "methods"
+// and "precompressed" are the blocks several locations share, the first
+// indented by its argument. The method
 // and escape checks use regular expressions, which reset numbered
 // captures, so the stamped location names its captures.
-var nginxTemplate = template.Must(template.New("nginx").Parse(`# stampfs: serve {{.Dir}} at {{.Prefix}}
+var nginxTemplate = template.Must(template.New("nginx").Parse(`
+{{- define "methods"}}{{.}}if ($request_method !~ ^(?:GET|HEAD)$) {
+{{.}}    add_header Allow "GET, HEAD" always;
+{{.}}    add_header X-Content-Type-Options "nosniff" always;
+{{.}}    return 405;
+{{.}}}
+{{end}}
+{{- define "precompressed"}}    gzip_static on;
+{{- if .Brotli}}
+    brotli_static on;
+{{- end}}
+    gzip_vary on;
+    log_not_found off;
+    recursive_error_pages on;
+{{end -}}
+# stampfs: serve {{.Dir}} at {{.Prefix}}
 # Paste into (or include in) a server { } block; generate once: "stampfs link"
 # publishes new stamps, and they need no reload.
 #   {{.Prefix}}<stamp>/<file>  {{.Store}}/<stamp>/<file>: immutable for a year
@@ -160,20 +214,8 @@ var nginxTemplate = template.Must(template.New("nginx").Parse(`# stampfs: serve 
 location ^~ {{.Prefix}} {
     alias "{{.Dir}}/";
     disable_symlinks on "from={{.Dir}}";
-    gzip_static on;
-{{- if .Brotli}}
-    brotli_static on;
-{{- end}}
-    gzip_vary on;
-    log_not_found off;
-    recursive_error_pages on;
-    error_page 403 404 = {{.NotFound}};
-    if ($request_method !~ ^(?:GET|HEAD)$) {
-        add_header Allow "GET, HEAD" always;
-        add_header X-Content-Type-Options "nosniff" always;
-        return 405;
-    }
-    if ($request_uri ~ "^[^?]*(?:%2[Ff]|%5[Cc]|\\\\|/(?:\.|%2[Ee]))") {
+{{template "precompressed" .}}    error_page 403 404 = {{.NotFound}};
+{{template "methods" "    "}}    if ($request_uri ~ "^[^?]*(?:%2[Ff]|%5[Cc]|\\\\|/(?:\.|%2[Ee]))") {
         return 404;
     }
     if (-d $request_filename) {
@@ -182,12 +224,7 @@ location ^~ {{.Prefix}} {
     add_header Cache-Control "no-cache";
     add_header X-Content-Type-Options "nosniff" always;
     location ~ "/\.|\\\\|/$" {
-        if ($request_method !~ ^(?:GET|HEAD)$) {
-            add_header Allow "GET, HEAD" always;
-            add_header X-Content-Type-Options "nosniff" always;
-            return 405;
-        }
-        return 404;
+{{template "methods" "        "}}        return 404;
     }
     location ~ "{{.StampRegex}}" {
         alias "{{.Store}}/$stampfs_stamp/$stampfs_name";
@@ -197,12 +234,7 @@ location ^~ {{.Prefix}} {
         open_file_cache_errors on;
         # Not in a version: try the live tree.
         error_page 403 404 = {{.Live}};
-        if ($request_method !~ ^(?:GET|HEAD)$) {
-            add_header Allow "GET, HEAD" always;
-            add_header X-Content-Type-Options "nosniff" always;
-            return 405;
-        }
-        if ($request_uri ~ "^[^?]*(?:%2[Ff]|%5[Cc]|\\\\|/(?:\.|%2[Ee]))") {
+{{template "methods" "        "}}        if ($request_uri ~ "^[^?]*(?:%2[Ff]|%5[Cc]|\\\\|/(?:\.|%2[Ee]))") {
             error_page 404 = {{.NotFound}};
             return 404;
         }
@@ -217,14 +249,7 @@ location ^~ {{.Prefix}} {
 location {{.Live}} {
     root "{{.Dir}}";
     disable_symlinks on "from={{.Dir}}";
-    gzip_static on;
-{{- if .Brotli}}
-    brotli_static on;
-{{- end}}
-    gzip_vary on;
-    log_not_found off;
-    recursive_error_pages on;
-    error_page 403 404 = {{.NotFound}};
+{{template "precompressed" .}}    error_page 403 404 = {{.NotFound}};
     if (-d "{{.Dir}}/$stampfs_rest") {
         return 404;
     }
