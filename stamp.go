@@ -83,7 +83,16 @@ type File struct {
 type Snapshot struct {
 	stamp    string
 	strategy Strategy
-	files    []File // sorted bytewise by Name
+	files    []File     // sorted bytewise by Name
+	stats    []liveStat // files[i]'s in stats[i], when scan was asked for them
+}
+
+// liveStat is what the file system tells of a counted file beyond its size
+// and mtime: its identity and change time, zero where the Fs does not say.
+// The version store's hash cache compares them, as git's index does.
+type liveStat struct {
+	dev, ino uint64
+	ctime    int64 // nanoseconds since the epoch
 }
 
 // Scan walks dir on fsys and returns its snapshot: the stamp opts.Strategy
@@ -120,6 +129,12 @@ type Snapshot struct {
 // or read. An unknown Strategy or a bad Fixed Version wraps
 // ErrBadStamp; the Git strategy's errors are listed at Git.
 func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
+	return scan(fsys, dir, opts, false)
+}
+
+// scan is Scan; with stat set, the snapshot also records every file's
+// liveStat, for the version store's hash cache.
+func scan(fsys afero.Fs, dir string, opts *ScanOptions, stat bool) (*Snapshot, error) {
 	var o ScanOptions
 	if opts != nil {
 		o = *opts
@@ -146,11 +161,12 @@ func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
 
 	hash := o.Hash || strategy == Content
 	var files []File
+	var stats []liveStat
 	var err error
 	if _, isOS := fsys.(*afero.OsFs); isOS && osWalk != nil {
-		files, err = osWalk(dir, hash)
+		files, stats, err = osWalk(dir, hash, stat)
 	} else {
-		files, err = walkPortable(fsys, dir, hash)
+		files, stats, err = walkPortable(fsys, dir, hash, stat)
 	}
 	if err != nil {
 		return nil, err
@@ -170,7 +186,7 @@ func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
 	case Fixed:
 		stamp = o.Version
 	}
-	return &Snapshot{stamp: stamp, strategy: strategy, files: files}, nil
+	return &Snapshot{stamp: stamp, strategy: strategy, files: files, stats: stats}, nil
 }
 
 // Stamp returns the snapshot's stamp.
@@ -212,39 +228,48 @@ func (s *Snapshot) Lookup(name string) (File, bool) {
 //
 // When hash is set, File.Size is the number of bytes hashed; otherwise it is
 // the size Lstat reports. ModTime is the Lstat mtime in both cases.
-var osWalk func(dir string, hash bool) ([]File, error)
+//
+// With stat set it also returns each file's liveStat, in the same order.
+var osWalk func(dir string, hash, stat bool) ([]File, []liveStat, error)
 
 // maxDepth bounds how deep walkPortable descends, so that a directory cycle
 // on an Fs that reports links as directories ends.
 const maxDepth = 255
 
 // walkPortable is the walk every afero.Fs can take; osWalk must agree with it exactly.
-func walkPortable(fsys afero.Fs, dir string, hash bool) ([]File, error) {
+func walkPortable(fsys afero.Fs, dir string, hash, stat bool) ([]File, []liveStat, error) {
 	info, err := fsys.Stat(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !info.IsDir() {
-		return nil, &fs.PathError{Op: "scan", Path: dir, Err: syscall.ENOTDIR}
+		return nil, nil, &fs.PathError{Op: "scan", Path: dir, Err: syscall.ENOTDIR}
 	}
 	w := newWalker(fsys, dir)
 	if err := w.walk(w.prefix, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.SortFunc(w.found, func(a, b fsPath) int { return strings.Compare(w.name(a), w.name(b)) })
 	var files []File // nil when there are none, as osWalk returns
 	if len(w.found) > 0 {
 		files = make([]File, len(w.found))
 	}
+	var stats []liveStat
+	if stat && len(w.found) > 0 {
+		stats = make([]liveStat, len(w.found))
+	}
 	for i, p := range w.found {
 		files[i] = File{Name: w.name(p), Size: p.size, ModTime: p.mtime}
+		if stats != nil {
+			stats[i] = statOfInfo(p.info)
+		}
 	}
 	if hash {
 		if err := hashFiles(files, func(i int) (io.ReadCloser, error) { return w.open(w.found[i].path) }, w.errPath); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return files, nil
+	return files, stats, nil
 }
 
 // walker walks one directory tree. Each entry costs one string: its Fs path,
@@ -264,6 +289,7 @@ type fsPath struct {
 	slash string // slash name, only where the separator is not a slash
 	size  int64
 	mtime time.Time
+	info  fs.FileInfo // for its liveStat
 }
 
 func newWalker(fsys afero.Fs, dir string) *walker {
@@ -349,7 +375,7 @@ func (w *walker) walk(dir string, depth int) error {
 		}
 		switch mode := info.Mode(); {
 		case mode.IsRegular():
-			p := fsPath{path: path, size: info.Size(), mtime: info.ModTime()}
+			p := fsPath{path: path, size: info.Size(), mtime: info.ModTime(), info: info}
 			if filepath.Separator != '/' {
 				p.slash = w.slashName(path)
 			}
