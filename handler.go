@@ -13,7 +13,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -395,42 +394,18 @@ var (
 	hdrAllow     = []string{"GET, HEAD"}[:1:1]
 	hdrTextPlain = []string{"text/plain; charset=utf-8"}[:1:1]
 	hdrZero      = []string{"0"}[:1:1]
-	encBr        = []string{"br"}[:1:1]
-	encGzip      = []string{"gzip"}[:1:1]
 
-	notFoundBody      = []byte("404 page not found\n")
-	notFoundLen       = []string{strconv.Itoa(len(notFoundBody))}[:1:1]
-	notAllowedBody    = []byte("405 method not allowed\n")
-	notAllowedLen     = []string{strconv.Itoa(len(notAllowedBody))}[:1:1]
-	explicitMIMETypes = map[string]string{
-		".js":    "text/javascript; charset=utf-8",
-		".mjs":   "text/javascript; charset=utf-8",
-		".css":   "text/css; charset=utf-8",
-		".svg":   "image/svg+xml",
-		".wasm":  "application/wasm",
-		".json":  "application/json",
-		".map":   "application/json",
-		".html":  "text/html; charset=utf-8",
-		".htm":   "text/html; charset=utf-8",
-		".txt":   "text/plain; charset=utf-8",
-		".xml":   "application/xml",
-		".png":   "image/png",
-		".jpg":   "image/jpeg",
-		".jpeg":  "image/jpeg",
-		".gif":   "image/gif",
-		".webp":  "image/webp",
-		".avif":  "image/avif",
-		".ico":   "image/vnd.microsoft.icon",
-		".woff":  "font/woff",
-		".woff2": "font/woff2",
-		".ttf":   "font/ttf",
-		".otf":   "font/otf",
-		".pdf":   "application/pdf",
-		".mp4":   "video/mp4",
-		".webm":  "video/webm",
-		".br":    "application/octet-stream",
-		".gz":    "application/gzip",
-	}
+	notFoundBody   = []byte("404 page not found\n")
+	notFoundLen    = []string{strconv.Itoa(len(notFoundBody))}[:1:1]
+	notAllowedBody = []byte("405 method not allowed\n")
+	notAllowedLen  = []string{strconv.Itoa(len(notAllowedBody))}[:1:1]
+)
+
+// Content-Encoding values of precompressed siblings, shared like the header
+// values above.
+var (
+	encBr   = []string{"br"}[:1:1]
+	encGzip = []string{"gzip"}[:1:1]
 )
 
 // entry is one served representation: a counted file, or a precompressed
@@ -701,17 +676,6 @@ func (st *state) integrity(e *entry) (string, error) {
 		return "", &fs.PathError{Op: "integrity", Path: e.name, Err: errChanged}
 	}
 	return "sha384-" + base64.StdEncoding.EncodeToString(d384.Sum(nil)), nil
-}
-
-func contentType(name string) string {
-	ext := strings.ToLower(path.Ext(name))
-	if t, ok := explicitMIMETypes[ext]; ok {
-		return t
-	}
-	if t := mime.TypeByExtension(ext); t != "" {
-		return t
-	}
-	return "application/octet-stream"
 }
 
 // statFile is a file that the open functions below return with its FileInfo.
