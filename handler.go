@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -618,22 +617,6 @@ func (h *Handler) build(old *state) (*state, error) {
 	return st, nil
 }
 
-// openRoot returns an os.Root for h.dir: old's while h.dir still names the
-// directory it holds, so that a Refresh does not leave one more descriptor
-// to the garbage collector; a new one once the directory was replaced.
-func (h *Handler) openRoot(old *state) (*os.Root, error) {
-	if old != nil && old.root != nil {
-		held, err := old.root.Stat(".")
-		if err == nil {
-			now, err := os.Stat(h.dir)
-			if err == nil && os.SameFile(held, now) {
-				return old.root, nil
-			}
-		}
-	}
-	return os.OpenRoot(h.dir)
-}
-
 // hold reads e into memory and checks its SHA-256 against the scan's.
 func (st *state) hold(e *entry) error {
 	rc, _, err := st.open(e.name)
@@ -676,69 +659,6 @@ func (st *state) integrity(e *entry) (string, error) {
 		return "", &fs.PathError{Op: "integrity", Path: e.name, Err: errChanged}
 	}
 	return "sha384-" + base64.StdEncoding.EncodeToString(d384.Sum(nil)), nil
-}
-
-// statFile is a file that the open functions below return with its FileInfo.
-type statFile interface {
-	io.ReadCloser
-	Stat() (fs.FileInfo, error)
-}
-
-// withInfo returns the file an open call gave and its FileInfo, closing the
-// file when Stat fails.
-func withInfo(f statFile, err error) (io.ReadCloser, fs.FileInfo, error) {
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, fi, nil
-}
-
-// openRoot opens name through root, which refuses to leave the directory.
-func openRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
-	return withInfo(root.Open(filepath.FromSlash(name)))
-}
-
-// openAfero opens name under dir on fsys, refusing any symbolic link on the
-// way where fsys can tell.
-func openAfero(fsys afero.Fs, dir, name string) (io.ReadCloser, fs.FileInfo, error) {
-	if l, ok := fsys.(afero.Lstater); ok {
-		p := dir
-		for _, seg := range strings.Split(name, "/") {
-			p = filepath.Join(p, seg)
-			fi, lstatCalled, err := l.LstatIfPossible(p)
-			if err != nil {
-				return nil, nil, err
-			}
-			if lstatCalled && fi.Mode()&fs.ModeSymlink != 0 {
-				return nil, nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-			}
-		}
-	}
-	return withInfo(fsys.Open(filepath.Join(dir, filepath.FromSlash(name))))
-}
-
-// openFS opens name on fsys, refusing any symbolic link on the way where
-// fsys can tell.
-func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
-	if _, ok := fsys.(fs.ReadLinkFS); ok {
-		p := ""
-		for _, seg := range strings.Split(name, "/") {
-			p = path.Join(p, seg)
-			fi, err := fs.Lstat(fsys, p)
-			if err != nil {
-				return nil, nil, err
-			}
-			if fi.Mode()&fs.ModeSymlink != 0 {
-				return nil, nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-			}
-		}
-	}
-	return withInfo(fsys.Open(name))
 }
 
 // ServeHTTP answers a request for r.URL.Path = Prefix + rest. Only files of
