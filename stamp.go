@@ -99,7 +99,7 @@ type Snapshot struct {
 //
 // Scan learns an entry's type from the Fs's Lstat when it implements
 // afero.Lstater, and from its Readdir otherwise. afero.OsFs, MemMapFs,
-// BasePathFs, ReadOnlyFs, CopyOnWriteFs and vfs.MemFS have Lstat;
+// BasePathFs, ReadOnlyFs, CopyOnWriteFs and vfstest.MemFS have Lstat;
 // afero.FromIOFS has not, but over os.DirFS or fstest.MapFS its Readdir
 // reports links as links. On an Fs that has neither, links are taken for
 // what they point to, and a directory cycle ends in an error wrapping

@@ -1,4 +1,4 @@
-package vfs_test
+package vfstest_test
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/require"
 
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // The differential tests run the same operations on a MemFS and on the
@@ -142,7 +142,7 @@ func (s side) path(name string) string { return s.join(s.base, name) }
 func newSides(t testing.TB) (mem, osSide side) {
 	t.Helper()
 	chain := strings.Repeat("/d", baseDepth)
-	m := vfs.NewMemFS()
+	m := vfstest.NewMemFS()
 	require.NoError(t, m.MkdirAll(chain, 0o755))
 	tmp := t.TempDir()
 	require.NoError(t, os.MkdirAll(tmp+chain, 0o755))
