@@ -48,7 +48,9 @@
 //
 // Where the os package adds its own rules, MemFS follows them: Rename refuses
 // to replace a directory, even an empty one, with fs.ErrExist, as os.Rename
-// does before it calls rename(2); RemoveAll of a missing name succeeds; an
+// does before it calls rename(2), but renames a directory onto another
+// spelling of its own name ("d" onto "./d" or "d/") as a no-op, as rename(2)
+// does (and "d" onto "d/." too, which Linux refuses with EBUSY); RemoveAll of a missing name succeeds; an
 // empty Read, ReadAt or WriteAt succeeds on any open handle, since os.File
 // makes no system call for it.
 package vfstest
