@@ -377,13 +377,16 @@ func (w *walker) open(path string) (io.ReadCloser, error) {
 }
 
 // pathError names the slash path name relative to w.dir in a PathError
-// wrapping the cause of err (not err's own PathError, which may name an Fs
-// path the caller never gave).
+// wrapping the cause of err (see the function pathError).
 func (w *walker) pathError(op, name string, err error) error {
-	return newPathError(op, w.errPath(name), err)
+	return pathError(op, w.errPath(name), err)
 }
 
-func newPathError(op, path string, err error) error {
+// pathError returns a new *fs.PathError naming path, with the Op and cause
+// of a PathError in err's chain (not that PathError's own path, which may
+// name an Fs path the caller never gave), or op and err otherwise. The error
+// it was given is not changed. vfs has its own for its callers' names.
+func pathError(op, path string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		op, err = pe.Op, pe.Err
@@ -460,7 +463,7 @@ func hashFile(f *File, i int, open func(i int) (io.ReadCloser, error), errPath f
 			break
 		}
 		if err != nil {
-			return newPathError("read", errPath(f.Name), err)
+			return pathError("read", errPath(f.Name), err)
 		}
 	}
 	f.Size = size
