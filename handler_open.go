@@ -11,10 +11,10 @@ import (
 	"github.com/spf13/afero"
 )
 
-// openRoot returns an os.Root for h.dir: old's while h.dir still names the
+// reuseRoot returns an os.Root for h.dir: old's while h.dir still names the
 // directory it holds, so that a Refresh does not leave one more descriptor
 // to the garbage collector; a new one once the directory was replaced.
-func (h *Handler) openRoot(old *state) (*os.Root, error) {
+func (h *Handler) reuseRoot(old *state) (*os.Root, error) {
 	if old != nil && old.root != nil {
 		held, err := old.root.Stat(".")
 		if err == nil {
@@ -47,8 +47,8 @@ func withInfo(f statFile, err error) (io.ReadCloser, fs.FileInfo, error) {
 	return f, fi, nil
 }
 
-// openRoot opens name through root, which refuses to leave the directory.
-func openRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
+// openInRoot opens name through root, which refuses to leave the directory.
+func openInRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
 	return withInfo(root.Open(filepath.FromSlash(name)))
 }
 

@@ -130,12 +130,12 @@ func (h *Handler) build(old *state) (*state, error) {
 		fsys := h.iofs
 		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openFS(fsys, name) }
 	case h.osfs:
-		root, err := h.openRoot(old)
+		root, err := h.reuseRoot(old)
 		if err != nil {
 			return nil, err
 		}
 		st.root = root
-		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openRoot(root, name) }
+		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openInRoot(root, name) }
 	default:
 		fsys, dir := h.fsys, h.dir
 		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openAfero(fsys, dir, name) }
