@@ -14,14 +14,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // memTree writes files (name → content) under /static on a fresh MemFS,
 // which holds symbolic links as Linux does.
-func memTree(t *testing.T, files map[string]string) *vfs.MemFS {
+func memTree(t *testing.T, files map[string]string) *vfstest.MemFS {
 	t.Helper()
-	fsys := vfs.NewMemFS()
+	fsys := vfstest.NewMemFS()
 	for name, body := range files {
 		require.NoError(t, fsys.MkdirAll(path.Dir("/static/"+name), 0o755))
 		require.NoError(t, afero.WriteFile(fsys, "/static/"+name, []byte(body), 0o644))
@@ -89,37 +89,37 @@ func TestFaults(t *testing.T) {
 	files := map[string]string{"small.css": "small", "big.css": big}
 
 	t.Run("read error while building", func(t *testing.T) {
-		fsys := vfs.NewFaultFS(memFS(t, files))
-		fsys.Inject(vfs.Rule{Op: vfs.OpOpen, Path: "/static/small.css", Nth: 2}) // the scan opens it first
+		fsys := vfstest.NewFaultFS(memFS(t, files))
+		fsys.Inject(vfstest.Rule{Op: vfstest.OpOpen, Path: "/static/small.css", Nth: 2}) // the scan opens it first
 		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
 		assert.Nil(t, h)
-		assert.ErrorIs(t, err, vfs.ErrInjected)
+		assert.ErrorIs(t, err, vfstest.ErrInjected)
 		var pe *fs.PathError
 		assert.True(t, errors.As(err, &pe), "%v is a *fs.PathError", err)
 	})
 	t.Run("Refresh error keeps the old snapshot", func(t *testing.T) {
-		fsys := vfs.NewFaultFS(memFS(t, files))
+		fsys := vfstest.NewFaultFS(memFS(t, files))
 		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
 		require.NoError(t, err)
 		stamp := h.Stamp()
-		fsys.Inject(vfs.Rule{Op: vfs.OpRead})
-		assert.ErrorIs(t, h.Refresh(), vfs.ErrInjected)
+		fsys.Inject(vfstest.Rule{Op: vfstest.OpRead})
+		assert.ErrorIs(t, h.Refresh(), vfstest.ErrInjected)
 		assert.Equal(t, stamp, h.Stamp())
 		check(t, do(t, h, "GET", "/static/"+stamp+"/small.css"), want{status: 200, body: "small"})
 	})
 	t.Run("open error while serving is a 404", func(t *testing.T) {
-		fsys := vfs.NewFaultFS(memFS(t, files))
+		fsys := vfstest.NewFaultFS(memFS(t, files))
 		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryFileLimit: 100})
 		require.NoError(t, err)
-		fsys.Inject(vfs.Rule{Op: vfs.OpOpen, Path: "/static/big.css"})
+		fsys.Inject(vfstest.Rule{Op: vfstest.OpOpen, Path: "/static/big.css"})
 		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.css"), notFoundWant())
 		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/small.css"), want{status: 200, body: "small"})
 	})
 	t.Run("seek error while serving is harmless", func(t *testing.T) {
-		fsys := vfs.NewFaultFS(memFS(t, files))
+		fsys := vfstest.NewFaultFS(memFS(t, files))
 		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryFileLimit: 100})
 		require.NoError(t, err)
-		fsys.Inject(vfs.Rule{Op: vfs.OpSeek})
+		fsys.Inject(vfstest.Rule{Op: vfstest.OpSeek})
 		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.css", "Range", "bytes=0-1"), want{status: 206, body: "bb"})
 	})
 }

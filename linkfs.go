@@ -161,7 +161,7 @@ func (l *Linker) Activate(stamp string) error {
 			l.log("link created", slog.String("link", name), slog.String("target", "."), slog.Bool("replaced", replaced))
 			return nil
 		}
-		err = pathErr("rename", tmp, err)
+		err = ensurePathError("rename", tmp, err)
 	}
 	if rerr := l.remove(tmp); rerr != nil {
 		return errors.Join(err, rerr)
@@ -280,7 +280,7 @@ func (l *Linker) Prune(current string) (removed []string, err error) {
 func (l *Linker) linkInfo(sl afero.Symlinker, name string) (fs.FileInfo, bool, error) {
 	fi, lstat, err := sl.LstatIfPossible(name)
 	if err != nil {
-		return nil, false, pathErr("lstat", name, err)
+		return nil, false, ensurePathError("lstat", name, err)
 	}
 	if !lstat {
 		return nil, false, fmt.Errorf("%w: %s: the file system cannot stat a link itself", ErrSymlinkUnsupported, name)
@@ -290,10 +290,10 @@ func (l *Linker) linkInfo(sl afero.Symlinker, name string) (fs.FileInfo, bool, e
 	}
 	target, err := sl.ReadlinkIfPossible(name)
 	if errors.Is(err, afero.ErrNoReadlink) {
-		return nil, false, classify(pathErr("readlink", name, err))
+		return nil, false, classify(ensurePathError("readlink", name, err))
 	}
 	if err != nil {
-		return nil, false, pathErr("readlink", name, err)
+		return nil, false, ensurePathError("readlink", name, err)
 	}
 	return fi, l.isDirTarget(target), nil
 }
@@ -307,7 +307,7 @@ func (l *Linker) remove1(sl afero.Symlinker, name string, mtime time.Time) (bool
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	case err != nil:
-		return false, pathErr("lstat", name, err)
+		return false, ensurePathError("lstat", name, err)
 	case fi.Mode()&fs.ModeSymlink == 0 || !fi.ModTime().Equal(mtime):
 		return false, nil
 	}
@@ -316,7 +316,7 @@ func (l *Linker) remove1(sl afero.Symlinker, name string, mtime time.Time) (bool
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	case err != nil:
-		return false, pathErr("remove", name, err)
+		return false, ensurePathError("remove", name, err)
 	}
 	return true, nil
 }
@@ -362,14 +362,14 @@ func (l *Linker) isDirTarget(target string) bool {
 func (l *Linker) checkTemp(sl afero.Symlinker, tmp string) error {
 	fi, lstat, err := sl.LstatIfPossible(tmp)
 	if err != nil {
-		return classify(pathErr("lstat", tmp, err))
+		return classify(ensurePathError("lstat", tmp, err))
 	}
 	if !lstat || fi.Mode()&fs.ModeSymlink == 0 {
 		return fmt.Errorf("%w: %s: lstat does not report the link (mode %v)", ErrSymlinkUnsupported, tmp, fi.Mode())
 	}
 	target, err := sl.ReadlinkIfPossible(tmp)
 	if err != nil {
-		return classify(pathErr("readlink", tmp, err))
+		return classify(ensurePathError("readlink", tmp, err))
 	}
 	if target != "." {
 		return fmt.Errorf("%w: %s: the file system rewrote the link target \".\" to %q", ErrSymlinkUnsupported, tmp, target)
@@ -391,15 +391,15 @@ func (l *Linker) symlinker() (afero.Symlinker, error) {
 func (l *Linker) readDirNames() ([]string, error) {
 	f, err := l.fsys.Open(l.dir)
 	if err != nil {
-		return nil, pathErr("open", l.dir, err)
+		return nil, ensurePathError("open", l.dir, err)
 	}
 	names, err := f.Readdirnames(-1)
 	cerr := f.Close()
 	if err != nil {
-		return nil, pathErr("readdir", l.dir, err)
+		return nil, ensurePathError("readdir", l.dir, err)
 	}
 	if cerr != nil {
-		return nil, pathErr("close", l.dir, cerr)
+		return nil, ensurePathError("close", l.dir, cerr)
 	}
 	slices.Sort(names)
 	return names, nil
@@ -411,7 +411,7 @@ func (l *Linker) remove(name string) error {
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	return pathErr("remove", name, err)
+	return ensurePathError("remove", name, err)
 }
 
 // tempName returns a fresh temporary link name in the directory.
@@ -434,9 +434,11 @@ func (l *Linker) log(msg string, attrs ...slog.Attr) {
 	}
 }
 
-// pathErr returns err if it already names a path and an operation, and wraps
-// it in a *fs.PathError otherwise.
-func pathErr(op, name string, err error) error {
+// ensurePathError returns err as it is if it already names a path and an
+// operation (a *fs.PathError or *os.LinkError in its chain, whose path the
+// Linker's callers see as given), and wraps it in a *fs.PathError naming name
+// otherwise. Unlike pathError, it never renames.
+func ensurePathError(op, name string, err error) error {
 	var pe *fs.PathError
 	var le *os.LinkError
 	if errors.As(err, &pe) || errors.As(err, &le) {

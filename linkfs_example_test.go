@@ -9,12 +9,12 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // A deploy step: scan the directory, make its stamp link, drop old links.
 func ExampleNewLinker() {
-	fsys := vfs.NewMemFS()
+	fsys := vfstest.NewMemFS()
 	_ = fsys.MkdirAll("/static/css", 0o755)
 	_ = afero.WriteFile(fsys, "/static/css/site.css", []byte("body { color: teal }\n"), 0o644)
 
@@ -45,7 +45,7 @@ func ExampleNewLinker() {
 // Activating a stamp again is safe: the link stays in place and its age
 // starts over. A name that is not a stamp link is never replaced.
 func ExampleLinker_Activate() {
-	fsys := vfs.NewMemFS()
+	fsys := vfstest.NewMemFS()
 	_ = fsys.MkdirAll("/static/v1", 0o755) // a real directory named like a stamp
 	l := stampfs.NewLinker(fsys, "/static")
 
@@ -66,7 +66,7 @@ func ExampleLinker_Activate() {
 // Prune keeps the current link, the Keep newest others and any younger than
 // Grace.
 func ExampleLinker_Prune() {
-	fsys := vfs.NewMemFS()
+	fsys := vfstest.NewMemFS()
 	_ = fsys.Mkdir("/static", 0o755)
 	var now time.Time
 	fsys.SetClock(func() time.Time { return now })
@@ -90,7 +90,7 @@ func ExampleLinker_Prune() {
 // Probe tells a deploy whether stamp links work here, and whether to fall
 // back to serving the stamp prefix virtually.
 func ExampleLinker_Probe() {
-	for _, fsys := range []afero.Fs{vfs.NewMemFS(), afero.NewMemMapFs()} {
+	for _, fsys := range []afero.Fs{vfstest.NewMemFS(), afero.NewMemMapFs()} {
 		_ = fsys.MkdirAll("/static", 0o755)
 		err := stampfs.NewLinker(fsys, "/static").Probe()
 		switch {

@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // linkFS is one file system the symlink tests run on.
@@ -52,12 +52,12 @@ var memLinkFS = linkFS{
 	name: "memory",
 	make: func(t *testing.T) (afero.Fs, string) {
 		t.Helper()
-		fsys := vfs.NewMemFS()
+		fsys := vfstest.NewMemFS()
 		require.NoError(t, fsys.Mkdir("/static", 0o755))
 		return fsys, "/static"
 	},
 	agedSymlink: func(fsys afero.Fs, target, name string, mtime time.Time) error {
-		m := fsys.(*vfs.MemFS)
+		m := fsys.(*vfstest.MemFS)
 		m.SetClock(func() time.Time { return mtime })
 		defer m.SetClock(nil)
 		return m.SymlinkIfPossible(target, name)

@@ -335,8 +335,10 @@ func (w *linuxWalk) path(name string) string {
 	return filepath.Join(w.root, filepath.FromSlash(name))
 }
 
+// pathError names the OS path of name in a PathError wrapping err, a
+// system call's errno (see the function pathError).
 func (w *linuxWalk) pathError(op, name string, err error) error {
-	return &fs.PathError{Op: op, Path: w.path(name), Err: err}
+	return pathError(op, w.path(name), err)
 }
 
 // readDir lists the directory d of job into job.node, and its

@@ -141,7 +141,7 @@ func TestOSWalkAgreesOnUnreadable(t *testing.T) {
 		t.Skip("no OS fast path on this platform")
 	}
 	if os.Geteuid() == 0 {
-		t.Skip("root reads files whatever their mode; vfs.FaultFS covers these errors on the portable walk")
+		t.Skip("root reads files whatever their mode; vfstest.FaultFS covers these errors on the portable walk")
 	}
 	for _, name := range []string{"css/a.css", "css", "js/lib"} {
 		t.Run(name, func(t *testing.T) {

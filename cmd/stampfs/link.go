@@ -36,23 +36,23 @@ func runLink(args []string, stdout, stderr io.Writer) int {
 	} else if err != nil {
 		return exitUsage
 	}
-	usageErr := func(format string, a ...any) int {
+	usageError := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "stampfs link: "+format+"\n", a...)
 		fl.Usage()
 		return exitUsage
 	}
 	if fl.NArg() != 1 {
-		return usageErr("want exactly one DIR, got %d arguments", fl.NArg())
+		return usageError("want exactly one DIR, got %d arguments", fl.NArg())
 	}
 	if *keep < 0 {
-		return usageErr("-keep %d: want 0 or more", *keep)
+		return usageError("-keep %d: want 0 or more", *keep)
 	}
 	if *grace < 0 {
-		return usageErr("-grace %v: want 0 or more", *grace)
+		return usageError("-grace %v: want 0 or more", *grace)
 	}
 	opts, err := parseStrategy(*strategy)
 	if err != nil {
-		return usageErr("%v", err)
+		return usageError("%v", err)
 	}
 	dir := fl.Arg(0)
 

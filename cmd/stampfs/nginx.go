@@ -29,17 +29,17 @@ func runNginx(args []string, stdout, stderr io.Writer) int {
 	} else if err != nil {
 		return exitUsage
 	}
-	usageErr := func(format string, a ...any) int {
+	usageError := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "stampfs nginx: "+format+"\n", a...)
 		fl.Usage()
 		return exitUsage
 	}
 	if fl.NArg() != 1 {
-		return usageErr("want exactly one DIR, got %d arguments", fl.NArg())
+		return usageError("want exactly one DIR, got %d arguments", fl.NArg())
 	}
 	p, err := nginxPrefix(*prefix)
 	if err != nil {
-		return usageErr("%v", err)
+		return usageError("%v", err)
 	}
 	dir, err := nginxDir(fl.Arg(0))
 	if err != nil {
