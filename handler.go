@@ -99,6 +99,13 @@ type Options struct {
 	// per request. During Refresh the old and the new copies coexist.
 	MemoryLimit     int64
 	MemoryFileLimit int64
+	// Store is the directory of the version store on the Handler's file
+	// system, as Linker.Store; empty means DefaultStore inside the
+	// directory. New publishes every snapshot there and serves each stamp
+	// from its version. Where the store cannot be written (a read-only
+	// directory or file system) the Handler serves the live tree instead,
+	// as NewFS always does (see ServeHTTP).
+	Store string
 	// Logger receives the stamp, the mode and every link made or removed.
 	// Nil is silent.
 	Logger *slog.Logger
@@ -129,16 +136,23 @@ type Handler struct {
 	osfs bool
 	iofs fs.FS // NewFS
 
-	linker *Linker // symlink mode only
+	linker  *Linker // New
+	links   bool    // symlink mode: make stamp links
+	noStore bool    // the store cannot be written: serve the live tree
+	store   string
 
-	mu  sync.Mutex // serializes Refresh
-	cur atomic.Pointer[state]
+	mu       sync.Mutex // serializes Refresh
+	cur      atomic.Pointer[state]
+	versions versionCache // tables of other stamps' versions, for requests under them
 }
 
-// New scans dir on fsys and returns a Handler for it. On the OS file system
-// (fsys is *afero.OsFs) files are opened through os.Root, so nothing outside
-// dir is ever read. In symlink mode (or auto mode where a probe link works) it
-// makes the stamp link <dir>/<stamp> -> . and prunes old ones.
+// New scans dir on fsys, publishes its files as the version of their stamp
+// in the version store (see Linker.Publish and Options.Store), and returns a
+// Handler that serves them from that version. On the OS file system (fsys is
+// *afero.OsFs) files are opened through os.Root, so nothing outside the
+// version is ever read. In symlink mode (or auto mode where a probe link
+// works) it makes the stamp link <dir>/<stamp> into the version, and prunes
+// old versions and links, as Linker.Prune does, on every Refresh.
 //
 // New returns the scanner's errors, ErrSymlinkUnsupported (wrapped) when
 // opts.Mode is ModeSymlink and links cannot be made, an error wrapping
@@ -148,6 +162,9 @@ func New(fsys afero.Fs, dir string, opts *Options) (*Handler, error) {
 	h, err := newHandler(opts)
 	if err != nil {
 		return nil, err
+	}
+	if fsys == nil {
+		return nil, fmt.Errorf("stampfs: New: nil file system: %w", fs.ErrInvalid)
 	}
 	h.fsys, h.dir = fsys, dir
 	_, h.osfs = fsys.(*afero.OsFs)
@@ -196,6 +213,7 @@ func newHandler(opts *Options) (*Handler, error) {
 		logger:    o.Logger,
 		keep:      o.Keep,
 		grace:     o.Grace,
+		store:     o.Store,
 	}
 	if h.prefix == "" {
 		h.prefix = "/static/"
@@ -239,11 +257,9 @@ func newHandler(opts *Options) (*Handler, error) {
 	return h, nil
 }
 
-// chooseMode resolves ModeAuto by probing once and prepares the link manager.
+// chooseMode prepares the version store and resolves ModeAuto by probing
+// once whether links work.
 func (h *Handler) chooseMode() error {
-	if h.mode == ModeVirtual {
-		return nil
-	}
 	l := NewLinker(h.fsys, h.dir)
 	if h.keep != 0 {
 		l.Keep = max(h.keep, 0)
@@ -252,6 +268,11 @@ func (h *Handler) chooseMode() error {
 		l.Grace = max(h.grace, 0)
 	}
 	l.Logger = h.logger
+	l.Store = h.store
+	h.linker = l
+	if h.mode == ModeVirtual {
+		return nil
+	}
 	if err := l.Probe(); err != nil {
 		if h.mode == ModeSymlink {
 			return err
@@ -261,7 +282,7 @@ func (h *Handler) chooseMode() error {
 		return nil
 	}
 	h.mode = ModeSymlink
-	h.linker = l
+	h.links = true
 	return nil
 }
 
@@ -319,9 +340,10 @@ func (h *Handler) FuncMap() template.FuncMap {
 }
 
 // Refresh rescans the directory and swaps the new snapshot in atomically:
-// every request sees either the old snapshot or the new one, never a mix. In
-// symlink mode it makes the new stamp link before the swap and prunes old
-// links after it. On error the old snapshot stays in use. Concurrent calls
+// every request sees either the old snapshot or the new one, never a mix.
+// With a store it publishes the snapshot's version first, and prunes old
+// versions after the swap; in symlink mode it makes the new stamp link
+// before the swap. On error the old snapshot stays in use. Concurrent calls
 // run one at a time.
 func (h *Handler) Refresh() error {
 	h.mu.Lock()
@@ -331,20 +353,21 @@ func (h *Handler) Refresh() error {
 	if err != nil {
 		return err
 	}
-	if h.linker != nil {
+	if st.version != nil && h.links {
 		if err := h.linker.Activate(st.stamp); err != nil {
 			return err
 		}
 	}
 	h.cur.Store(st)
 	if old == nil || old.stamp != st.stamp {
-		h.log(slog.LevelInfo, "stampfs: serving", "stamp", st.stamp, "mode", string(h.mode), "files", len(st.files), "memory", st.held)
+		h.log(slog.LevelInfo, "stampfs: serving", "stamp", st.stamp, "mode", string(h.mode), "store", st.version != nil, "files", len(st.files), "memory", st.held)
 	}
-	if h.linker != nil {
-		// The linker logs every link it makes or removes.
+	if st.version != nil {
+		// The linker logs every version and link it keeps or removes.
 		if _, err := h.linker.Prune(st.stamp); err != nil {
-			h.log(slog.LevelWarn, "stampfs: pruning old stamp links", "err", err.Error())
+			h.log(slog.LevelWarn, "stampfs: pruning old versions", "err", err.Error())
 		}
+		h.versions.reset()
 	}
 	return nil
 }

@@ -69,6 +69,14 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stamp, name := rest[:i], rest[i+1:]
+	if stamp != st.stamp && st.version != nil && vfs.ValidSegment(stamp) {
+		if vt := h.versionState(stamp); vt != nil {
+			if e := vt.files[name]; e != nil {
+				h.serve(w, r, vt, e, ccImmutable)
+				return
+			}
+		}
+	}
 	e := st.files[name]
 	if e == nil || !vfs.ValidSegment(stamp) {
 		notFound(w, r, nil)
@@ -148,7 +156,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *en
 	var content io.ReadSeeker
 	if rep.data == nil {
 		rc, fi, err := st.open(rep.name)
-		if err == nil && (!fi.Mode().IsRegular() || fi.Size() != rep.size) {
+		if err == nil && !rep.matches(fi) {
 			rc.Close()
 			err = &fs.PathError{Op: "open", Path: rep.name, Err: errChanged}
 		}

@@ -149,38 +149,76 @@ func TestServeHTTPStalePolicy(t *testing.T) {
 
 // TestServeHTTPPastStamps: a stamp served earlier keeps immutable caching
 // for files whose bytes did not change, and only for those.
+// TestServeHTTPPastStamps: with a store, every retained version's stamp
+// serves that version's own bytes, immutable; without one (a read-only
+// directory) only files whose bytes are unchanged since this process served
+// them under the old stamp.
 func TestServeHTTPPastStamps(t *testing.T) {
-	fsys := memFS(t, map[string]string{"a.css": "a1", "b.css": "b1"})
-	h, err := stampfs.New(fsys, "/static", &stampfs.Options{Stale: stampfs.StaleNotFound})
-	require.NoError(t, err)
-	old := h.Stamp()
-	require.NoError(t, afero.WriteFile(fsys, "/static/b.css", []byte("b2"), 0o644))
-	require.NoError(t, h.Refresh())
-	require.NotEqual(t, old, h.Stamp())
+	for _, store := range []bool{true, false} {
+		t.Run(map[bool]string{true: "store", false: "no store"}[store], func(t *testing.T) {
+			fsys := memFS(t, map[string]string{"a.css": "a1", "b.css": "b1"})
+			served := fsys
+			if !store {
+				served = afero.NewReadOnlyFs(fsys)
+			}
+			h, err := stampfs.New(served, "/static", &stampfs.Options{Stale: stampfs.StaleNotFound})
+			require.NoError(t, err)
+			old := h.Stamp()
+			require.NoError(t, afero.WriteFile(fsys, "/static/b.css", []byte("b2"), 0o644))
+			require.NoError(t, h.Refresh())
+			require.NotEqual(t, old, h.Stamp())
 
-	w := do(t, h, "GET", "/static/"+old+"/a.css")
-	check(t, w, want{status: 200, body: "a1", header: map[string]string{"Cache-Control": immutable}})
-	check(t, do(t, h, "GET", "/static/"+old+"/b.css"), notFoundWant())
-	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/b.css"), want{status: 200, body: "b2", header: map[string]string{"Cache-Control": immutable}})
+			w := do(t, h, "GET", "/static/"+old+"/a.css")
+			check(t, w, want{status: 200, body: "a1", header: map[string]string{"Cache-Control": immutable}})
+			if store {
+				check(t, do(t, h, "GET", "/static/"+old+"/b.css"), want{status: 200, body: "b1", header: map[string]string{"Cache-Control": immutable}})
+			} else {
+				check(t, do(t, h, "GET", "/static/"+old+"/b.css"), notFoundWant())
+			}
+			check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/b.css"), want{status: 200, body: "b2", header: map[string]string{"Cache-Control": immutable}})
+
+			// A new process sharing the directory knows the old stamp from the store.
+			h2, err := stampfs.New(served, "/static", &stampfs.Options{Stale: stampfs.StaleNotFound})
+			require.NoError(t, err)
+			if store {
+				check(t, do(t, h2, "GET", "/static/"+old+"/b.css"), want{status: 200, body: "b1", header: map[string]string{"Cache-Control": immutable}})
+			} else {
+				check(t, do(t, h2, "GET", "/static/"+old+"/a.css"), notFoundWant())
+			}
+		})
+	}
 }
 
 // TestServeHTTPPastStampsSiblings: under a past stamp, immutable covers the
-// representation actually sent, so a sibling whose bytes changed is stale
-// even though its base file did not change.
+// representation actually sent: with a store it is the version's own; without
+// one a sibling whose bytes changed is stale even though its base file did not
+// change.
 func TestServeHTTPPastStampsSiblings(t *testing.T) {
-	fsys := memFS(t, map[string]string{"a.css": "plain", "a.css.gz": "gz1", "a.css.br": "br1"})
-	h, err := stampfs.New(fsys, "/static", &stampfs.Options{Stale: stampfs.StaleNotFound})
-	require.NoError(t, err)
-	old := "/static/" + h.Stamp() + "/a.css"
-	require.NoError(t, afero.WriteFile(fsys, "/static/a.css.gz", []byte("gz2"), 0o644))
-	require.NoError(t, h.Refresh())
-	require.NotEqual(t, old, "/static/"+h.Stamp()+"/a.css")
+	for _, store := range []bool{true, false} {
+		t.Run(map[bool]string{true: "store", false: "no store"}[store], func(t *testing.T) {
+			fsys := memFS(t, map[string]string{"a.css": "plain", "a.css.gz": "gz1", "a.css.br": "br1"})
+			served := fsys
+			if !store {
+				served = afero.NewReadOnlyFs(fsys)
+			}
+			h, err := stampfs.New(served, "/static", &stampfs.Options{Stale: stampfs.StaleNotFound})
+			require.NoError(t, err)
+			old := "/static/" + h.Stamp() + "/a.css"
+			require.NoError(t, afero.WriteFile(fsys, "/static/a.css.gz", []byte("gz2"), 0o644))
+			require.NoError(t, h.Refresh())
+			require.NotEqual(t, old, "/static/"+h.Stamp()+"/a.css")
 
-	stale := notFoundWant()
-	stale.header["Vary"] = "Accept-Encoding"
-	check(t, do(t, h, "GET", old, "Accept-Encoding", "gzip"), stale)
-	check(t, do(t, h, "GET", old), want{status: 200, body: "plain", header: map[string]string{"Cache-Control": immutable}})
-	check(t, do(t, h, "GET", old, "Accept-Encoding", "br"), want{status: 200, body: "br1", header: map[string]string{"Cache-Control": immutable, "Content-Encoding": "br"}})
+			if store {
+				check(t, do(t, h, "GET", old, "Accept-Encoding", "gzip"), want{status: 200, body: "gz1", header: map[string]string{"Cache-Control": immutable, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}})
+			} else {
+				stale := notFoundWant()
+				stale.header["Vary"] = "Accept-Encoding"
+				check(t, do(t, h, "GET", old, "Accept-Encoding", "gzip"), stale)
+			}
+			check(t, do(t, h, "GET", old), want{status: 200, body: "plain", header: map[string]string{"Cache-Control": immutable}})
+			check(t, do(t, h, "GET", old, "Accept-Encoding", "br"), want{status: 200, body: "br1", header: map[string]string{"Cache-Control": immutable, "Content-Encoding": "br"}})
+		})
+	}
 }
 
 // TestServeHTTPShadowedStamp: the first segment is a stamp only when the rest
@@ -331,11 +369,21 @@ func TestServeHTTPStreamed(t *testing.T) {
 			check(t, do(t, h, "GET", s+"big.js", "If-None-Match", etag(big)), want{status: 304})
 			check(t, do(t, h, "GET", s+"big.js", "If-Match", `"x"`), want{status: 412, header: map[string]string{"Cache-Control": "no-store"}})
 
-			// A file changed behind the handler's back is not served under its old ETag.
+			// A live file changed behind the handler's back changes nothing
+			// under the stamp: its version keeps the bytes.
 			require.NoError(t, afero.WriteFile(fsys, "/static/big.js", []byte("short"), 0o644))
-			check(t, do(t, h, "GET", s+"big.js"), notFoundWant())
+			check(t, do(t, h, "GET", s+"big.js"), want{status: 200, body: big, header: map[string]string{"Cache-Control": immutable}})
+			old := h.Stamp()
 			require.NoError(t, h.Refresh())
 			check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.js"), want{status: 200, body: "short"})
+			check(t, do(t, h, "GET", s+"big.js"), want{status: 200, body: big, header: map[string]string{"Cache-Control": immutable}})
+
+			// A stored file changed behind the handler's back is not served
+			// under its old ETag.
+			stored := "/static/.stampfs/" + old + "/big.js"
+			require.NoError(t, fsys.Remove(stored))
+			require.NoError(t, afero.WriteFile(fsys, stored, []byte("tampered"), 0o644))
+			check(t, do(t, h, "GET", s+"big.js"), notFoundWant())
 		})
 	}
 }

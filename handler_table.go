@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/spf13/afero"
 )
@@ -49,6 +50,7 @@ type entry struct {
 	location []string // Prefix + stamp + "/" + escaped name
 	shadowed bool     // <stamp>/<name> is itself a counted file
 	url      string   // Base + location[0]
+	stat     liveStat // what the scan or the version's index recorded; zero fields are not compared
 
 	sriOnce sync.Once
 	sri     string
@@ -56,6 +58,23 @@ type entry struct {
 }
 
 func (e *entry) vary() bool { return e.br != nil || e.gz != nil }
+
+// matches reports whether fi, from the file opened to serve e, is still
+// the file the scan (or the version's index) recorded: a regular file of
+// e's size with the recorded device, inode and change time, as far as the
+// file system and the record tell them.
+func (e *entry) matches(fi fs.FileInfo) bool {
+	if !fi.Mode().IsRegular() || fi.Size() != e.size {
+		return false
+	}
+	got := statOfInfo(fi)
+	if got == (liveStat{}) {
+		return true // a file system that tells no identity
+	}
+	return (e.stat.ino == 0 || got.ino == e.stat.ino) &&
+		(e.stat.dev == 0 || got.dev == e.stat.dev) &&
+		(e.stat.ctime == 0 || got.ctime == e.stat.ctime)
+}
 
 // pick returns the representation of e that r's Accept-Encoding prefers.
 func (e *entry) pick(r *http.Request) *entry {
@@ -86,6 +105,10 @@ type state struct {
 	held   int64             // bytes held in memory
 	open   func(name string) (io.ReadCloser, fs.FileInfo, error)
 	root   *os.Root // the directory, on the OS file system
+	// version is the store's version the files are served from; nil when
+	// they come from the live tree (NewFS, or a store that cannot be
+	// written).
+	version *Version
 }
 
 func (st *state) lookup(name string) *entry {
@@ -110,27 +133,85 @@ func (st *state) servedBefore(stamp string, rep *entry) bool {
 	return false
 }
 
-// build scans and returns a new state whose history extends old's.
+// build scans (publishing the version when there is a store) and returns a
+// new state whose history extends old's.
 func (h *Handler) build(old *state) (*state, error) {
-	var (
-		snap *Snapshot
-		err  error
-	)
-	if h.iofs != nil {
-		snap, err = Scan(afero.FromIOFS{FS: h.iofs}, ".", &h.scan)
-	} else {
-		snap, err = Scan(h.fsys, h.dir, &h.scan)
-	}
+	snap, v, err := h.source()
 	if err != nil {
 		return nil, err
 	}
-	st := &state{stamp: snap.Stamp()}
+	st, err := h.table(snap, v, old)
+	if err != nil {
+		return nil, err
+	}
+	if old != nil {
+		st.past = old.past
+		if old.stamp != st.stamp {
+			sums := make(map[string][32]byte, len(old.files))
+			for name, e := range old.files {
+				sums[name] = e.sha
+				if e.br != nil {
+					sums[e.br.name] = e.br.sha
+				}
+				if e.gz != nil {
+					sums[e.gz.name] = e.gz.sha
+				}
+			}
+			st.past = append([]pastStamp{{stamp: old.stamp, sha: sums}}, old.past...)
+		}
+		kept := st.past[:0:0]
+		for _, p := range st.past {
+			if p.stamp != st.stamp && len(kept) < maxPastSnapshots {
+				kept = append(kept, p)
+			}
+		}
+		st.past = kept
+	}
+	return st, nil
+}
+
+// source returns the snapshot to serve: the version Publish makes of the
+// directory, or a scan of the live tree where there is no store to write.
+func (h *Handler) source() (*Snapshot, *Version, error) {
+	if h.iofs != nil {
+		snap, err := Scan(afero.FromIOFS{FS: h.iofs}, ".", &h.scan)
+		return snap, nil, err
+	}
+	if !h.noStore {
+		v, err := h.linker.Publish(&h.scan)
+		switch {
+		case err == nil:
+			return &Snapshot{stamp: v.Stamp, strategy: v.Strategy, files: v.Files}, v, nil
+		case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS):
+			h.noStore = true
+			h.log(slog.LevelWarn, "stampfs: the version store cannot be written; serving the live tree, immutable only under the current stamp", "store", h.linker.storeDir(), "err", err.Error())
+		default:
+			return nil, nil, err
+		}
+	}
+	snap, err := scan(h.fsys, h.dir, &h.scan, true)
+	return snap, nil, err
+}
+
+// table builds the serving table of snap, whose bytes are v's when v is not
+// nil and the live tree's otherwise. It holds small files in memory.
+func (h *Handler) table(snap *Snapshot, v *Version, old *state) (*state, error) {
+	st := &state{stamp: snap.Stamp(), version: v}
 	switch {
 	case h.iofs != nil:
 		fsys := h.iofs
 		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openFS(fsys, name) }
 	case h.osfs:
-		root, err := h.reuseRoot(old)
+		var root *os.Root
+		var err error
+		switch {
+		case v != nil && old != nil && old.version != nil && old.version.dir == v.dir && old.root != nil:
+			root = old.root // the same version: its directory never changes
+		case v != nil:
+			root, err = os.OpenRoot(v.dir)
+		default:
+			root, err = h.reuseRoot(old)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -138,6 +219,9 @@ func (h *Handler) build(old *state) (*state, error) {
 		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openInRoot(root, name) }
 	default:
 		fsys, dir := h.fsys, h.dir
+		if v != nil {
+			dir = v.dir
+		}
 		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openAfero(fsys, dir, name) }
 	}
 	files := snap.files // every SHA256 set: newHandler sets ScanOptions.Hash
@@ -152,6 +236,12 @@ func (h *Handler) build(old *state) (*state, error) {
 			continue
 		}
 		e := &entry{name: f.Name, sha: f.SHA256, size: f.Size}
+		switch {
+		case v != nil:
+			e.stat = liveStat{ino: v.rows[i].stored} // links to it come and go, and change its ctime
+		case snap.stats != nil:
+			e.stat = snap.stats[i]
+		}
 		e.ctype = []string{contentType(f.Name)}[:1:1]
 		all[f.Name] = e
 		order = append(order, e)
@@ -216,29 +306,6 @@ func (h *Handler) build(old *state) (*state, error) {
 			continue
 		}
 		st.routes[key] = route{e: e, stamped: true}
-	}
-	if old != nil {
-		st.past = old.past
-		if old.stamp != st.stamp {
-			sums := make(map[string][32]byte, len(old.files))
-			for name, e := range old.files {
-				sums[name] = e.sha
-				if e.br != nil {
-					sums[e.br.name] = e.br.sha
-				}
-				if e.gz != nil {
-					sums[e.gz.name] = e.gz.sha
-				}
-			}
-			st.past = append([]pastStamp{{stamp: old.stamp, sha: sums}}, old.past...)
-		}
-		kept := st.past[:0:0]
-		for _, p := range st.past {
-			if p.stamp != st.stamp && len(kept) < maxPastSnapshots {
-				kept = append(kept, p)
-			}
-		}
-		st.past = kept
 	}
 	return st, nil
 }

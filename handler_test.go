@@ -164,10 +164,11 @@ func TestIntegrity(t *testing.T) {
 	_, err = h.Integrity("nope.js")
 	assert.ErrorIs(t, err, stampfs.ErrUnknownAsset)
 
-	// A streamed file that changed since the scan has no trustworthy SRI.
+	// A streamed file of the version that changed since it was published
+	// has no trustworthy SRI.
 	h, err = stampfs.New(fsys, "/static", &stampfs.Options{MemoryFileLimit: 100})
 	require.NoError(t, err)
-	require.NoError(t, afero.WriteFile(fsys, "/static/big.js", []byte(strings.Repeat("z", 1000)), 0o644))
+	require.NoError(t, afero.WriteFile(fsys, "/static/.stampfs/"+h.Stamp()+"/big.js", []byte(strings.Repeat("z", 1000)), 0o644))
 	_, err = h.Integrity("big.js")
 	assert.ErrorContains(t, err, "changed since the scan")
 }
@@ -241,7 +242,8 @@ func TestNewFS(t *testing.T) {
 }
 
 // TestOSSymlinkSwap: a served file swapped for a link to a file outside the
-// directory after the scan yields 404 or the old bytes, never the outside file.
+// directory after the scan, in the live tree or in the store, yields 404 or
+// the version's bytes, never the outside file.
 func TestOSSymlinkSwap(t *testing.T) {
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "static")
@@ -254,25 +256,33 @@ func TestOSSymlinkSwap(t *testing.T) {
 
 	h, err := stampfs.New(afero.NewOsFs(), dir, &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryFileLimit: 1000})
 	require.NoError(t, err)
-	for _, name := range []string{"small.css", "big.css"} {
-		p := filepath.Join(dir, "css", name)
-		require.NoError(t, os.Remove(p))
-		require.NoError(t, os.Symlink(secret, p))
-	}
-	// The directory itself swapped for a link out of the tree.
-	require.NoError(t, os.Rename(filepath.Join(dir, "css"), filepath.Join(tmp, "css-moved")))
-	require.NoError(t, os.Symlink(filepath.Join(tmp, "css-moved"), filepath.Join(dir, "css")))
+	version := filepath.Join(dir, ".stampfs", h.Stamp())
+	for _, root := range []string{dir, version} {
+		for _, name := range []string{"small.css", "big.css"} {
+			p := filepath.Join(root, "css", name)
+			require.NoError(t, os.Remove(p))
+			require.NoError(t, os.Symlink(secret, p))
+		}
+		// The directory itself swapped for a link out of the tree.
+		moved := filepath.Join(tmp, "css-moved-"+filepath.Base(root))
+		require.NoError(t, os.Rename(filepath.Join(root, "css"), moved))
+		require.NoError(t, os.Symlink(moved, filepath.Join(root, "css")))
 
-	for _, p := range []string{"/static/" + h.Stamp() + "/css/small.css", "/static/" + h.Stamp() + "/css/big.css", "/static/css/big.css"} {
-		w := do(t, h, "GET", p)
-		assert.NotContains(t, w.Body.String(), "SECRET", p)
-		assert.Contains(t, []int{200, 404}, w.Code, p)
-		if w.Code == 200 {
-			assert.Contains(t, []string{"small", big}, w.Body.String(), p)
+		for _, p := range []string{"/static/" + h.Stamp() + "/css/small.css", "/static/" + h.Stamp() + "/css/big.css", "/static/css/big.css"} {
+			w := do(t, h, "GET", p)
+			assert.NotContains(t, w.Body.String(), "SECRET", p)
+			assert.Contains(t, []int{200, 404}, w.Code, p)
+			if w.Code == 200 {
+				assert.Contains(t, []string{"small", big}, w.Body.String(), p)
+			}
+		}
+		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/css/small.css"), want{status: 200, body: "small"})
+		if root == dir {
+			check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/css/big.css"), want{status: 200, body: big})
+		} else {
+			check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/css/big.css"), notFoundWant())
 		}
 	}
-	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/css/small.css"), want{status: 200, body: "small"})
-	check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/css/big.css"), notFoundWant())
 }
 
 func TestModes(t *testing.T) {
@@ -284,7 +294,7 @@ func TestModes(t *testing.T) {
 		assert.Equal(t, stampfs.ModeSymlink, h.Mode())
 		target, err := os.Readlink(filepath.Join(dir, h.Stamp()))
 		require.NoError(t, err)
-		assert.Equal(t, ".", target)
+		assert.Equal(t, ".stampfs/"+h.Stamp(), target)
 		got, err := os.ReadFile(filepath.Join(dir, h.Stamp(), "a.css"))
 		require.NoError(t, err)
 		assert.Equal(t, "a1", string(got))
@@ -295,8 +305,9 @@ func TestModes(t *testing.T) {
 		require.NotEqual(t, old, h.Stamp())
 		_, err = os.Readlink(filepath.Join(dir, h.Stamp()))
 		assert.NoError(t, err, "Refresh links the new stamp")
-		_, err = os.Readlink(filepath.Join(dir, old))
-		assert.NoError(t, err, "the old link survives its grace period")
+		got, err = os.ReadFile(filepath.Join(dir, old, "a.css"))
+		require.NoError(t, err, "the old link survives its grace period")
+		assert.Equal(t, "a1", string(got), "and serves its own bytes")
 		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/a.css"), want{status: 200, body: "a2", header: map[string]string{"Cache-Control": immutable}})
 		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/"+old+"/a.css"), notFoundWant())
 	})

@@ -33,13 +33,14 @@ func TestLinkerCrash(t *testing.T) {
 		{vfstest.OpOpen, "open"},
 		{vfstest.OpReadDir, "readdirent"},
 	}
-	tree := []string{"css/a.css", "v0 -> . @3h", "v1 -> . @2h"}
+	tree := []string{"css/a.css", "100 -> . @3h", "v1 -> .stampfs/v1 @2h"}
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			for _, stamp := range []string{"v2", "v1"} {
 				// Count the calls of a clean run to know how many there are to fail.
 				base, dir := lfs.make(t)
 				makeLinkTree(t, lfs, base, dir, tree...)
+				publishStamps(t, base, dir, "v1", "v2")
 				fsys := vfstest.NewFaultFS(base)
 				linkAndPrune(t, fsys, dir, stamp, time.Now)
 				for _, op := range ops {
@@ -71,6 +72,7 @@ func crashOnce(t *testing.T, lfs linkFS, tree []string, stamp string, rule vfste
 	t.Helper()
 	base, dir := lfs.make(t)
 	makeLinkTree(t, lfs, base, dir, tree...)
+	publishStamps(t, base, dir, "v1", "v2")
 	before := listTop(t, base, dir)
 	fsys := vfstest.NewFaultFS(base)
 	fsys.Inject(rule)
@@ -108,7 +110,15 @@ func crashOnce(t *testing.T, lfs linkFS, tree []string, stamp string, rule vfste
 	fsys.Reset()
 	linkAndPrune(t, fsys, dir, stamp, func() time.Time { return time.Now().Add(2 * time.Minute) })
 	assertServes(t, base, dir, stamp)
-	assert.Equal(t, []string{"css/", stamp + " -> ."}, listTop(t, base, dir))
+	assert.Equal(t, []string{".stampfs/", "css/", stamp + " -> .stampfs/" + stamp}, listTop(t, base, dir))
+}
+
+// publishStamps publishes the directory under each of stamps.
+func publishStamps(t *testing.T, fsys afero.Fs, dir string, stamps ...string) {
+	t.Helper()
+	for _, s := range stamps {
+		publish(t, stampfs.NewLinker(fsys, dir), &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: s})
+	}
 }
 
 // linkAndPrune activates stamp and prunes every other link.
