@@ -49,7 +49,9 @@ func TestWatchBurstOnDisk(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- h.Watch(ctx, &stampfs.WatchOptions{Interval: 10 * time.Millisecond, Quiet: 500 * time.Millisecond}) }()
+	go func() {
+		done <- h.Watch(ctx, &stampfs.WatchOptions{Interval: 10 * time.Millisecond, Quiet: 500 * time.Millisecond})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		assert.ErrorIs(t, <-done, context.Canceled)
