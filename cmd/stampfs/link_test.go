@@ -3,8 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/spf13/afero"
@@ -116,13 +118,14 @@ func TestLinkErrors(t *testing.T) {
 		{"negative keep", nil, func(dir string) []string { return []string{"-keep", "-1", dir} }, exitUsage, "-keep -1: want 0 or more"},
 		{"negative grace", nil, func(dir string) []string { return []string{"-grace", "-1h", dir} }, exitUsage, "-grace -1h0m0s: want 0 or more"},
 		{"bad grace", nil, func(dir string) []string { return []string{"-grace", "soon", dir} }, exitUsage, `invalid value "soon" for flag -grace`},
-		{"bad strategy", nil, func(dir string) []string { return []string{"-strategy", "sha1", dir} }, exitUsage, `unknown -strategy "sha1"`},
-		{"bad fixed stamp", nil, func(dir string) []string { return []string{"-strategy", "fixed=../x", dir} }, exitUsage, "stampfs: bad stamp"},
+		{"bad strategy", nil, func(dir string) []string { return []string{"-strategy", "sha1", dir} }, exitUsage, `stampfs link: unknown strategy "sha1": want content, mtime, git or fixed=VALUE` + "\n"},
+		{"bad strategy after DIR", nil, func(dir string) []string { return []string{dir, "-strategy", "sha1"} }, exitUsage, `stampfs link: unknown strategy "sha1": want content, mtime, git or fixed=VALUE` + "\n"},
+		{"bad fixed stamp", nil, func(dir string) []string { return []string{"-strategy", "fixed=../x", dir} }, exitUsage, "stampfs link: -strategy fixed=../x: bad stamp \"../x\""},
 		{"missing DIR", nil, func(dir string) []string { return []string{filepath.Join(dir, "missing")} }, exitError, "no such file or directory"},
 		{
 			"link elsewhere in the way", []string{"v1 -> css"},
 			func(dir string) []string { return []string{"-strategy", "fixed=v1", dir} },
-			exitError, "activate $DIR/v1: exists and is not a stamp link: file already exists",
+			exitError, "stampfs link: activate $DIR/v1: exists and is not a stamp link: file already exists\n",
 		},
 	}
 	for _, tt := range tests {
@@ -143,25 +146,67 @@ func TestLinkErrors(t *testing.T) {
 	}
 }
 
+// noLinkFS is the OS file system where every link fails with err, as
+// symlink(2) does on a file system without links (EPERM) or in a directory
+// the user may not write (EACCES), which a test run as root cannot make.
+type noLinkFS struct {
+	afero.OsFs
+	err error
+}
+
+func (fsys noLinkFS) SymlinkIfPossible(oldname, newname string) error {
+	return &os.LinkError{Op: "symlink", Old: oldname, New: newname, Err: fsys.err}
+}
+
 func TestLinkNoSymlinks(t *testing.T) {
-	dir := staticDir(t)
-	linkFS = afero.NewReadOnlyFs(afero.NewOsFs())
-	t.Cleanup(func() { linkFS = afero.NewOsFs() })
+	tests := []struct {
+		name   string
+		fsys   afero.Fs
+		status int
+		stdout string
+		stderr string
+	}{
+		{"read-only afero Fs", afero.NewReadOnlyFs(afero.NewOsFs()), exitNoSymlinks, staticStamp + "\n",
+			"stampfs link: make the stamp link static/" + staticStamp + ": symlinks unsupported: symlink . static/.stampfs-tmp-X: symlink not supported\n"},
+		{"EPERM: no links on this file system", noLinkFS{err: syscall.EPERM}, exitNoSymlinks, staticStamp + "\n",
+			"stampfs link: make the stamp link static/" + staticStamp + ": symlinks unsupported: symlink . static/.stampfs-tmp-X: operation not permitted\n"},
+		{"EROFS", noLinkFS{err: syscall.EROFS}, exitNoSymlinks, staticStamp + "\n",
+			"stampfs link: make the stamp link static/" + staticStamp + ": symlinks unsupported: symlink . static/.stampfs-tmp-X: read-only file system\n"},
+		{"EACCES: a directory the user may not write", noLinkFS{err: syscall.EACCES}, exitError, "",
+			"stampfs link: make the stamp link static/" + staticStamp + ": permission denied\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := staticDir(t)
+			t.Chdir(filepath.Dir(dir))
+			linkFS = tt.fsys
+			t.Cleanup(func() { linkFS = afero.NewOsFs() })
 
-	status, stdout, stderr := runCmd("link", dir)
+			status, stdout, stderr := runCmd("link", "-q", "static")
 
-	assert.Equal(t, exitNoSymlinks, status)
-	assert.Empty(t, stdout)
-	assert.Contains(t, stderr, "stampfs: symlinks unsupported")
-	assert.Equal(t, []string{"css/"}, entries(t, dir))
+			assert.Equal(t, tt.status, status)
+			assert.Equal(t, tt.stdout, stdout, "the stamp, to be served virtually")
+			assert.Equal(t, tt.stderr, regexp.MustCompile(`stampfs-tmp-[0-9a-f]+`).ReplaceAllString(stderr, "stampfs-tmp-X"))
+			assert.Equal(t, []string{"css/"}, entries(t, dir))
+		})
+	}
+}
+
+func TestLinkQuiet(t *testing.T) {
+	dir := staticDir(t, "v1 -> .")
+	status, stdout, stderr := runCmd("link", dir, "-q", "-keep=0", "-grace=0")
+	require.Equal(t, exitOK, status, stderr)
+	assert.Equal(t, staticStamp+"\n", stdout)
+	assert.Empty(t, stderr, "no info lines with -q")
+	assert.Equal(t, []string{staticStamp + " -> .", "css/"}, entries(t, dir))
 }
 
 func TestLinkHelpShowsLinkerDefaults(t *testing.T) {
 	status, stdout, stderr := runCmd("link", "-h")
 
 	assert.Equal(t, exitOK, status)
-	assert.Empty(t, stdout)
-	assert.Contains(t, stderr, "usage: stampfs link")
-	assert.Regexp(t, `-keep int\n.*\(default 2\)`, stderr)
-	assert.Regexp(t, `-grace duration\n.*\(default 1h0m0s\)`, stderr)
+	assert.Empty(t, stderr)
+	assert.Contains(t, stdout, "usage: stampfs link")
+	assert.Regexp(t, `-keep int\n.*\(default 2\)`, stdout)
+	assert.Regexp(t, `-grace duration\n.*\(default 1h0m0s\)`, stdout)
 }
