@@ -47,23 +47,27 @@ func withInfo(f statFile, err error) (io.ReadCloser, fs.FileInfo, error) {
 	return f, fi, nil
 }
 
-// openInRoot opens name through root, which refuses to leave the directory.
+// openInRoot opens name through root, which refuses to leave the directory,
+// without following a link as the last element and without blocking on a
+// FIFO or device (whose FileInfo the caller then refuses).
 func openInRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
-	return withInfo(root.Open(filepath.FromSlash(name)))
+	return withInfo(root.OpenFile(filepath.FromSlash(name), os.O_RDONLY|noFollowFlags, 0))
 }
 
 // openAfero opens name under dir on fsys, refusing any symbolic link on the
-// way where fsys can tell.
+// way, and anything but a regular file at the end (a FIFO would block the
+// open), where fsys can tell.
 func openAfero(fsys afero.Fs, dir, name string) (io.ReadCloser, fs.FileInfo, error) {
 	if l, ok := fsys.(afero.Lstater); ok {
 		p := dir
-		for _, seg := range strings.Split(name, "/") {
+		segs := strings.Split(name, "/")
+		for i, seg := range segs {
 			p = filepath.Join(p, seg)
 			fi, lstatCalled, err := l.LstatIfPossible(p)
 			if err != nil {
 				return nil, nil, err
 			}
-			if lstatCalled && fi.Mode()&fs.ModeSymlink != 0 {
+			if lstatCalled && fi.Mode()&fs.ModeSymlink != 0 || i == len(segs)-1 && !fi.Mode().IsRegular() {
 				return nil, nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 			}
 		}
@@ -82,7 +86,7 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			if fi.Mode()&fs.ModeSymlink != 0 {
+			if fi.Mode()&fs.ModeSymlink != 0 || p == name && !fi.Mode().IsRegular() {
 				return nil, nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 			}
 		}
