@@ -235,10 +235,10 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 
 	cache := l.hashCache()
 	b := &builder{l: l, store: store, snap: snap, cache: cache}
+	defer b.cleanup()
 	if err := b.stage(); err != nil {
 		return nil, err
 	}
-	defer b.cleanup()
 
 	stamp := snap.stamp
 	if strategy == Content {

@@ -1,6 +1,7 @@
 package stampfs_test
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,4 +129,29 @@ func (f *rewriteOnRead) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// TestTamperedVersionNotServed: a stored file whose bytes no longer match its
+// version's index is never served as immutable, and the handler says why.
+func TestTamperedVersionNotServed(t *testing.T) {
+	for _, lfs := range linkFSes() {
+		t.Run(lfs.name, func(t *testing.T) {
+			fsys, dir := lfs.make(t)
+			makeTree(t, fsys, dir, "a.css=one")
+			var log strings.Builder
+			h, err := stampfs.New(fsys, dir, &stampfs.Options{Mode: stampfs.ModeVirtual, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+			require.NoError(t, err)
+			old := h.Stamp()
+			makeTree(t, fsys, dir, "a.css=two")
+			require.NoError(t, h.Refresh())
+			stored := filepath.Join(dir, stampfs.DefaultStore, old, "a.css")
+			require.NoError(t, fsys.Chmod(stored, 0o644))
+			require.NoError(t, afero.WriteFile(fsys, stored, []byte("ONE"), 0o644)) // same size, in place
+
+			w := do(t, h, "GET", "/static/"+old+"/a.css")
+			assert.NotEqual(t, immutable, w.Header().Get("Cache-Control"))
+			assert.NotEqual(t, "ONE", w.Body.String())
+			assert.Contains(t, log.String(), "not serving a version that does not match its index")
+		})
+	}
 }

@@ -160,3 +160,46 @@ func TestServeNeverBlocksOnFIFO(t *testing.T) {
 		})
 	}
 }
+
+// TestPublishFullDisk publishes into a small tmpfs until it is full, of
+// blocks and then of inodes: each failure is a clear error naming the
+// store, the earlier version stays whole and served, and nothing
+// half-made is visible. It needs root, to mount the tmpfs.
+func TestPublishFullDisk(t *testing.T) {
+	for _, limit := range []string{"size=256k", "nr_inodes=40"} {
+		t.Run(limit, func(t *testing.T) {
+			mnt := t.TempDir()
+			if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, limit+",mode=0755"); err != nil {
+				t.Skipf("cannot mount a tmpfs here (%v): run as root to test a full disk", err)
+			}
+			t.Cleanup(func() { syscall.Unmount(mnt, syscall.MNT_DETACH) })
+			dir := filepath.Join(mnt, "static")
+			require.NoError(t, os.Mkdir(dir, 0o755))
+			for i := range 10 {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.bin", i)), []byte(strings.Repeat(fmt.Sprint(i), 6<<10)), 0o644))
+			}
+			h, err := stampfs.New(afero.NewOsFs(), dir, &stampfs.Options{Mode: stampfs.ModeVirtual, Keep: 5, Grace: time.Hour})
+			require.NoError(t, err, "the first version fits")
+			first := h.Stamp()
+
+			var failed error
+			for i := 0; i < 40 && failed == nil; i++ {
+				for j := range 10 { // new bytes in every file: nothing to share
+					require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.bin", j)), []byte(strings.Repeat(fmt.Sprint(i, j), 3<<10)), 0o644))
+				}
+				failed = h.Refresh()
+			}
+			require.Error(t, failed, "the disk never filled")
+			assert.ErrorIs(t, failed, syscall.ENOSPC)
+			assert.Contains(t, failed.Error(), filepath.Join(dir, stampfs.DefaultStore))
+			staged, err := filepath.Glob(filepath.Join(dir, stampfs.DefaultStore, ".tmp-*"))
+			require.NoError(t, err)
+			assert.Empty(t, staged, "a failed publish removes its staging directory")
+			assertStoreWhole(t, dir, 0)
+			w := do(t, h, "GET", "/static/"+first+"/f1.bin")
+			assert.Equal(t, 200, w.Code)
+			assert.Equal(t, immutable, w.Header().Get("Cache-Control"))
+			assert.Equal(t, strings.Repeat("1", 6<<10), w.Body.String(), "the first version is still served")
+		})
+	}
+}

@@ -36,7 +36,7 @@ func TestPublish(t *testing.T) {
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			fsys, dir := lfs.make(t)
-			makeTree(t, fsys, dir, "css/site.css=body{}", "js/app.js=go()", "a b é.txt=x", ".env=secret", "css/.a.css.swp=swap")
+			makeTree(t, fsys, dir, "css/site.css=body{}", "js/app.js=go()", "a b é.txt=x", "new\nline\ttab.txt=y", ".env=secret", "css/.a.css.swp=swap")
 			l := stampfs.NewLinker(fsys, dir)
 
 			v := publish(t, l, nil)
@@ -44,13 +44,13 @@ func TestPublish(t *testing.T) {
 			want := scan(t, fsys, dir, nil)
 			assert.Equal(t, want.Stamp(), v.Stamp, "the content stamp of the stored bytes is the scan's")
 			assert.Equal(t, stampfs.Content, v.Strategy)
-			assert.Equal(t, []string{"a b é.txt", "css/site.css", "js/app.js"}, fileNames(v.Files))
+			assert.Equal(t, []string{"a b é.txt", "css/site.css", "js/app.js", "new\nline\ttab.txt"}, fileNames(v.Files))
 			for _, f := range want.Files() {
 				assert.Equal(t, readStored(t, fsys, dir, v.Stamp, f.Name), mustRead(t, fsys, filepath.Join(dir, f.Name)))
 			}
 			_, err := fsys.Stat(filepath.Join(dir, stampfs.DefaultStore, v.Stamp, ".env"))
 			assert.ErrorIs(t, err, fs.ErrNotExist, "dot files are not counted, so not stored")
-			assert.Equal(t, int64(len("body{}go()x")), v.Size())
+			assert.Equal(t, int64(len("body{}go()xy")), v.Size())
 
 			m, err := v.Manifest(nil)
 			require.NoError(t, err)
@@ -208,6 +208,10 @@ func TestPublishFaults(t *testing.T) {
 			if err != nil {
 				assert.ErrorIsf(t, err, syscall.ENOSPC, "%v #%d", op, n)
 				assert.Lenf(t, vs, 1, "%v #%d: failed, but a new version is visible", op, n)
+				if op != vfstest.OpRemoveAll { // the cleanup itself
+					staged, _ := afero.Glob(m, "/static/.stampfs/.tmp-*")
+					assert.Emptyf(t, staged, "%v #%d: a failed publish leaves its staging directory", op, n)
+				}
 			} else {
 				assert.Lenf(t, vs, 2, "%v #%d", op, n)
 				assert.Equal(t, "ONE", readStored(t, m, "/static", v.Stamp, "css/a.css"))
