@@ -399,9 +399,12 @@ func (h *Handler) Refresh() error {
 // Content-Length, Accept-Ranges: bytes, X-Content-Type-Options: nosniff and a
 // strong ETag: the file's SHA-256 in lowercase hex, in quotes. There is no
 // Last-Modified: the ETag decides If-None-Match (304) and If-Range. An
-// If-Match that the ETag does not strongly match gets 412 with
-// "Cache-Control: no-store" and no body. A file of an fs.FS that can neither
-// seek nor ReadAt is sent whole, without Accept-Ranges.
+// If-Match list that does not hold "*" or the ETag (compared strongly) gets
+// 412 with "Cache-Control: no-store", "Content-Length: 0" and no body; a
+// list is read up to its first malformed element, as http.ServeContent
+// reads it, so a malformed If-Match fails and a malformed If-None-Match
+// matches nothing. A file of an fs.FS that can neither seek nor ReadAt is
+// sent whole, without Accept-Ranges.
 //
 // A counted file NAME.br or NAME.gz beside a counted NAME is a precompressed
 // sibling: it is sent for NAME, with Content-Encoding br or gzip and its own

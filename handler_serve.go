@@ -144,11 +144,12 @@ func noBody(w http.ResponseWriter, e *entry, status int) {
 // serve writes e (or the sibling the client accepts) with Cache-Control cc.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *entry, cc []string) {
 	rep := e.pick(r)
-	// If-Match is decided here, before any I/O: http.ServeContent would
-	// send its 412 with this response's headers, immutable and, for a
-	// sibling, a Content-Length that no body follows. A matching If-Match
-	// changes nothing.
-	if r.Header["If-Match"] != nil && !etagListed(r.Header.Get("If-Match"), rep.etag[0], false) {
+	// If-Match is decided here, before any I/O, as http.ServeContent
+	// decides it (etagListMatch), so that ServeContent never answers 412:
+	// it would send its 412 with this response's headers, immutable and,
+	// for a sibling, a Content-Length that no body follows. A matching
+	// If-Match changes nothing.
+	if im := r.Header.Get("If-Match"); im != "" && !etagListMatch(im, rep.etag[0], false) {
 		noBody(w, e, http.StatusPreconditionFailed)
 		return
 	}
@@ -215,7 +216,7 @@ func setHeaders(w http.ResponseWriter, e, rep *entry, cc []string) http.Header {
 // serveStream serves a file of an fs.FS that cannot seek: whole, or 304.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *entry, cc []string, rc io.Reader) {
 	hdr := setHeaders(w, e, rep, cc)
-	if etagListed(r.Header.Get("If-None-Match"), rep.etag[0], true) {
+	if etagListMatch(r.Header.Get("If-None-Match"), rep.etag[0], true) {
 		delete(hdr, "Content-Type")
 		delete(hdr, "Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
@@ -226,20 +227,4 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *en
 	if r.Method != http.MethodHead {
 		io.CopyN(w, rc, rep.size)
 	}
-}
-
-// etagListed reports whether an If-Match or If-None-Match list holds "*" or
-// etag. A weak tag W/etag counts only when weak is set: If-None-Match
-// compares weakly, If-Match strongly.
-func etagListed(list, etag string, weak bool) bool {
-	for _, t := range strings.Split(list, ",") {
-		t = strings.TrimSpace(t)
-		if weak {
-			t = strings.TrimPrefix(t, "W/")
-		}
-		if t == "*" || t == etag {
-			return true
-		}
-	}
-	return false
 }
