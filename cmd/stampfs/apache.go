@@ -12,26 +12,26 @@ import (
 // version store, unstamped ones from the live tree, no symbolic link below
 // DIR followed.
 func runApache(args []string, stdout, stderr io.Writer) int {
-	f, status := parseFront(args, stderr, frontCommand{
-		name:  "apache",
-		usage: "usage: stampfs apache [-prefix /static/] DIR",
-		help:  "Prints directives to paste into (or Include in) an Apache 2.4 <VirtualHost>;\nthey need mod_rewrite, mod_headers, mod_mime and mod_authz_core.",
-		what:  "an Apache configuration",
+	c, f, status := parseFront(args, stdout, stderr, frontCommand{
+		name:     "apache",
+		synopsis: "stampfs apache [-prefix /static/] [-store DIR] DIR",
+		notes:    "Prints directives to paste into (or Include in) an Apache 2.4 <VirtualHost>;\nthey need mod_rewrite, mod_headers, mod_mime and mod_authz_core.",
+		what:     "an Apache configuration",
 	})
 	if status >= 0 {
 		return status
 	}
 	p := "^" + regexp.QuoteMeta(f.prefix)
-	err := apacheTemplate.Execute(stdout, map[string]string{
-		"Dir":    f.dir,
-		"Store":  f.dir + "/" + storeName,
-		"Prefix": f.prefix,
-		"P":      p,
-		"Stamp":  p + "(" + stampPattern + ")/(.+)$",
+	err := apacheTemplate.Execute(stdout, map[string]any{
+		"Dir":        f.dir,
+		"Store":      f.store,
+		"StoreApart": !f.storeInDir(),
+		"Prefix":     f.prefix,
+		"P":          p,
+		"Stamp":      p + "(" + stampPattern + ")/(.+)$",
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs apache: %v\n", err)
-		return exitError
+		return c.fail(fmt.Errorf("write: %w", err))
 	}
 	return exitOK
 }
@@ -41,7 +41,24 @@ func runApache(args []string, stdout, stderr io.Writer) int {
 // first, when the client accepts that encoding), else the live tree's. A
 // trailing "?" with QSL keeps a "?" in a file name from being read as a
 // query string.
-var apacheTemplate = template.Must(template.New("apache").Parse(`# stampfs: serve {{.Dir}} at {{.Prefix}}
+var apacheTemplate = template.Must(template.New("apache").Parse(`
+{{- define "directory"}}<Directory "{{.}}">
+    # No symbolic link is followed below it. Links in its own path
+    # (current -> releases/N) are, where the directories above allow it
+    # (Debian's <Directory /> has Options FollowSymLinks).
+    Options None
+    AllowOverride None
+    Require all granted
+    <IfModule dir_module>
+        DirectorySlash Off
+    </IfModule>
+    # a.css.gz is a.css with Content-Encoding: gzip.
+    RemoveType .gz .br
+    AddEncoding gzip .gz
+    AddEncoding br .br
+</Directory>
+{{- end -}}
+# stampfs: serve {{.Dir}} at {{.Prefix}}
 # Paste into (or Include in) a <VirtualHost>; needs mod_rewrite, mod_headers,
 # mod_mime, mod_authz_core. Generate once: "stampfs link" publishes new stamps,
 # and they need no reload.
@@ -78,21 +95,10 @@ RewriteCond "%{HTTP:Accept-Encoding}" "(?:^|,)\s*gzip\s*(?:,|$|;\s*q\s*=\s*(?:1|
 RewriteCond "{{.Dir}}/$1.gz" -f
 RewriteRule "{{.P}}(.*)$" "{{.Dir}}/$1.gz?" [L,QSL,UnsafeAllow3F]
 RewriteRule "{{.P}}(.*)$" "{{.Dir}}/$1?" [L,QSL,UnsafeAllow3F]
-<Directory "{{.Dir}}">
-    # No symbolic link is followed below DIR. Links in DIR's own path
-    # (current -> releases/N) are, where the directories above allow it
-    # (Debian's <Directory /> has Options FollowSymLinks).
-    Options None
-    AllowOverride None
-    Require all granted
-    <IfModule dir_module>
-        DirectorySlash Off
-    </IfModule>
-    # a.css.gz is a.css with Content-Encoding: gzip.
-    RemoveType .gz .br
-    AddEncoding gzip .gz
-    AddEncoding br .br
-</Directory>
+{{template "directory" .Dir}}
+{{- if .StoreApart}}
+{{template "directory" .Store}}
+{{- end}}
 # At the server level, not in <Location>: Apache skips <Location> headers
 # when it refuses a link.
 Header always set X-Content-Type-Options "nosniff" "expr=%{REQUEST_URI} =~ m#{{.P}}#"

@@ -60,7 +60,7 @@ func TestApacheNoStoreYet(t *testing.T) {
 
 	require.Equal(t, exitOK, status, stderr)
 	assert.Contains(t, stdout, "RewriteEngine On")
-	assert.Contains(t, stderr, "stampfs apache: note: "+dir+" has no version store (.stampfs) yet")
+	assert.Equal(t, "stampfs apache: note: no version store "+dir+"/.stampfs yet: stamped URLs answer 404 until \"stampfs link\" publishes one; no reload is needed then\n", stderr)
 }
 
 // TestApacheSyntax has Apache check the directives, three prefixes in one

@@ -2,11 +2,9 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,51 +18,40 @@ import (
 // manifest of DIR: its stamp and, for every name the handler serves, the
 // URL, size, SHA-256, integrity value, type and precompressed encodings.
 func runManifest(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("stampfs manifest", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	strategy := fl.String("strategy", string(stampfs.Content), strategyUsage)
-	prefix := fl.String("prefix", "/static/", "the URL path DIR is served at; starts and ends with /")
-	base := fl.String("base", "", "an origin put before every URL: https://cdn.example.com")
-	out := fl.String("o", "", "write the manifest to `FILE` (atomically: a reader sees the old one or the new one) instead of stdout")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: stampfs manifest [-strategy content|mtime|git|fixed=VALUE] [-prefix /static/] [-base URL] [-o FILE] DIR")
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	} else if err != nil {
-		return exitUsage
-	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "stampfs manifest: "+format+"\n", a...)
-		fl.Usage()
-		return exitUsage
-	}
-	if fl.NArg() != 1 {
-		return usageErr("want exactly one DIR, got %d arguments", fl.NArg())
+	c := newCLI("manifest", manifestSynopsis, "", stdout, stderr)
+	c.logs()
+	strategy := c.fl.String("strategy", string(stampfs.Content), strategyUsage)
+	prefix := c.fl.String("prefix", "/static/", "the URL path DIR is served at; starts and ends with /")
+	base := c.fl.String("base", "", "an origin put before every URL: https://cdn.example.com")
+	out := c.fl.String("o", "", "write the manifest to `FILE` (atomically: a reader sees the old one or the new one) instead of stdout")
+	pos, status := c.parse(args)
+	if status >= 0 {
+		return status
 	}
 	opts, err := parseStrategy(*strategy)
 	if err != nil {
-		return usageErr("%v", err)
+		return c.usageError("%v", err)
+	}
+	if len(pos) != 1 {
+		return c.usageError("want exactly one DIR, got %d arguments", len(pos))
 	}
 	if err := checkFrontPrefix(*prefix); err != nil {
-		return usageErr("%v", err)
+		return c.usageError("%v", err)
 	}
 	if err := checkBase(*base); err != nil {
-		return usageErr("%v", err)
+		return c.usageError("%v", err)
 	}
-	dir := fl.Arg(0)
+	dir := pos[0]
+	c.dirs = pos
 	opts.Hash = true
-	opts.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	opts.Logger = c.logger()
 	snap, err := stampfs.Scan(afero.NewOsFs(), dir, &opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs manifest: %v\n", err)
-		return exitError
+		return c.fail(err)
 	}
 	data, err := manifestJSON(dir, snap, &stampfs.ManifestOptions{Prefix: *prefix, Base: *base})
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs manifest: %v\n", err)
-		return exitError
+		return c.fail(err)
 	}
 	if *out == "" {
 		_, err = stdout.Write(data)
@@ -72,11 +59,13 @@ func runManifest(args []string, stdout, stderr io.Writer) int {
 		err = writeFileAtomic(*out, data)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs manifest: %v\n", err)
-		return exitError
+		return c.fail(fmt.Errorf("write: %w", err))
 	}
 	return exitOK
 }
+
+// manifestSynopsis is the usage line of manifest.
+const manifestSynopsis = "stampfs manifest [-q] [-strategy content|mtime|git|fixed=VALUE] [-prefix /static/] [-base URL] [-o FILE] DIR"
 
 // checkBase checks a -base value as stampfs.ManifestOptions.Base takes it.
 func checkBase(base string) error {
@@ -97,14 +86,20 @@ func manifestJSON(dir string, snap *stampfs.Snapshot, opts *stampfs.ManifestOpti
 	}
 	defer root.Close()
 	m, err := stampfs.NewManifest(root.FS(), snap, opts)
-	var pe *fs.PathError
-	if errors.As(err, &pe) && pe.Op == "manifest" && errors.Is(err, fs.ErrInvalid) {
-		return nil, fmt.Errorf("file name %q is not valid UTF-8, which JSON cannot hold; rename it", pe.Path)
-	}
 	if err != nil {
-		return nil, err
+		return nil, notUTF8(err)
 	}
 	return m.MarshalIndent()
+}
+
+// notUTF8 rewords the manifest's error for a name JSON cannot hold, naming
+// the file; it returns other errors as they are.
+func notUTF8(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Op == "manifest" && errors.Is(err, fs.ErrInvalid) {
+		return fmt.Errorf("file name %q: not valid UTF-8, which JSON cannot hold; rename it", pe.Path)
+	}
+	return err
 }
 
 // writeFileAtomic writes data to a new file beside name and renames it over

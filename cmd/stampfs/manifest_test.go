@@ -108,7 +108,7 @@ func TestManifestCommandErrors(t *testing.T) {
 		wantErr    string
 	}{
 		{"no DIR", nil, exitUsage, "stampfs manifest: want exactly one DIR, got 0 arguments"},
-		{"bad strategy", []string{"-strategy", "newest", dir}, exitUsage, `unknown -strategy "newest"`},
+		{"bad strategy", []string{"-strategy", "newest", dir}, exitUsage, `stampfs manifest: unknown strategy "newest": want content, mtime, git or fixed=VALUE`},
 		{"prefix without slashes", []string{"-prefix", "static", dir}, exitUsage, `stampfs manifest: -prefix "static": want a path that starts and ends with /`},
 		{"prefix that needs escaping", []string{"-prefix", "/my static/", dir}, exitUsage, `segment "my static"`},
 		{"base not an origin", []string{"-base", "cdn.example.com", dir}, exitUsage, `stampfs manifest: -base "cdn.example.com": want an origin starting with https://, http:// or //`},
@@ -130,5 +130,5 @@ func TestManifestCommandNameNotUTF8(t *testing.T) {
 	status, out, errOut := runCmd("manifest", dir)
 	assert.Equal(t, exitError, status)
 	assert.Empty(t, out)
-	assert.Equal(t, "stampfs manifest: file name \"caf\\xe9.css\" is not valid UTF-8, which JSON cannot hold; rename it\n", errOut)
+	assert.Equal(t, "stampfs manifest: file name \"caf\\xe9.css\": not valid UTF-8, which JSON cannot hold; rename it\n", errOut)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,21 +10,23 @@ import (
 	"strings"
 	"syscall"
 	"text/template"
+
+	"github.com/stampfs/stampfs"
 )
 
 // storeName is the version store's directory inside DIR, as link makes it.
-const storeName = ".stampfs"
+const storeName = stampfs.DefaultStore
 
 // runNginx prints nginx location blocks that serve DIR at a URL prefix:
 // stamped paths straight from the version store, unstamped ones from the
 // live tree, following no symbolic link below DIR.
 func runNginx(args []string, stdout, stderr io.Writer) int {
 	var brotli *bool
-	f, status := parseFront(args, stderr, frontCommand{
-		name:  "nginx",
-		usage: "usage: stampfs nginx [-prefix /static/] [-brotli] DIR",
-		help:  "Prints location blocks to paste into (or include in) an nginx server block.",
-		what:  "an nginx configuration",
+	c, f, status := parseFront(args, stdout, stderr, frontCommand{
+		name:     "nginx",
+		synopsis: "stampfs nginx [-prefix /static/] [-store DIR] [-brotli] DIR",
+		notes:    "Prints location blocks to paste into (or include in) an nginx server block.",
+		what:     "an nginx configuration",
 		flags: func(fl *flag.FlagSet) {
 			brotli = fl.Bool("brotli", false, "serve .br siblings too (brotli_static: needs nginx built with ngx_brotli)")
 		},
@@ -33,66 +34,70 @@ func runNginx(args []string, stdout, stderr io.Writer) int {
 	if status >= 0 {
 		return status
 	}
-	if err := writeNginx(stdout, f.dir, f.prefix, *brotli); err != nil {
-		fmt.Fprintf(stderr, "stampfs nginx: %v\n", err)
-		return exitError
+	if err := writeNginx(stdout, f, *brotli); err != nil {
+		return c.fail(fmt.Errorf("write: %w", err))
 	}
 	return exitOK
 }
 
 // frontCommand describes nginx or apache to parseFront.
 type frontCommand struct {
-	name, usage, help string
-	what              string                 // the configuration, for frontDir's errors
-	flags             func(fl *flag.FlagSet) // defines the command's own flags
+	name, synopsis, notes string
+	what                  string                 // the configuration, for frontDir's errors
+	flags                 func(fl *flag.FlagSet) // defines the command's own flags
 }
 
 // frontArgs are the parsed arguments shared by nginx and apache.
 type frontArgs struct {
 	dir    string // absolute, links kept
+	store  string // absolute, links kept: dir/.stampfs unless -store
 	prefix string
 }
 
-// parseFront parses -prefix, the command's own flags and the one DIR of
-// nginx or apache, and checks them. It prints errors and the usage on
-// stderr and returns a status of exitOK (for -h), exitUsage or exitError
-// when the command must stop, -1 otherwise. A DIR with no version store
-// yet gets a note on stderr.
-func parseFront(args []string, stderr io.Writer, c frontCommand) (frontArgs, int) {
-	fl := flag.NewFlagSet("stampfs "+c.name, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	prefix := fl.String("prefix", "/static/", "the URL path DIR is served at; starts and ends with /")
-	if c.flags != nil {
-		c.flags(fl)
+// storeInDir reports whether the store is below DIR, so that one
+// "no links below DIR" rule covers both.
+func (f frontArgs) storeInDir() bool {
+	return strings.HasPrefix(f.store, f.dir+"/")
+}
+
+// parseFront parses -prefix, -store, the command's own flags and the one
+// DIR of nginx or apache, and checks them. It prints errors on stderr and
+// returns a status of exitOK (for -h), exitUsage or exitError when the
+// command must stop, -1 otherwise. A DIR with no version store yet gets a
+// note on stderr.
+func parseFront(args []string, stdout, stderr io.Writer, fc frontCommand) (*cli, frontArgs, int) {
+	c := newCLI(fc.name, fc.synopsis, fc.notes, stdout, stderr)
+	prefix := c.fl.String("prefix", "/static/", "the URL path DIR is served at; starts and ends with /")
+	store := c.fl.String("store", "", "the version store, as given to stampfs link (default DIR/"+storeName+")")
+	if fc.flags != nil {
+		fc.flags(c.fl)
 	}
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, c.usage)
-		fl.PrintDefaults()
-		fmt.Fprintln(stderr, "\n"+c.help)
+	pos, status := c.parse(args)
+	if status >= 0 {
+		return c, frontArgs{}, status
 	}
-	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return frontArgs{}, exitOK
-	} else if err != nil {
-		return frontArgs{}, exitUsage
-	}
-	usageErr := func(format string, a ...any) (frontArgs, int) {
-		fmt.Fprintf(stderr, "stampfs "+c.name+": "+format+"\n", a...)
-		fl.Usage()
-		return frontArgs{}, exitUsage
-	}
-	if fl.NArg() != 1 {
-		return usageErr("want exactly one DIR, got %d arguments", fl.NArg())
+	if len(pos) != 1 {
+		return c, frontArgs{}, c.usageError("want exactly one DIR, got %d arguments", len(pos))
 	}
 	if err := checkFrontPrefix(*prefix); err != nil {
-		return usageErr("%v", err)
+		return c, frontArgs{}, c.usageError("%v", err)
 	}
-	dir, err := frontDir(fl.Arg(0), c.what)
+	c.dirs = pos
+	dir, err := frontDir(pos[0], fc.what)
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs %s: %v\n", c.name, err)
-		return frontArgs{}, exitError
+		return c, frontArgs{}, c.fail(err)
 	}
-	warnNoStore(stderr, c.name, dir)
-	return frontArgs{dir: dir, prefix: *prefix}, -1
+	f := frontArgs{dir: dir, store: dir + "/" + storeName, prefix: *prefix}
+	if *store != "" {
+		c.dirs = append(c.dirs, *store)
+		if f.store, err = frontDir(*store, fc.what); err != nil {
+			return c, frontArgs{}, c.fail(err)
+		}
+	}
+	if fi, err := os.Stat(f.store); err != nil || !fi.IsDir() {
+		c.say(fmt.Sprintf("note: no version store %s yet: stamped URLs answer 404 until \"stampfs link\" publishes one; no reload is needed then", f.store))
+	}
+	return c, f, -1
 }
 
 // prefixSegment is one segment of a -prefix: no dot first, nothing a URL
@@ -144,15 +149,6 @@ func frontDir(dir, what string) (string, error) {
 	return abs, nil
 }
 
-// warnNoStore tells on stderr when DIR has no version store yet: the
-// configuration works, but every stamped URL is a 404 until link runs.
-func warnNoStore(stderr io.Writer, cmd, dir string) {
-	if fi, err := os.Stat(filepath.Join(dir, storeName)); err != nil || !fi.IsDir() {
-		fmt.Fprintf(stderr, "stampfs %s: note: %s has no version store (%s) yet: stamped URLs answer 404 until \"stampfs link %s\" runs; no reload is needed then\n",
-			cmd, dir, storeName, dir)
-	}
-}
-
 // stampPattern is vfs.ValidSegment as a regular expression.
 const stampPattern = `[0-9A-Za-z_-][0-9A-Za-z._-]{0,63}`
 
@@ -166,11 +162,18 @@ func locationSuffix(prefix string) string {
 	return name
 }
 
-func writeNginx(w io.Writer, dir, prefix string, brotli bool) error {
-	suffix := locationSuffix(prefix)
+func writeNginx(w io.Writer, f frontArgs, brotli bool) error {
+	suffix, prefix := locationSuffix(f.prefix), f.prefix
+	// Links are refused below from=: DIR, or the store itself when it
+	// lies elsewhere.
+	storeFrom := f.dir
+	if !f.storeInDir() {
+		storeFrom = f.store
+	}
 	return nginxTemplate.Execute(w, map[string]any{
-		"Dir":        dir,
-		"Store":      dir + "/" + storeName,
+		"Dir":        f.dir,
+		"Store":      f.store,
+		"StoreFrom":  storeFrom,
 		"Prefix":     prefix,
 		"StampRegex": "^" + regexp.QuoteMeta(prefix) + "(?<stampfs_rest>(?<stampfs_stamp>" + stampPattern + ")/(?<stampfs_name>.+))$",
 		"StripRegex": "^" + regexp.QuoteMeta(prefix) + "(.*)$",
@@ -228,6 +231,9 @@ location ^~ {{.Prefix}} {
     }
     location ~ "{{.StampRegex}}" {
         alias "{{.Store}}/$stampfs_stamp/$stampfs_name";
+{{- if ne .StoreFrom .Dir}}
+        disable_symlinks on "from={{.StoreFrom}}";
+{{- end}}
         # Versions are never written again: their open files may be cached.
         {{.OpenCache}};
         open_file_cache_valid {{.CacheValid}};

@@ -110,7 +110,7 @@ func TestNginxNoStoreYet(t *testing.T) {
 
 	require.Equal(t, exitOK, status, stderr)
 	assert.Contains(t, stdout, "location ^~ /static/ {")
-	assert.Equal(t, fmt.Sprintf("stampfs nginx: note: %[1]s has no version store (.stampfs) yet: stamped URLs answer 404 until \"stampfs link %[1]s\" runs; no reload is needed then\n", dir), stderr)
+	assert.Equal(t, "stampfs nginx: note: no version store "+dir+"/.stampfs yet: stamped URLs answer 404 until \"stampfs link\" publishes one; no reload is needed then\n", stderr)
 }
 
 // TestStampPatternIsValidSegment holds the nginx regular expression to the
@@ -211,4 +211,31 @@ func TestNginxSyntax(t *testing.T) {
 	out, err := exec.Command(nginx, "-t", "-q", "-p", prefix, "-e", filepath.Join(prefix, "error.log"), "-c", conf).CombinedOutput()
 
 	assert.NoErrorf(t, err, "nginx -t: %s", out)
+}
+
+// TestFrontStoreElsewhere: with -store outside DIR, the stamped paths map
+// onto that store, and no link is followed below it either.
+func TestFrontStoreElsewhere(t *testing.T) {
+	dir := staticDir(t)
+	store := filepath.Join(t.TempDir(), "versions")
+	require.NoError(t, os.Mkdir(store, 0o755))
+
+	status, stdout, stderr := runCmd("nginx", "-store", store, dir)
+	require.Equal(t, exitOK, status, stderr)
+	assert.Empty(t, stderr)
+	lines := strings.Split(stdout, "\n")
+	assert.Contains(t, lines, `        alias "`+store+`/$stampfs_stamp/$stampfs_name";`)
+	assert.Contains(t, lines, `        disable_symlinks on "from=`+store+`";`)
+	assert.Contains(t, lines, `    disable_symlinks on "from=`+dir+`";`)
+
+	status, stdout, stderr = runCmd("apache", "-store", store, dir)
+	require.Equal(t, exitOK, status, stderr)
+	lines = strings.Split(stdout, "\n")
+	assert.Contains(t, lines, `<Directory "`+dir+`">`)
+	assert.Contains(t, lines, `<Directory "`+store+`">`)
+	assert.Contains(t, lines, `RewriteCond "`+store+`/$1/$2" -f`)
+
+	status, stdout, stderr = runCmd("nginx", dir) // the default store, inside DIR
+	require.Equal(t, exitOK, status, stderr)
+	assert.Equal(t, 2, strings.Count(stdout, "disable_symlinks on"), "from=DIR covers the store")
 }
