@@ -23,7 +23,7 @@ var linkFS afero.Fs = afero.NewOsFs()
 // the stamp prefix virtually (the version is in the store all the same); a
 // directory or store the user may not write is an error like any other.
 func runLink(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("link", "stampfs link [-q] [-strategy S] [-keep N] [-grace DURATION] [-store DIR] DIR",
+	c := newCLI("link", "stampfs link [-q] [-strategy S] [-keep N] [-grace DURATION] [-store DIR] [-manifest FILE [-prefix /static/] [-base URL]] DIR",
 		"Prints the stamp. Exit status 3 means symlinks are unsupported in DIR;\nthe stamp is printed all the same, to be served virtually.", stdout, stderr)
 	c.logs()
 	strategy := c.fl.String("strategy", string(stampfs.Content), strategyUsage)
@@ -31,6 +31,7 @@ func runLink(args []string, stdout, stderr io.Writer) int {
 	keep := c.fl.Int("keep", defaults.Keep, "how many old versions to keep besides the current one, most recently activated first")
 	grace := c.fl.Duration("grace", defaults.Grace, "keep every version activated within this; 0 for none")
 	store := c.fl.String("store", "", "the version store (default DIR/"+stampfs.DefaultStore+"); on DIR's file system, so versions share bytes")
+	mf := manifestFlags(c)
 	pos, status := c.parse(args)
 	if status >= 0 {
 		return status
@@ -48,6 +49,9 @@ func runLink(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return c.usageError("%v", err)
 	}
+	if status := mf.check(c); status >= 0 {
+		return status
+	}
 	dir := pos[0]
 	c.dirs = pos
 
@@ -60,6 +64,9 @@ func runLink(args []string, stdout, stderr io.Writer) int {
 		return c.fail(err)
 	}
 	stamp := v.Stamp
+	if err := mf.write(v); err != nil {
+		return c.fail(err)
+	}
 	if err := l.Activate(stamp); err != nil {
 		link := filepath.Join(dir, stamp)
 		var errno syscall.Errno

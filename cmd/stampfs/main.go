@@ -4,7 +4,7 @@
 // Usage:
 //
 //	stampfs stamp    [-q] [-strategy content|mtime|git|fixed=VALUE] DIR
-//	stampfs link     [-q] [-strategy S] [-keep N] [-grace DURATION] [-store DIR] DIR
+//	stampfs link     [-q] [-strategy S] [-keep N] [-grace DURATION] [-store DIR] [-manifest FILE [-prefix /static/] [-base URL]] DIR
 //	stampfs versions [-json] [-store DIR] DIR
 //	stampfs serve    [-q] [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [-watch] [-access-log[=common|slog]] [DIR]
 //	stampfs manifest [-q] [-strategy S] [-prefix /static/] [-base URL] [-o FILE] DIR

@@ -67,6 +67,54 @@ func runManifest(args []string, stdout, stderr io.Writer) int {
 // manifestSynopsis is the usage line of manifest.
 const manifestSynopsis = "stampfs manifest [-q] [-strategy content|mtime|git|fixed=VALUE] [-prefix /static/] [-base URL] [-o FILE] DIR"
 
+// linkManifest holds link's -manifest, -prefix and -base flags.
+type linkManifest struct {
+	file, prefix, base *string
+}
+
+// manifestFlags adds -manifest FILE and the -prefix and -base of its URLs
+// to link.
+func manifestFlags(c *cli) linkManifest {
+	return linkManifest{
+		file:   c.fl.String("manifest", "", "also write the version's manifest to `FILE`, atomically, as stampfs manifest -o would"),
+		prefix: c.fl.String("prefix", "/static/", "with -manifest: the URL path DIR is served at; starts and ends with /"),
+		base:   c.fl.String("base", "", "with -manifest: an origin put before every URL"),
+	}
+}
+
+// check checks the flags, as manifest checks its own; the status is -1
+// when link should go on.
+func (m linkManifest) check(c *cli) int {
+	if err := checkFrontPrefix(*m.prefix); err != nil {
+		return c.usageError("%v", err)
+	}
+	if err := checkBase(*m.base); err != nil {
+		return c.usageError("%v", err)
+	}
+	return -1
+}
+
+// write writes the manifest of v, the version just published, when
+// -manifest was given: the same document stampfs manifest prints, from the
+// same scan that made the version.
+func (m linkManifest) write(v *stampfs.Version) error {
+	if *m.file == "" {
+		return nil
+	}
+	man, err := v.Manifest(&stampfs.ManifestOptions{Prefix: *m.prefix, Base: *m.base})
+	if err != nil {
+		return notUTF8(err)
+	}
+	data, err := man.MarshalIndent()
+	if err == nil {
+		err = writeFileAtomic(*m.file, data)
+	}
+	if err != nil {
+		return fmt.Errorf("write the manifest: %w", err)
+	}
+	return nil
+}
+
 // checkBase checks a -base value as stampfs.ManifestOptions.Base takes it.
 func checkBase(base string) error {
 	if base == "" || strings.HasPrefix(base, "https://") || strings.HasPrefix(base, "http://") || strings.HasPrefix(base, "//") {

@@ -132,3 +132,33 @@ func TestManifestCommandNameNotUTF8(t *testing.T) {
 	assert.Empty(t, out)
 	assert.Equal(t, "stampfs manifest: file name \"caf\\xe9.css\": not valid UTF-8, which JSON cannot hold; rename it\n", errOut)
 }
+
+// TestLinkWritesManifest: link -manifest writes, from the scan that made
+// the version, exactly what manifest prints, and nothing on stdout but the
+// stamp.
+func TestLinkWritesManifest(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"css/site.css": "a\n", "css/site.css.gz": "gz", "a b.js": "b\n"})
+	file := filepath.Join(t.TempDir(), "manifest.json")
+
+	status, out, errOut := runCmd("link", "-q", "-manifest", file, "-prefix", "/assets/", "-base", "//cdn.example.com", dir)
+
+	require.Equal(t, exitOK, status, errOut)
+	_, printed, _ := runCmd("manifest", "-prefix", "/assets/", "-base", "//cdn.example.com", dir)
+	m, err := stampfs.ParseManifest([]byte(printed))
+	require.NoError(t, err)
+	assert.Equal(t, m.Stamp+"\n", out)
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, printed, string(data))
+	assert.Equal(t, "//cdn.example.com/assets/"+m.Stamp+"/a%20b.js", m.Files["a b.js"].URL)
+}
+
+func TestLinkManifestFlagErrors(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a": "a\n"})
+	status, out, errOut := runCmd("link", "-manifest", filepath.Join(dir, "m.json"), "-prefix", "assets", dir)
+	assert.Equal(t, exitUsage, status)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, `stampfs link: -prefix "assets": want a path that starts and ends with /`)
+	_, err := os.Stat(filepath.Join(dir, ".stampfs"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "nothing published on a usage error")
+}
