@@ -241,7 +241,7 @@ func testFrontPolicy(t *testing.T, fs frontServer) {
 
 	// Pruned: its URLs are a 404 (js/late.js was never requested, so no
 	// server cache holds it).
-	pruneVersion(t, dir, s1)
+	pruneOthers(t, dir)
 	checkNotFound(t, base+m1.Files["js/late.js"].URL)
 
 	// A deploy switches current to release 2 and publishes its stamp:
