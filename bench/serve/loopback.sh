@@ -204,8 +204,17 @@ EOF
 declare -A rps
 for round in $(seq 1 "$ROUNDS"); do
   for side in $SIDES; do
-    port=$(free_port)
-    start "$side" "$port"
+    # Another process may take the free port before the server binds it
+    # (other servers run on this machine): then try another one.
+    for _ in 1 2 3 4 5; do
+      port=$(free_port)
+      start "$side" "$port"
+      sleep 0.2
+      kill -0 "$pid" 2>/dev/null && break
+      grep -qs 'in use' "${logs[@]}" || break
+      wait "$pid" 2>/dev/null || true
+      pid=""
+    done
     check "$url"
     out=$("${wrk_pin[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "${headers[@]}" "$url")
     stop
