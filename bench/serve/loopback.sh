@@ -140,23 +140,11 @@ stop() {
 }
 
 # publish makes the version of $dir's stamp and the link $dir/<stamp> ->
-# .stampfs/<stamp>. Where `stampfs link` does not publish versions yet, it
-# copies the counted files into the store itself, as link would.
+# .stampfs/<stamp>, readable by nginx's workers.
 publish() {
-  local stamp
-  stamp=$("$work/stampfs" stamp "$dir")
-  [ "$(readlink "$dir/$stamp" || true)" = ".stampfs/$stamp" ] && return 0 # published in an earlier round
-  if ! stamp=$("$work/stampfs" link "$dir" 2>"$work/link.log"); then
+  if ! "$work/stampfs" link -q "$dir" >/dev/null 2>"$work/link.log"; then
     cat "$work/link.log" >&2
     return 1
-  fi
-  if [ ! -d "$dir/.stampfs/$stamp" ]; then
-    mkdir -p "$dir/.stampfs/.tmp-$stamp"
-    (cd "$dir" && find . -type f ! -path '*/.*' -exec cp --parents -p {} "$dir/.stampfs/.tmp-$stamp" \;)
-    mv "$dir/.stampfs/.tmp-$stamp" "$dir/.stampfs/$stamp"
-  fi
-  if [ "$(readlink "$dir/$stamp")" != ".stampfs/$stamp" ]; then
-    ln -sfn ".stampfs/$stamp" "$dir/.tmp-link" && mv -T "$dir/.tmp-link" "$dir/$stamp"
   fi
   chmod -R a+rX "$dir"
 }
