@@ -40,19 +40,6 @@ func TestApache(t *testing.T) {
 	}
 }
 
-func TestApacheErrors(t *testing.T) {
-	for _, tt := range frontErrorCases(t) {
-		t.Run(tt.name, func(t *testing.T) {
-			status, stdout, stderr := runCmd(append([]string{"apache"}, tt.args...)...)
-
-			assert.Equal(t, tt.wantStatus, status)
-			assert.Empty(t, stdout)
-			assert.True(t, strings.HasPrefix(stderr, "stampfs apache: "), stderr)
-			assert.Contains(t, stderr, strings.ReplaceAll(tt.wantErr, "%s", "an Apache configuration"))
-		})
-	}
-}
-
 func TestApacheNoStoreYet(t *testing.T) {
 	dir := staticDir(t)
 

@@ -172,16 +172,19 @@ func frontErrorCases(t *testing.T) []struct {
 	}
 }
 
-func TestNginxErrors(t *testing.T) {
-	for _, tt := range frontErrorCases(t) {
-		t.Run(tt.name, func(t *testing.T) {
-			status, stdout, stderr := runCmd(append([]string{"nginx"}, tt.args...)...)
+// TestFrontErrors runs the bad inputs through nginx and apache.
+func TestFrontErrors(t *testing.T) {
+	for cmd, what := range map[string]string{"nginx": "an nginx configuration", "apache": "an Apache configuration"} {
+		for _, tt := range frontErrorCases(t) {
+			t.Run(cmd+"/"+tt.name, func(t *testing.T) {
+				status, stdout, stderr := runCmd(append([]string{cmd}, tt.args...)...)
 
-			assert.Equal(t, tt.wantStatus, status)
-			assert.Empty(t, stdout)
-			assert.True(t, strings.HasPrefix(stderr, "stampfs nginx: "), stderr)
-			assert.Contains(t, stderr, strings.ReplaceAll(tt.wantErr, "%s", "an nginx configuration"))
-		})
+				assert.Equal(t, tt.wantStatus, status)
+				assert.Empty(t, stdout)
+				assert.True(t, strings.HasPrefix(stderr, "stampfs "+cmd+": "), stderr)
+				assert.Contains(t, stderr, strings.ReplaceAll(tt.wantErr, "%s", what))
+			})
+		}
 	}
 }
 
