@@ -178,6 +178,10 @@ func testFrontPolicy(t *testing.T, fs frontServer) {
 		assert.Equal(t, immutable, resp.Header.Get("Cache-Control"))
 		assert.Empty(t, body)
 
+		resp, body = do(t, "GET", site+"?v=%2F/./..%2e%5C")
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "the query is no part of the path checks")
+		assert.Equal(t, "body { color: teal }\n", string(body))
+
 		resp, body = do(t, "GET", site, "Range: bytes=0-3")
 		assert.Equal(t, http.StatusPartialContent, resp.StatusCode)
 		assert.Equal(t, immutable, resp.Header.Get("Cache-Control"))

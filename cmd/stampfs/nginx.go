@@ -149,6 +149,13 @@ func frontDir(dir, what string) (string, error) {
 	return abs, nil
 }
 
+// rawCheck matches a request line's path (not its query) holding an
+// escaped slash, dot or backslash, or a dot segment: nginx decodes and
+// normalises those away before it matches locations. It runs on every
+// request, so it is linear: possessive runs of plain characters, and a
+// look at each "%" and "/" only.
+const rawCheck = `^[^?%/]*+(?:(?:%(?!2[FfEe]|5[Cc])|/(?![.]|%2[Ee]))[^?%/]*+)*+[%/]`
+
 // stampPattern is vfs.ValidSegment as a regular expression.
 const stampPattern = `[0-9A-Za-z_-][0-9A-Za-z._-]{0,63}`
 
@@ -177,6 +184,7 @@ func writeNginx(w io.Writer, f frontArgs, brotli bool) error {
 		"Prefix":     prefix,
 		"StampRegex": "^" + regexp.QuoteMeta(prefix) + "(?<stampfs_rest>(?<stampfs_stamp>" + stampPattern + ")/(?<stampfs_name>.+))$",
 		"StripRegex": "^" + regexp.QuoteMeta(prefix) + "(.*)$",
+		"RawCheck":   rawCheck,
 		"Live":       "@stampfs_live" + suffix,
 		"NotFound":   "@stampfs_404" + suffix,
 		"Brotli":     brotli,
@@ -218,7 +226,7 @@ location ^~ {{.Prefix}} {
     alias "{{.Dir}}/";
     disable_symlinks on "from={{.Dir}}";
 {{template "precompressed" .}}    error_page 403 404 = {{.NotFound}};
-{{template "methods" "    "}}    if ($request_uri ~ "^[^?]*(?:%2[Ff]|%5[Cc]|\\\\|/(?:\.|%2[Ee]))") {
+{{template "methods" "    "}}    if ($request_uri ~ "{{.RawCheck}}") {
         return 404;
     }
     if (-d $request_filename) {
@@ -240,7 +248,7 @@ location ^~ {{.Prefix}} {
         open_file_cache_errors on;
         # Not in a version: try the live tree.
         error_page 403 404 = {{.Live}};
-{{template "methods" "        "}}        if ($request_uri ~ "^[^?]*(?:%2[Ff]|%5[Cc]|\\\\|/(?:\.|%2[Ee]))") {
+{{template "methods" "        "}}        if ($request_uri ~ "{{.RawCheck}}") {
             error_page 404 = {{.NotFound}};
             return 404;
         }
