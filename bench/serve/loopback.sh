@@ -17,6 +17,9 @@
 #                  nginx uses the locations `stampfs nginx` prints (straight
 #                  from the version store), nginx-alias a bare alias of DIR that
 #                  reaches the version through the stamp link, without checks
+# Each side's server CPU time per request (user + system, its children
+# included) is printed too: on a busy machine it moves far less than
+# requests/s do.
 # Installs wrk and nginx with apt-get when they are missing (needs root).
 set -euo pipefail
 
@@ -189,7 +192,17 @@ http {
 EOF
 }
 
-declare -A rps
+# cpu_ticks PID prints the CPU time (user + system, in clock ticks) that
+# the server PID and its children (nginx's workers) have used so far.
+cpu_ticks() {
+  local p t=0
+  for p in "$1" $(pgrep -P "$1" || true); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+
+declare -A rps cpu
 for round in $(seq 1 "$ROUNDS"); do
   for side in $SIDES; do
     # Another process may take the free port before the server binds it
@@ -204,7 +217,9 @@ for round in $(seq 1 "$ROUNDS"); do
       pid=""
     done
     check "$url"
+    ticks0=$(cpu_ticks "$pid")
     out=$("${wrk_pin[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "${headers[@]}" "$url")
+    ticks1=$(cpu_ticks "$pid")
     stop
     if grep -q 'Non-2xx' <<<"$out"; then
       echo "$side: wrk saw non-2xx answers, so its figure would not compare:" >&2
@@ -218,8 +233,11 @@ for round in $(seq 1 "$ROUNDS"); do
       echo "$out" >&2
       exit 1
     fi
-    echo "round $round  $side  $r req/s  ($url)" >&2
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
+    us=$(awk -v t=$((ticks1 - ticks0)) -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t * 1e6 / hz / n}')
+    echo "round $round  $side  $r req/s  $us µs CPU/request  ($url)" >&2
     rps[$side]="${rps[$side]:-} $r"
+    cpu[$side]="${cpu[$side]:-} $us"
   done
 done
 
@@ -230,19 +248,21 @@ base_side=""
 for b in stampfs handler; do
   case " $SIDES " in *" $b "*) base_side=$b; break ;; esac
 done
-echo "| side | requests/s | ${base_side:-stampfs} ÷ side |"
-echo "|---|---:|---:|"
+echo "| side | requests/s | ${base_side:-stampfs} ÷ side | server CPU µs/request |"
+echo "|---|---:|---:|---:|"
 base=""
 [ -n "$base_side" ] && base=$(median "${rps[$base_side]}")
 for side in $SIDES; do
   m=$(median "${rps[$side]}")
   ratio="-"
   if [ -n "$base" ] && [ "$side" != "$base_side" ]; then ratio=$(awk -v a="$base" -v b="$m" 'BEGIN {printf "%.2f×", a/b}'); fi
-  printf '| %s | %.0f | %s |\n' "$side" "$m" "$ratio"
+  printf '| %s | %.0f | %s | %s |\n' "$side" "$m" "$ratio" "$(median "${cpu[$side]}")"
 done
 if [[ " $SIDES " == *" nginx "* && " $SIDES " == *" nginx-alias "* ]]; then
   awk -v a="$(median "${rps[nginx]}")" -v b="$(median "${rps[nginx-alias]}")" \
-    'BEGIN {printf "\nnginx through the printed locations ÷ nginx with a plain alias: %.2f×\n", a/b}'
+    'BEGIN {printf "\nnginx through the printed locations ÷ nginx with a plain alias: %.2f× requests/s", a/b}'
+  awk -v a="$(median "${cpu[nginx]}")" -v b="$(median "${cpu[nginx-alias]}")" \
+    'BEGIN {printf ", %.2f× CPU per request\n", a/b}'
 fi
 echo
 echo "wrk -t$THREADS -c$CONNS -d$DURATION, GET of the 4 KB $asset with browser headers; median of $ROUNDS round(s); pinning: $pinning; $(nproc) CPUs"
