@@ -187,6 +187,7 @@ func writeNginx(w io.Writer, f frontArgs, brotli bool) error {
 		"RawCheck":   rawCheck,
 		"Live":       "@stampfs_live" + suffix,
 		"NotFound":   "@stampfs_404" + suffix,
+		"NotAllowed": "@stampfs_405" + suffix,
 		"Brotli":     brotli,
 		"OpenCache":  "open_file_cache max=10000 inactive=60s",
 		"CacheValid": "10s",
@@ -246,9 +247,12 @@ location ^~ {{.Prefix}} {
         {{.OpenCache}};
         open_file_cache_valid {{.CacheValid}};
         open_file_cache_errors on;
-        # Not in a version: try the live tree.
+        # Not in a version: try the live tree, which checks the method.
         error_page 403 404 = {{.Live}};
-{{template "methods" "        "}}        if ($request_uri ~ "{{.RawCheck}}") {
+        # A version's file: nginx refuses other methods itself, with no
+        # regular expression on this hot path.
+        error_page 405 = {{.NotAllowed}};
+        if ($request_uri ~ "{{.RawCheck}}") {
             error_page 404 = {{.NotFound}};
             return 404;
         }
@@ -264,12 +268,17 @@ location {{.Live}} {
     root "{{.Dir}}";
     disable_symlinks on "from={{.Dir}}";
 {{template "precompressed" .}}    error_page 403 404 = {{.NotFound}};
-    if (-d "{{.Dir}}/$stampfs_rest") {
+{{template "methods" "    "}}    if (-d "{{.Dir}}/$stampfs_rest") {
         return 404;
     }
     rewrite "{{.StripRegex}}" /$1 break;
     add_header Cache-Control "no-cache";
     add_header X-Content-Type-Options "nosniff" always;
+}
+location {{.NotAllowed}} {
+    add_header Allow "GET, HEAD" always;
+    add_header X-Content-Type-Options "nosniff" always;
+    return 405;
 }
 location {{.NotFound}} {
     add_header Cache-Control "no-store" always;

@@ -66,7 +66,8 @@ func TestNginx(t *testing.T) {
 			} {
 				assert.Contains(t, lines, line)
 			}
-			assert.Equal(t, 3, strings.Count(stdout, "return 405;"), "every location that answers refuses other methods")
+			assert.Equal(t, 4, strings.Count(stdout, "return 405;"), "the prefix, dot, live and 405 locations; a version's file is refused by nginx itself")
+			assert.Contains(t, lines, "        error_page 405 = @stampfs_405"+tt.suffix+";")
 			assert.Equal(t, 2, strings.Count(stdout, `disable_symlinks on "from=`+dir+`";`), "every location that opens files")
 			assert.NotContains(t, stdout, "brotli_static")
 		})
