@@ -135,6 +135,17 @@ start() {
   esac
 }
 
+# answers URL waits up to 10 s for the server to answer URL, and fails at
+# once when the server has exited.
+answers() {
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "${headers[@]}" "$1" || true)" = 200 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 stop() {
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
@@ -210,11 +221,9 @@ for round in $(seq 1 "$ROUNDS"); do
     for _ in 1 2 3 4 5; do
       port=$(free_port)
       start "$side" "$port"
-      sleep 0.2
-      kill -0 "$pid" 2>/dev/null && break
+      answers "$url" && break
       grep -qs 'in use' "${logs[@]}" || break
-      wait "$pid" 2>/dev/null || true
-      pid=""
+      stop
     done
     check "$url"
     ticks0=$(cpu_ticks "$pid")
