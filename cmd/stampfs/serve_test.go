@@ -45,6 +45,12 @@ func (s *syncBuffer) String() string {
 // ends, and returns its base URL and its stderr.
 func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
 	t.Helper()
+	return startServeWith(t, defaultLimits, nil, args...)
+}
+
+// startServeWith is startServe with the limits lim and SIGHUP arriving on hup.
+func startServeWith(t *testing.T, lim limits, hup <-chan os.Signal, args ...string) (string, *syncBuffer) {
+	t.Helper()
 	addr := make(chan string, 1)
 	listening = func(a string) { addr <- a }
 	t.Cleanup(func() { listening = func(string) {} })
@@ -52,7 +58,7 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
 	stderr := &syncBuffer{}
 	status := make(chan int, 1)
 	go func() {
-		status <- serve(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, stderr, nil, defaultLimits)
+		status <- serve(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, stderr, hup, lim)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -189,17 +195,30 @@ func TestServeDir(t *testing.T) {
 	assert.Contains(t, stderr.String(), "mode=symlink")
 }
 
+// TestServeSignal: kill -HUP rescans and serve goes on; SIGTERM ends it
+// with status 0.
 func TestServeSignal(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.css": "a{}"})
 	addr := make(chan string, 1)
 	listening = func(a string) { addr <- a }
 	defer func() { listening = func(string) {} }()
 	status := make(chan int, 1)
-	go func() { status <- runServe([]string{"-addr", "127.0.0.1:0"}, io.Discard, io.Discard) }()
+	stderr := &syncBuffer{}
+	go func() { status <- runServe([]string{"-addr", "127.0.0.1:0", "-mode", "virtual", dir}, io.Discard, stderr) }()
+	var base string
 	select {
-	case <-addr:
+	case a := <-addr:
+		base = "http://" + a
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not start")
 	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.css"), []byte("b{}"), 0o644))
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "reason=SIGHUP") }, 10*time.Second, 10*time.Millisecond)
+	resp, body := get(t, base+"/")
+	assert.Equal(t, 200, resp.StatusCode, "still serving after SIGHUP")
+	assert.Contains(t, string(body), "/b.css")
+
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
 	select {
 	case got := <-status:
@@ -207,6 +226,62 @@ func TestServeSignal(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("SIGTERM did not stop serve")
 	}
+}
+
+// TestServeReload: a rescan on SIGHUP logs the old and new stamps, the files
+// and the time, and the index shows the new URLs; a failed one logs the
+// error and keeps the old stamp.
+func TestServeReload(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.css": "a{}"})
+	hup := make(chan os.Signal)
+	base, stderr := startServeWith(t, defaultLimits, hup, "-mode", "virtual", dir)
+	old := stampOf(t, "content", dir)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.css"), []byte("b{}"), 0o644))
+	stamp := stampOf(t, "content", dir)
+
+	hup <- syscall.SIGHUP
+	hup <- syscall.SIGHUP // the first has been handled once the second is taken
+	assert.Regexp(t, `level=INFO msg="stampfs: rescanned" reason=SIGHUP old=`+old+` stamp=`+stamp+` files=2 took=\S+\n`, stderr.String())
+	_, body := get(t, base+"/")
+	assert.Contains(t, string(body), "/static/"+stamp+"/b.css\n")
+
+	require.NoError(t, os.Rename(dir, dir+".gone"))
+	hup <- syscall.SIGHUP
+	hup <- syscall.SIGHUP
+	assert.Contains(t, stderr.String(), `level=WARN msg="stampfs: rescan failed; serving the old stamp" reason=SIGHUP stamp=`+stamp+` took=`)
+	assert.Contains(t, stderr.String(), "no such file or directory")
+	_, body = get(t, base+"/")
+	assert.Contains(t, string(body), "/static/"+stamp+"/b.css\n", "the old snapshot is served")
+}
+
+// stampOf is what `stampfs stamp -strategy strategy dir` prints.
+func stampOf(t *testing.T, strategy, dir string) string {
+	t.Helper()
+	status, out, errOut := runCmd("stamp", "-strategy", strategy, dir)
+	require.Equal(t, exitOK, status, errOut)
+	return strings.TrimSpace(out)
+}
+
+// TestServeWatch: with -watch an edit shows on the next page load.
+func TestServeWatch(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.css": "a{}"})
+	base, stderr := startServe(t, "-watch", "-mode", "virtual", dir)
+	_, before := get(t, base+"/")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.css"), []byte("a{color:red}"), 0o644))
+	want := stampOf(t, "content", dir)
+	require.Eventually(t, func() bool {
+		_, body := get(t, base+"/")
+		return strings.Contains(string(body), "/static/"+want+"/a.css\n")
+	}, 10*time.Second, 50*time.Millisecond, "before: %s", before)
+	assert.Contains(t, stderr.String(), `msg="stampfs: rescanned" reason="files changed"`)
+	assert.Contains(t, stderr.String(), "stamp="+want+" files=1 ")
+}
+
+func TestServeWatchDemo(t *testing.T) {
+	base, stderr := startServe(t, "-watch")
+	resp, _ := get(t, base+"/")
+	assert.Equal(t, 200, resp.StatusCode, "the embedded demo never changes; watching it is harmless")
+	assert.Contains(t, stderr.String(), "watch=true")
 }
 
 func TestServeErrors(t *testing.T) {
