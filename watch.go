@@ -11,7 +11,7 @@ import (
 )
 
 // DefaultWatchInterval is the default WatchOptions.Interval.
-const DefaultWatchInterval = time.Second
+const DefaultWatchInterval = 500 * time.Millisecond
 
 // WatchOptions configures Handler.Watch. A nil *WatchOptions means the zero
 // value, and every zero field means its default.

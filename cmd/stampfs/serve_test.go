@@ -204,7 +204,9 @@ func TestServeSignal(t *testing.T) {
 	defer func() { listening = func(string) {} }()
 	status := make(chan int, 1)
 	stderr := &syncBuffer{}
-	go func() { status <- runServe([]string{"-addr", "127.0.0.1:0", "-mode", "virtual", dir}, io.Discard, stderr) }()
+	go func() {
+		status <- runServe([]string{"-addr", "127.0.0.1:0", "-mode", "virtual", dir}, io.Discard, stderr)
+	}()
 	var base string
 	select {
 	case a := <-addr:
