@@ -89,12 +89,14 @@ type connTracker struct {
 }
 
 func (t *connTracker) state(_ net.Conn, s http.ConnState) {
+	if s == http.StateActive || s == http.StateIdle {
+		return // twice a request: keep it cheap
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	switch s {
-	case http.StateNew:
+	if s == http.StateNew {
 		t.open++
-	case http.StateClosed, http.StateHijacked:
+	} else {
 		t.open--
 	}
 	switch {
@@ -134,12 +136,25 @@ func (l *stallListener) Accept() (net.Conn, error) {
 type stallConn struct {
 	*net.TCPConn
 	stall time.Duration
+	set   time.Time // when the write deadline was last moved
+}
+
+// extend moves the write deadline to stall from now, unless it was moved
+// less than stall/8 ago: every chunk gets at least 7/8 of stall, and a
+// busy connection does not reset its timer on every small write.
+func (c *stallConn) extend() error {
+	now := time.Now()
+	if now.Sub(c.set) < c.stall/8 {
+		return nil
+	}
+	c.set = now
+	return c.SetWriteDeadline(now.Add(c.stall))
 }
 
 func (c *stallConn) Write(p []byte) (n int, err error) {
 	for len(p) > 0 {
 		chunk := p[:min(len(p), writeChunk)]
-		if err := c.SetWriteDeadline(time.Now().Add(c.stall)); err != nil {
+		if err := c.extend(); err != nil {
 			return n, err
 		}
 		m, err := c.TCPConn.Write(chunk)
@@ -166,7 +181,7 @@ func (c *stallConn) ReadFrom(r io.Reader) (n int64, err error) {
 		if limit >= 0 {
 			want = min(want, limit-n)
 		}
-		if err := c.SetWriteDeadline(time.Now().Add(c.stall)); err != nil {
+		if err := c.extend(); err != nil {
 			return n, err
 		}
 		m, err := c.TCPConn.ReadFrom(&io.LimitedReader{R: src, N: want})
