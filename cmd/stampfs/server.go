@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -20,9 +21,10 @@ type limits struct {
 	stall  time.Duration // for each writeChunk bytes of a response to leave
 	// highWater is the number of open connections above which keep-alives
 	// are turned off and idle connections closed, until the count is back
-	// to 3/4 of it. Zero means 7/8 of the soft RLIMIT_NOFILE.
+	// to half of it. Zero means 7/8 of the soft RLIMIT_NOFILE.
 	highWater int
-	sndbuf    int // socket send buffer of accepted connections; 0 leaves the kernel's
+	sndbuf    int                            // socket send buffer of accepted connections; 0 leaves the kernel's
+	connState func(net.Conn, http.ConnState) // called after the tracker's own hook, for tests
 }
 
 // defaultLimits: idle connections go after a minute (nginx's
@@ -48,8 +50,11 @@ func newServer(h http.Handler, ln net.Listener, lim limits, errorLog *slog.Logge
 	if high == 0 {
 		high = descriptorHighWater()
 	}
-	t := &connTracker{srv: srv, high: high, low: high * 3 / 4}
+	t := &connTracker{srv: srv, high: high, low: high / 2}
 	srv.ConnState = t.state
+	if hook := lim.connState; hook != nil {
+		srv.ConnState = func(c net.Conn, s http.ConnState) { t.state(c, s); hook(c, s) }
+	}
 	return srv, &stallListener{Listener: ln, lim: lim}
 }
 
@@ -76,21 +81,27 @@ func bodyDeadline(h http.Handler, d time.Duration) http.Handler {
 }
 
 // connTracker turns keep-alives off while more than high connections are
-// open, which closes the idle ones at once and every other one after its
-// response, so that descriptors stay free for new clients; it turns them on
-// again at low.
+// open, which closes the idle ones at once, every connection that goes idle
+// meanwhile, and every other one after its response, so that descriptors
+// stay free for new clients; it turns them on again at low.
 type connTracker struct {
 	srv       *http.Server
 	high, low int
+	shedding  atomic.Bool
 
-	mu       sync.Mutex
-	open     int
-	shedding bool
+	mu   sync.Mutex
+	open int
 }
 
-func (t *connTracker) state(_ net.Conn, s http.ConnState) {
-	if s == http.StateActive || s == http.StateIdle {
-		return // twice a request: keep it cheap
+func (t *connTracker) state(c net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateActive:
+		return // once a request: keep it cheap
+	case http.StateIdle:
+		if t.shedding.Load() {
+			c.Close() // answered before keep-alives went off
+		}
+		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -100,11 +111,11 @@ func (t *connTracker) state(_ net.Conn, s http.ConnState) {
 		t.open--
 	}
 	switch {
-	case !t.shedding && t.open > t.high:
-		t.shedding = true
+	case !t.shedding.Load() && t.open > t.high:
+		t.shedding.Store(true)
 		t.srv.SetKeepAlivesEnabled(false) // closes the idle connections
-	case t.shedding && t.open <= t.low:
-		t.shedding = false
+	case t.shedding.Load() && t.open <= t.low:
+		t.shedding.Store(false)
 		t.srv.SetKeepAlivesEnabled(true)
 	}
 }

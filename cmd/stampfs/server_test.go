@@ -200,6 +200,15 @@ func TestServeSlowReaderServed(t *testing.T) {
 func TestServeShedsIdleConnections(t *testing.T) {
 	lim := defaultLimits
 	lim.highWater = 3
+	idled := make(chan struct{}, 100)
+	lim.connState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateIdle {
+			select {
+			case idled <- struct{}{}:
+			default: // later clients
+			}
+		}
+	}
 	base, _ := startServeWith(t, lim, nil)
 	type client struct {
 		c  net.Conn
@@ -212,6 +221,7 @@ func TestServeShedsIdleConnections(t *testing.T) {
 		resp, _ := roundTrip(t, c, br, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
 		require.False(t, resp.Close)
 		idle = append(idle, client{c, br})
+		<-idled // the server sees it idle, not only the client
 	}
 	c := dial(t, base)
 	resp, body := roundTrip(t, c, bufio.NewReader(c), "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
