@@ -16,19 +16,21 @@ import (
 // linkFS is the file system link works on; tests replace it.
 var linkFS afero.Fs = afero.NewOsFs()
 
-// runLink scans DIR, makes DIR/<stamp> a symlink to DIR, prunes old stamp
-// links and prints the stamp alone on stdout. When symbolic links cannot be
-// made there at all it still prints the stamp and exits with exitNoSymlinks,
-// so that a deploy script can serve the stamp prefix virtually; a directory
-// the user may not write is an error like any other.
+// runLink publishes DIR's version into the store, makes DIR/<stamp> a
+// symlink into it, prunes old versions and links, and prints the stamp alone
+// on stdout. When symbolic links cannot be made there at all it still prints
+// the stamp and exits with exitNoSymlinks, so that a deploy script can serve
+// the stamp prefix virtually (the version is in the store all the same); a
+// directory or store the user may not write is an error like any other.
 func runLink(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("link", "stampfs link [-q] [-strategy S] [-keep N] [-grace DURATION] DIR",
+	c := newCLI("link", "stampfs link [-q] [-strategy S] [-keep N] [-grace DURATION] [-store DIR] DIR",
 		"Prints the stamp. Exit status 3 means symlinks are unsupported in DIR;\nthe stamp is printed all the same, to be served virtually.", stdout, stderr)
 	c.logs()
 	strategy := c.fl.String("strategy", string(stampfs.Content), strategyUsage)
 	defaults := stampfs.NewLinker(linkFS, "")
-	keep := c.fl.Int("keep", defaults.Keep, "how many old stamp links to keep besides the current one, newest first")
-	grace := c.fl.Duration("grace", defaults.Grace, "keep every stamp link younger than this; 0 for none")
+	keep := c.fl.Int("keep", defaults.Keep, "how many old versions to keep besides the current one, most recently activated first")
+	grace := c.fl.Duration("grace", defaults.Grace, "keep every version activated within this; 0 for none")
+	store := c.fl.String("store", "", "the version store (default DIR/"+stampfs.DefaultStore+"); on DIR's file system, so versions share bytes")
 	pos, status := c.parse(args)
 	if status >= 0 {
 		return status
@@ -51,13 +53,13 @@ func runLink(args []string, stdout, stderr io.Writer) int {
 
 	logger := c.logger()
 	opts.Logger = logger
-	snap, err := stampfs.Scan(linkFS, dir, &opts)
+	l := stampfs.NewLinker(linkFS, dir)
+	l.Keep, l.Grace, l.Logger, l.Store = *keep, *grace, logger, *store
+	v, err := l.Publish(&opts)
 	if err != nil {
 		return c.fail(err)
 	}
-	stamp := snap.Stamp()
-	l := stampfs.NewLinker(linkFS, dir)
-	l.Keep, l.Grace, l.Logger = *keep, *grace, logger
+	stamp := v.Stamp
 	if err := l.Activate(stamp); err != nil {
 		link := filepath.Join(dir, stamp)
 		var errno syscall.Errno
@@ -68,12 +70,15 @@ func runLink(args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, stampfs.ErrSymlinkUnsupported):
 			c.say(fmt.Sprintf("make the stamp link %s: %s", link, c.message(err)))
 			fmt.Fprintln(stdout, stamp)
+			if _, err := l.Prune(stamp); err != nil {
+				c.say(fmt.Sprintf("prune old versions (%s is published): %s", stamp, c.message(err)))
+			}
 			return exitNoSymlinks
 		}
 		return c.fail(err)
 	}
 	if _, err := l.Prune(stamp); err != nil {
-		c.say(fmt.Sprintf("prune old stamp links (%s is active): %s", stamp, c.message(err)))
+		c.say(fmt.Sprintf("prune old versions and links (%s is active): %s", stamp, c.message(err)))
 		return exitError
 	}
 	fmt.Fprintln(stdout, stamp)

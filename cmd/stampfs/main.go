@@ -4,7 +4,8 @@
 // Usage:
 //
 //	stampfs stamp    [-q] [-strategy content|mtime|git|fixed=VALUE] DIR
-//	stampfs link     [-q] [-strategy S] [-keep N] [-grace DURATION] DIR
+//	stampfs link     [-q] [-strategy S] [-keep N] [-grace DURATION] [-store DIR] DIR
+//	stampfs versions [-json] [-store DIR] DIR
 //	stampfs serve    [-q] [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [-watch] [-access-log[=common|slog]] [DIR]
 //	stampfs manifest [-q] [-strategy S] DIR
 //	stampfs nginx    [-prefix /static/] DIR
@@ -45,6 +46,7 @@ var commands = map[string]command{
 	"manifest": runManifest,
 	"nginx":    runNginx,
 	"version":  runVersion,
+	"versions": runVersions,
 }
 
 func main() {
@@ -96,7 +98,8 @@ func usage(w io.Writer) {
 
 commands:
   stamp     print the stamp of DIR
-  link      make DIR/<stamp> a symlink to DIR, prune old ones, print the stamp
+  link      publish DIR's version, link DIR/<stamp> to it, prune old ones, print the stamp
+  versions  list the versions in DIR's store, newest first
   serve     serve DIR (or a demo site) under /static/<stamp>/
   manifest  print DIR's stamp and files as JSON
   nginx     print nginx location blocks that serve DIR through its stamp links
