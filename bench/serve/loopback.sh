@@ -2,7 +2,10 @@
 # loopback.sh: requests per second over loopback for a GET of the same 4 KB
 # stamped asset from `stampfs serve`, http.FileServerFS, hashfs, a bare
 # http.ServeContent from memory, and nginx serving it through the stamp link,
-# each in turn in one run, with the ratios of stampfs to each.
+# each in turn in one run, with the ratios of stampfs to each, and the
+# server's CPU time per request (user + system from /proc, the server process
+# alone: not shown for nginx, whose worker does the work), which a busy
+# machine disturbs less than the rate.
 #
 # Usage (any directory):  bash bench/serve/loopback.sh
 # Environment:
@@ -180,13 +183,18 @@ http {
 EOF
 }
 
-declare -A rps
+# cpu_ticks PID prints the user + system clock ticks PID has used.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
+declare -A rps cpu
 for round in $(seq 1 "$ROUNDS"); do
   for side in $SIDES; do
     port=$(free_port)
     start "$side" "$port"
     check "$url"
+    c0=$(cpu_ticks "$pid")
     out=$("${wrk_pin[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "${headers[@]}" "$url")
+    c1=$(cpu_ticks "$pid")
     stop
     if grep -q 'Non-2xx' <<<"$out"; then
       echo "$side: wrk saw non-2xx answers, so its figure would not compare:" >&2
@@ -202,6 +210,11 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
     echo "round $round  $side  $r req/s  ($url)" >&2
     rps[$side]="${rps[$side]:-} $r"
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
+    case $side in
+      nginx*) ;;
+      *) cpu[$side]="${cpu[$side]:-} $(awk -v t=$((c1 - c0)) -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')" ;;
+    esac
   done
 done
 
@@ -212,15 +225,17 @@ base_side=""
 for b in stampfs handler; do
   case " $SIDES " in *" $b "*) base_side=$b; break ;; esac
 done
-echo "| side | requests/s | ${base_side:-stampfs} ÷ side |"
-echo "|---|---:|---:|"
+echo "| side | requests/s | ${base_side:-stampfs} ÷ side | server CPU µs/request |"
+echo "|---|---:|---:|---:|"
 base=""
 [ -n "$base_side" ] && base=$(median "${rps[$base_side]}")
 for side in $SIDES; do
   m=$(median "${rps[$side]}")
   ratio="-"
   if [ -n "$base" ] && [ "$side" != "$base_side" ]; then ratio=$(awk -v a="$base" -v b="$m" 'BEGIN {printf "%.2f×", a/b}'); fi
-  printf '| %s | %.0f | %s |\n' "$side" "$m" "$ratio"
+  c="-"
+  [ -n "${cpu[$side]:-}" ] && c=$(median "${cpu[$side]}")
+  printf '| %s | %.0f | %s | %s |\n' "$side" "$m" "$ratio" "$c"
 done
 echo
 echo "wrk -t$THREADS -c$CONNS -d$DURATION, GET of the 4 KB $asset with browser headers; median of $ROUNDS round(s); pinning: $pinning; $(nproc) CPUs"
