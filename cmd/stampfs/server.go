@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +22,8 @@ type limits struct {
 	stall  time.Duration // for each writeChunk bytes of a response to leave
 	// highWater is the number of open connections above which keep-alives
 	// are turned off and idle connections closed, until the count is back
-	// to half of it. Zero means 7/8 of the soft RLIMIT_NOFILE.
+	// to half of it. Zero means 3/4 of the descriptors left under the soft
+	// RLIMIT_NOFILE.
 	highWater int
 	sndbuf    int                            // socket send buffer of accepted connections; 0 leaves the kernel's
 	connState func(net.Conn, http.ConnState) // called after the tracker's own hook, for tests
@@ -58,15 +60,26 @@ func newServer(h http.Handler, ln net.Listener, lim limits, errorLog *slog.Logge
 	return srv, &stallListener{Listener: ln, lim: lim}
 }
 
-// descriptorHighWater is 7/8 of the soft limit on open files (Go raises it
-// to the hard limit at start), leaving room for the files served, logs and
-// the listener.
+// descriptorHighWater is 3/4 of the descriptors left under the soft limit
+// on open files (Go raises it to the hard limit at start) once those open
+// now and a reserve of 16 (logs, a probe, files streamed) are set aside.
 func descriptorHighWater() int {
 	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == 0 || rl.Cur > 1<<30 {
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<30 {
 		return 1 << 20
 	}
-	return max(int(rl.Cur/8*7), 8)
+	free := int(rl.Cur) - openFiles() - 16
+	return max(free/4*3, 4)
+}
+
+// openFiles counts the process's open descriptors where /proc says, and
+// guesses 16 elsewhere.
+func openFiles() int {
+	des, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 16
+	}
+	return len(des) - 1 // the directory ReadDir had open
 }
 
 // bodyDeadline gives a request that has a body d to send it.
