@@ -65,7 +65,7 @@ var ErrBadStamp = errors.New("stampfs: bad stamp")
 // ScanOptions configures Scan. A nil *ScanOptions means the zero value.
 type ScanOptions struct {
 	Strategy Strategy     // zero means Content
-	Version  string       // the stamp for Fixed
+	Version  string       // the stamp for Fixed; with another strategy, an error
 	Hash     bool         // record every file's SHA-256 even when the strategy does not need it
 	Logger   *slog.Logger // nil is silent
 }
@@ -146,6 +146,9 @@ func scan(fsys afero.Fs, dir string, opts *ScanOptions, stat bool) (*Snapshot, e
 	}
 	switch strategy {
 	case Content, Mtime, Git:
+		if o.Version != "" {
+			return nil, fmt.Errorf("%w: ScanOptions.Version %q is for the Fixed strategy, not %s: %w", ErrBadStamp, o.Version, strategy, fs.ErrInvalid)
+		}
 	case Fixed:
 		if !vfs.ValidSegment(o.Version) {
 			return nil, fmt.Errorf("%w: fixed version %q is not 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot", ErrBadStamp, o.Version)
@@ -178,7 +181,10 @@ func scan(fsys afero.Fs, dir string, opts *ScanOptions, stat bool) (*Snapshot, e
 	case Content:
 		stamp = contentStamp(files)
 	case Mtime:
-		stamp = mtimeStamp(files, o.Logger, dir)
+		stamp, err = mtimeStamp(files, o.Logger, dir)
+		if err != nil {
+			return nil, err
+		}
 	case Git:
 		id, err := gitref.Head(fsys, dir)
 		if err != nil {
@@ -542,10 +548,10 @@ func appendSumLine(b []byte, f *File) []byte {
 
 // mtimeStamp is the newest ModTime of files in whole Unix seconds, "0" for
 // no files. It warns through logger when the times look made up.
-func mtimeStamp(files []File, logger *slog.Logger, dir string) string {
+func mtimeStamp(files []File, logger *slog.Logger, dir string) (string, error) {
 	if len(files) == 0 {
 		warn(logger, "stampfs: mtime stamp of a directory without counted files is 0", "dir", dir)
-		return "0"
+		return "0", nil
 	}
 	newest := files[0]
 	allEqual := true
@@ -563,6 +569,9 @@ func mtimeStamp(files []File, logger *slog.Logger, dir string) string {
 			suspect = f
 		}
 	}
+	if newest.ModTime.Unix() <= 0 {
+		return "", fmt.Errorf("%w: every counted file of %s has a zero or pre-1970 modification time (as in an embed.FS), which makes no mtime stamp; use the content strategy", ErrBadStamp, dir)
+	}
 	stamp := strconv.FormatInt(newest.ModTime.Unix(), 10)
 	switch {
 	case suspect != nil && suspect.ModTime.After(now):
@@ -575,7 +584,7 @@ func mtimeStamp(files []File, logger *slog.Logger, dir string) string {
 		warn(logger, "stampfs: mtime stamp from files that all have the same time, as after a fresh checkout or copy; use the content strategy",
 			"dir", dir, "files", len(files), "mtime", newest.ModTime, "stamp", stamp)
 	}
-	return stamp
+	return stamp, nil
 }
 
 func warn(logger *slog.Logger, msg string, args ...any) {
