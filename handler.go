@@ -144,7 +144,7 @@ type Handler struct {
 
 	mu       sync.Mutex // serializes Refresh
 	cur      atomic.Pointer[state]
-	misroute sync.Once // warns once of a request outside the prefix
+	misroute sync.Once    // warns once of a request outside the prefix
 	versions versionCache // tables of other stamps' versions, for requests under them
 }
 
