@@ -24,7 +24,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/afero"
 
@@ -110,34 +109,9 @@ func (v *Version) FS() fs.FS {
 // Manifest returns the version's Manifest with the given URL prefix and
 // origin. It reads nothing: the integrity values were computed at publish.
 func (v *Version) Manifest(opts *ManifestOptions) (*Manifest, error) {
-	var o ManifestOptions
-	if opts != nil {
-		o = *opts
-	}
-	prefix, base, err := checkPrefixBase(o.Prefix, o.Base)
-	if err != nil {
-		return nil, err
-	}
-	m := &Manifest{Version: ManifestVersion, Stamp: v.Stamp, Strategy: v.Strategy, Prefix: prefix, Files: make(map[string]ManifestFile)}
-	sri := make(map[string]string, len(v.Files))
-	for i, f := range v.Files {
-		sri[f.Name] = v.rows[i].sri
-	}
-	served, encodings := servedFiles(v.Files)
-	for _, f := range served {
-		if !utf8.ValidString(f.Name) {
-			return nil, &fs.PathError{Op: "manifest", Path: f.Name, Err: errNotUTF8}
-		}
-		m.Files[f.Name] = ManifestFile{
-			URL:       base + prefix + v.Stamp + "/" + escapeName(f.Name),
-			Size:      f.Size,
-			SHA256:    hex.EncodeToString(f.SHA256[:]),
-			Integrity: sri[f.Name],
-			Type:      contentType(f.Name),
-			Encodings: encodings[f.Name],
-		}
-	}
-	return m, nil
+	return buildManifest(v.Stamp, v.Strategy, v.Files, opts, func(i int, _ File) (string, error) {
+		return v.rows[i].sri, nil
+	})
 }
 
 // lookup returns the index of the file name in v.Files, or -1.
