@@ -15,7 +15,7 @@ import (
 // version, with their sizes (its own scan reads no content and counts
 // nothing). TotalFiles and TotalBytes are 0 until they are known: once the
 // walk is over, before hashing or copying starts, or only at the end where
-// the walk hashes as it goes (Scan on the OS file system).
+// the walk hashes as it goes (Scan of afero.OsFs on Linux).
 type Progress struct {
 	Files, Bytes           int64         // done
 	TotalFiles, TotalBytes int64         // 0 until known
