@@ -178,6 +178,9 @@ func (l *Linker) storeDir() string {
 // or Git stamp already held with other bytes is an error wrapping
 // ErrStampTaken, and the store is left as it was.
 //
+// ScanOptions.Progress is told of the files stored, copied or linked, with
+// their sizes; the totals are known once the scan is over.
+//
 // Errors: the scanner's errors; a *fs.PathError naming the store path and
 // the cause (fs.ErrPermission, a full disk's syscall.ENOSPC, ...) when the
 // store cannot be written, in which case nothing is half-visible; one
@@ -187,6 +190,8 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	if opts != nil {
 		o = *opts
 	}
+	m := startMeter(o.Progress)
+	defer m.finish() // on every error; once the files are placed, the call below
 	strategy := o.Strategy
 	if strategy == "" {
 		strategy = Content
@@ -194,6 +199,7 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	scanned := time.Now() // file times are the real clock's, whatever l.Now says
 	stratOpts := o
 	stratOpts.Hash = false
+	stratOpts.Progress = nil // m reports; the scan reads no content
 	if strategy == Content {
 		// The content stamp is computed below, from the stored bytes.
 		stratOpts.Strategy, stratOpts.Version = Fixed, "x"
@@ -202,17 +208,19 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.total(snap.files)
 	store := l.storeDir()
 	if err := l.fsys.MkdirAll(store, 0o755); err != nil {
 		return nil, ensurePathError("mkdir", store, err)
 	}
 
 	cache := l.hashCache()
-	b := &builder{l: l, store: store, snap: snap, cache: cache}
+	b := &builder{l: l, store: store, snap: snap, cache: cache, m: m}
 	defer b.cleanup()
 	if err := b.stage(); err != nil {
 		return nil, err
 	}
+	m.finish() // before the log lines below
 
 	stamp := snap.stamp
 	if strategy == Content {
@@ -281,6 +289,7 @@ type builder struct {
 
 	files []File // snap's table with the stored bytes' SHA-256
 	rows  []indexRow
+	m     *meter // counts the files placed
 
 	copied, linked atomic.Int64
 }
@@ -367,6 +376,7 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 			f.SHA256 = b.cache.Files[c].SHA256
 			b.rows[i] = indexRow{live: st, stored: ino, sri: b.cache.rows[c].sri}
 			b.linked.Add(1)
+			b.m.add(1, f.Size)
 			return nil
 		}
 	}
@@ -377,6 +387,7 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 			f.Size, f.ModTime, f.SHA256 = res.size, res.mtime, res.sha
 			b.rows[i] = indexRow{live: res.live, stored: res.ino, sri: res.sri}
 			b.copied.Add(1)
+			b.m.add(1, res.size)
 			return nil
 		}
 		if !errors.Is(err, errChanged) || try == 2 {
