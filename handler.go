@@ -83,12 +83,15 @@ type Options struct {
 	Stale StalePolicy
 	// Scan configures the scanner. The Handler always records every file's
 	// SHA-256 (ScanOptions.Hash), whatever the strategy. A nil Scan.Logger
-	// means Logger.
+	// means Logger. Scan.Progress is told of every scan and publish the
+	// Handler makes, at New and at each Refresh, each ending in a call with
+	// Done set.
 	Scan ScanOptions
-	// Keep and Grace tune the pruning of old stamp links in symlink mode:
-	// the newest Keep old links and any younger than Grace survive. Zero
-	// means the Linker's defaults (2 and one hour); a negative value means
-	// none (keep no old link by count; no grace period).
+	// Keep and Grace tune the pruning of old versions and their links, as
+	// Linker.Keep and Linker.Grace do: the Keep most recently activated
+	// others and any activated within Grace survive. Zero means DefaultKeep
+	// and DefaultGrace (2 and one hour); a negative value means none (keep
+	// no old version by count; no grace period).
 	Keep  int
 	Grace time.Duration
 	// MemoryLimit bounds the bytes of small files the Handler holds in
@@ -143,6 +146,7 @@ type Handler struct {
 
 	mu       sync.Mutex // serializes Refresh
 	cur      atomic.Pointer[state]
+	misroute sync.Once    // warns once of a request outside the prefix
 	versions versionCache // tables of other stamps' versions, for requests under them
 }
 
@@ -179,8 +183,15 @@ func New(fsys afero.Fs, dir string, opts *Options) (*Handler, error) {
 
 // NewFS scans fsys (rooted at ".") and returns a Handler for it. It always
 // runs in virtual mode: opts.Mode must be empty, ModeAuto or ModeVirtual.
-// An embed.FS has no modification times, so use the Content (default),
-// Fixed or Git strategy with it.
+// It has no version store, so it serves fsys's current bytes, immutable
+// only under the current stamp (and earlier stamps whose bytes it served
+// unchanged).
+//
+// An embed.FS holds its directory under its own name: for
+// //go:embed static, pass fs.Sub(embedded, "static") so that names are
+// "css/site.css", not "static/css/site.css". It has no modification times
+// and no .git directory, so use the Content (default) or Fixed strategy:
+// Mtime fails and Git finds no repository.
 func NewFS(fsys fs.FS, opts *Options) (*Handler, error) {
 	h, err := newHandler(opts)
 	if err != nil {
@@ -261,12 +272,7 @@ func newHandler(opts *Options) (*Handler, error) {
 // once whether links work.
 func (h *Handler) chooseMode() error {
 	l := NewLinker(h.fsys, h.dir)
-	if h.keep != 0 {
-		l.Keep = max(h.keep, 0)
-	}
-	if h.grace != 0 {
-		l.Grace = max(h.grace, 0)
-	}
+	l.Keep, l.Grace = h.keep, h.grace // the same zero and negative values
 	l.Logger = h.logger
 	l.Store = h.store
 	h.linker = l

@@ -26,10 +26,11 @@ import (
 // or read symbolic links here.
 var ErrSymlinkUnsupported = errors.New("stampfs: symlinks unsupported")
 
-// Defaults of the Linker fields that NewLinker sets.
+// The retention a zero Linker.Keep and Linker.Grace (and Options.Keep and
+// Options.Grace) mean.
 const (
-	defaultKeep  = 2
-	defaultGrace = time.Hour
+	DefaultKeep  = 2
+	DefaultGrace = time.Hour
 )
 
 // tempPrefix starts the name of every temporary link a Linker makes. The
@@ -56,16 +57,16 @@ const tempMinAge = time.Minute
 // same directory at once.
 type Linker struct {
 	// Keep is the number of old versions (and old stamp links) Prune keeps
-	// besides the current one, most recently activated first. NewLinker
-	// sets 2; 0 (or less) keeps none by count.
+	// besides the current one, most recently activated first. Zero means
+	// DefaultKeep (2); a negative value keeps none by count.
 	Keep int
 
 	// Grace is the age under which Prune keeps any version and stamp link,
 	// so that processes of a rolling deploy, each with its own stamp, never
-	// remove each other's while both run. NewLinker sets one hour; 0 (or
-	// less) means no grace period. A version's age is measured from its
-	// last Publish or Activate, a link's from its own modification time,
-	// which Activate refreshes.
+	// remove each other's while both run. Zero means DefaultGrace (one
+	// hour); a negative value means no grace period. A version's age is
+	// measured from its last Publish or Activate, a link's from its own
+	// modification time, which Activate refreshes.
 	Grace time.Duration
 
 	// Logger receives one record per link created, removed or kept, with
@@ -85,16 +86,11 @@ type Linker struct {
 	dir  string
 }
 
-// NewLinker returns a Linker for the directory dir on fsys with Keep 2 and
-// Grace one hour. It does not touch the file system; call Probe to learn
+// NewLinker returns a Linker for the directory dir on fsys, with the default
+// retention (Keep and Grace zero). It does not touch the file system; call Probe to learn
 // whether symbolic links work there.
 func NewLinker(fsys afero.Fs, dir string) *Linker {
-	return &Linker{
-		Keep:  defaultKeep,
-		Grace: defaultGrace,
-		fsys:  fsys,
-		dir:   dir,
-	}
+	return &Linker{fsys: fsys, dir: dir}
 }
 
 // Probe reports whether stamp links work in the directory by making a
@@ -332,12 +328,12 @@ func (l *Linker) pruneVersions(sl afero.Symlinker, current string) (removed, doo
 		case e.stamp == current:
 			l.log("version kept", slog.String("version", dir), slog.String("reason", "current"))
 			continue
-		case kept < l.Keep:
+		case kept < l.keep():
 			kept++
-			l.log("version kept", slog.String("version", dir), slog.String("reason", "newest"), slog.Int("keep", l.Keep))
+			l.log("version kept", slog.String("version", dir), slog.String("reason", "newest"), slog.Int("keep", l.keep()))
 			continue
-		case age < l.Grace:
-			l.log("version kept", slog.String("version", dir), slog.String("reason", "younger than grace period"), slog.Duration("age", age), slog.Duration("grace", l.Grace))
+		case age < l.grace():
+			l.log("version kept", slog.String("version", dir), slog.String("reason", "younger than grace period"), slog.Duration("age", age), slog.Duration("grace", l.grace()))
 			continue
 		}
 		if sl != nil {
@@ -400,7 +396,7 @@ func (l *Linker) pruneLinks(sl afero.Symlinker, current string) (removed []strin
 				continue
 			}
 			age := now.Sub(fi.ModTime())
-			if age < max(l.Grace, tempMinAge) {
+			if age < max(l.grace(), tempMinAge) {
 				continue
 			}
 			if ok, err := l.remove1(sl, name, fi.ModTime()); err != nil {
@@ -436,11 +432,11 @@ func (l *Linker) pruneLinks(sl afero.Symlinker, current string) (removed []strin
 	for i, c := range legacy {
 		age := now.Sub(c.mtime)
 		switch {
-		case i < l.Keep:
-			l.log("link kept", slog.String("link", c.name), slog.String("reason", "newest"), slog.Int("keep", l.Keep))
+		case i < l.keep():
+			l.log("link kept", slog.String("link", c.name), slog.String("reason", "newest"), slog.Int("keep", l.keep()))
 			continue
-		case age < l.Grace:
-			l.log("link kept", slog.String("link", c.name), slog.String("reason", "younger than grace period"), slog.Duration("age", age), slog.Duration("grace", l.Grace))
+		case age < l.grace():
+			l.log("link kept", slog.String("link", c.name), slog.String("reason", "younger than grace period"), slog.Duration("age", age), slog.Duration("grace", l.grace()))
 			continue
 		}
 		ok, err := l.remove1(sl, c.name, c.mtime)
@@ -471,7 +467,7 @@ func (l *Linker) pruneStaging(doomed []string) (errs []error) {
 	}
 	now := l.now()
 	for _, fi := range infos {
-		if !fi.IsDir() || !strings.HasPrefix(fi.Name(), stagingPre) || now.Sub(fi.ModTime()) < max(l.Grace, stagingMinAge) {
+		if !fi.IsDir() || !strings.HasPrefix(fi.Name(), stagingPre) || now.Sub(fi.ModTime()) < max(l.grace(), stagingMinAge) {
 			continue
 		}
 		p := filepath.Join(l.storeDir(), fi.Name())
@@ -681,6 +677,21 @@ func (l *Linker) tempName() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails since Go 1.24
 	return filepath.Join(l.dir, tempPrefix+hex.EncodeToString(b[:]))
+}
+
+// keep and grace are Keep and Grace with their zero values resolved.
+func (l *Linker) keep() int            { return orDefault(l.Keep, DefaultKeep) }
+func (l *Linker) grace() time.Duration { return orDefault(l.Grace, DefaultGrace) }
+
+// orDefault resolves a retention setting: zero means def, negative none.
+func orDefault[T int | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 func (l *Linker) now() time.Time {

@@ -14,6 +14,9 @@
 //
 // Flags may come before or after DIR. Help goes to stdout; every error is
 // one line on stderr, "stampfs COMMAND: what failed: why".
+// On a terminal, stamp, link, manifest and serve (at startup) keep one
+// progress line on stderr while their scan or publish runs longer than a
+// second; -q turns it off.
 //
 // Exit status: 0 on success, 1 on an error, 2 on a usage error, 3 when
 // symlinks are unsupported where link was asked to make one.
