@@ -22,21 +22,20 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/stampfs/stampfs/bench/internal/tree"
 )
 
 // config is what the flags set.
@@ -106,7 +105,7 @@ func run(cfg config, w io.Writer) (ok bool, err error) {
 	}
 
 	start := time.Now()
-	size, err := generate(dir, cfg.files, cfg.dirs, cfg.size)
+	size, err := tree.Generate(dir, cfg.files, cfg.dirs, cfg.size)
 	if err != nil {
 		return false, fmt.Errorf("generate: %w", err)
 	}
@@ -221,60 +220,4 @@ func median(ds []time.Duration) time.Duration {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// generate makes (or completes) the tree in dir: files spread evenly over
-// dirs directories d0000…, named f000000.css and so on, of pseudo-random
-// bytes and sizes and distinct mtimes, all derived from the file's index so
-// that every run and machine gets the same tree. A file already there with
-// the right size and mtime is kept. It returns the total size.
-func generate(dir string, files, dirs, size int) (int64, error) {
-	exts := []string{".css", ".js", ".svg", ".png", ".woff2", ".json", ".map", ".html"}
-	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	jobs := make(chan int)
-	var (
-		mu    sync.Mutex
-		first error
-		total int64
-		wg    sync.WaitGroup
-	)
-	for range max(8, runtime.NumCPU()*2) {
-		wg.Go(func() {
-			var buf []byte
-			var sum int64
-			for d := range jobs {
-				sub := filepath.Join(dir, fmt.Sprintf("d%04d", d))
-				err := os.MkdirAll(sub, 0o755)
-				for i := d; i < files && err == nil; i += dirs {
-					rng := rand.New(rand.NewPCG(uint64(i), 0x5eed))
-					n := size/2 + rng.IntN(size+1)
-					mtime := base.Add(time.Duration(i)*time.Second + time.Duration(rng.IntN(1e9)))
-					path := filepath.Join(sub, fmt.Sprintf("f%06d%s", i, exts[i%len(exts)]))
-					sum += int64(n)
-					if info, e := os.Lstat(path); e == nil && info.Mode().IsRegular() && info.Size() == int64(n) && info.ModTime().Equal(mtime) {
-						continue
-					}
-					buf = slices.Grow(buf[:0], n)[:n]
-					rand.NewChaCha8([32]byte{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)}).Read(buf)
-					if err = os.WriteFile(path, buf, 0o644); err == nil {
-						err = os.Chtimes(path, mtime, mtime)
-					}
-				}
-				if err != nil {
-					mu.Lock()
-					first = cmp.Or(first, err)
-					mu.Unlock()
-				}
-			}
-			mu.Lock()
-			total += sum
-			mu.Unlock()
-		})
-	}
-	for d := range dirs {
-		jobs <- d
-	}
-	close(jobs)
-	wg.Wait()
-	return total, first
 }
