@@ -35,21 +35,9 @@ for side in $SIDES; do
   esac
 done
 
-need=()
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v nginx >/dev/null 2>&1 || need+=(nginx)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]} with apt-get" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-server_pin=() wrk_pin=() pinning="none"
-if [ "$PIN" = auto ] && command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
-  server_pin=(taskset -c 0) wrk_pin=(taskset -c 1) pinning="server on CPU 0, wrk on CPU 1"
-fi
+source "$here/lib.sh"
+need_tools wrk nginx curl
+set_pinning "$PIN"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/stampfs-loopback.XXXXXX")
 chmod 755 "$work" # an nginx worker runs as nobody and must reach the files
@@ -72,16 +60,6 @@ asset=css/app.css # serve.Asset
 header_lines=$("$work/peer" -headers)
 headers=()
 while IFS= read -r h; do headers+=(-H "$h"); done <<<"$header_lines"
-
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port found" >&2; return 1
-}
 
 # check URL: the asset must come back 200 with 4096 bytes, so every side does
 # the same work. When it does not, it prints the server's log.
@@ -186,26 +164,12 @@ for round in $(seq 1 "$ROUNDS"); do
     port=$(free_port)
     start "$side" "$port"
     check "$url"
-    out=$("${wrk_pin[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "${headers[@]}" "$url")
+    r=$(wrk_rps "$side" "$url")
     stop
-    if grep -q 'Non-2xx' <<<"$out"; then
-      echo "$side: wrk saw non-2xx answers, so its figure would not compare:" >&2
-      echo "$out" >&2
-      exit 1
-    fi
-    grep 'Socket errors' <<<"$out" | sed "s/^/$side: /" >&2 || true
-    r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    if [ -z "$r" ]; then
-      echo "$side: no Requests/sec in wrk's output:" >&2
-      echo "$out" >&2
-      exit 1
-    fi
     echo "round $round  $side  $r req/s  ($url)" >&2
     rps[$side]="${rps[$side]:-} $r"
   done
 done
-
-median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo
 base_side=""

@@ -46,16 +46,18 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stampfs/stampfs/bench/internal/report"
 	"github.com/stampfs/stampfs/bench/internal/tree"
 )
 
 // config is what the flags set.
 type config struct {
-	files, dirs, size, runs int
-	change                  int    // files rewritten per change; 0 means 1% of files
-	dir                     string // the tree; "" means a temporary directory
-	stampfs                 string // a stampfs binary; "" means build one from the checkout
-	check                   bool   // exit 1 when a target is missed
+	tree.Spec
+	runs    int
+	change  int    // files rewritten per change; 0 means 1% of files
+	dir     string // the tree; "" means a temporary directory
+	stampfs string // a stampfs binary; "" means build one from the checkout
+	check   bool   // exit 1 when a target is missed
 }
 
 // The targets.
@@ -72,21 +74,26 @@ const (
 // after a real deploy.
 const racyWait = 2100 * time.Millisecond
 
+// progress, when set, receives a line per timed run.
+var progress io.Writer
+
 // linkFlags keep the newest version and 2 more, so that the store holds the
 // 3 versions of the disk part at most however many runs are made.
 var linkFlags = []string{"-keep", "2", "-grace", "0"}
 
 func main() {
 	var cfg config
-	flag.IntVar(&cfg.files, "files", 100_000, "number of files in the tree")
-	flag.IntVar(&cfg.dirs, "dirs", 1_000, "number of directories they are spread over")
-	flag.IntVar(&cfg.size, "size", 4096, "mean file size in bytes (sizes vary from half to one and a half times it)")
+	cfg.Flags(flag.CommandLine)
 	flag.IntVar(&cfg.runs, "runs", 5, "timed runs of each side")
 	flag.IntVar(&cfg.change, "change", 0, "files rewritten per change (default 1% of -files)")
 	flag.StringVar(&cfg.dir, "dir", "", "where to generate the tree, kept (and restored) for the next run; default a temporary directory")
 	flag.StringVar(&cfg.stampfs, "stampfs", "", "stampfs binary to measure; default: build cmd/stampfs from this checkout")
 	flag.BoolVar(&cfg.check, "check", false, "exit with status 1 when a target is missed")
+	verbose := flag.Bool("v", false, "print every timed run on stderr")
 	flag.Parse()
+	if *verbose {
+		progress = os.Stderr
+	}
 
 	ok, err := run(cfg, os.Stdout)
 	if err != nil {
@@ -119,18 +126,18 @@ type side struct {
 	cpu   []time.Duration
 }
 
-func (s *side) median() time.Duration { return median(s.times) }
+func (s *side) median() time.Duration { return report.Median(s.times) }
 
 // run generates the tree, runs every part and writes the report to w. ok is
 // false when a target is missed.
 func run(cfg config, w io.Writer) (ok bool, err error) {
-	if cfg.files < 1 || cfg.dirs < 1 || cfg.size < 0 || cfg.runs < 1 || cfg.change < 0 {
+	if cfg.Files < 1 || cfg.Dirs < 1 || cfg.Size < 0 || cfg.runs < 1 || cfg.change < 0 {
 		return false, errors.New("-files, -dirs and -runs must be positive, -size and -change not negative")
 	}
 	if cfg.change == 0 {
-		cfg.change = max(1, cfg.files/100)
+		cfg.change = max(1, cfg.Files/100)
 	}
-	cfg.change = min(cfg.change, cfg.files)
+	cfg.change = min(cfg.change, cfg.Files)
 	tmp, err := os.MkdirTemp("", "stampfs-vbench-")
 	if err != nil {
 		return false, err
@@ -145,8 +152,8 @@ func run(cfg config, w io.Writer) (ok bool, err error) {
 	}
 	b.copy = filepath.Join(filepath.Dir(b.dir), filepath.Base(b.dir)+".cp-a")
 	b.store = filepath.Join(b.dir, ".stampfs")
-	for i := range cfg.files {
-		b.names = append(b.names, tree.Name(i, cfg.dirs))
+	for i := range cfg.Files {
+		b.names = append(b.names, tree.Name(i, cfg.Dirs))
 	}
 	slices.Sort(b.names)
 
@@ -154,17 +161,17 @@ func run(cfg config, w io.Writer) (ok bool, err error) {
 	if err := b.reset(); err != nil {
 		return false, err
 	}
-	size, err := tree.Generate(b.dir, cfg.files, cfg.dirs, cfg.size)
+	size, err := tree.Generate(b.dir, cfg.Files, cfg.Dirs, cfg.Size)
 	if err != nil {
 		return false, fmt.Errorf("generate: %w", err)
 	}
 	syscall.Sync()
 	fmt.Fprintf(w, "tree: %d files in %d directories, %.1f MB, in %s (ready in %.1fs)\n",
-		cfg.files, cfg.dirs, float64(size)/1e6, b.dir, time.Since(start).Seconds())
+		cfg.Files, cfg.Dirs, float64(size)/1e6, b.dir, time.Since(start).Seconds())
 	defer func() {
 		// Leave the tree as generated, for the next run and for bench/scan.
 		err = errors.Join(err, b.reset())
-		if _, gerr := tree.Generate(b.dir, cfg.files, cfg.dirs, cfg.size); gerr != nil {
+		if _, gerr := tree.Generate(b.dir, cfg.Files, cfg.Dirs, cfg.Size); gerr != nil {
 			err = errors.Join(err, gerr)
 		}
 	}()
@@ -204,18 +211,18 @@ func run(cfg config, w io.Writer) (ok bool, err error) {
 	fmt.Fprintf(w, "sides agree: every link printed the content stamp (%s) and its version holds the live bytes\n", b.stamp)
 	for _, stamp := range slices.Sorted(maps.Keys(b.strays)) {
 		s := b.strays[stamp]
-		fmt.Fprintf(w, "version %s holds %d stray files beside the tree's, such as %s: %s\n", stamp, len(s), s[0], verdict(false, &ok))
+		fmt.Fprintf(w, "version %s holds %d stray files beside the tree's, such as %s: %s\n", stamp, len(s), s[0], report.Verdict(false, &ok))
 	}
 	fmt.Fprintf(w, "relink: published nothing; %s\n", straced)
-	fmt.Fprintf(w, "change: copied exactly the %d rewritten files and linked the other %d\n\n", cfg.change, cfg.files-cfg.change)
+	fmt.Fprintf(w, "change: copied exactly the %d rewritten files and linked the other %d\n\n", cfg.change, cfg.Files-cfg.change)
 	line := func(label string, s *side) {
-		fmt.Fprintf(w, "%-8s %-50s median %7.3fs  (cpu %.3fs)\n", label, s.name, s.median().Seconds(), median(s.cpu).Seconds())
+		fmt.Fprintf(w, "%-8s %-50s median %7.3fs  (cpu %.3fs)\n", label, s.name, s.median().Seconds(), report.Median(s.cpu).Seconds())
 	}
 	verdictLine := func(ratio, target float64, counts bool) {
 		v := "over the guide (a guide, not a target)"
 		switch {
 		case counts:
-			v = verdict(ratio <= target, &ok)
+			v = report.Verdict(ratio <= target, &ok)
 		case ratio <= target:
 			v = "ok (a guide, not a target)"
 		}
@@ -237,14 +244,6 @@ func run(cfg config, w io.Writer) (ok bool, err error) {
 	fmt.Fprintf(w, "         of the store: indexes %d KiB, manifests %d KiB, directories %d KiB (allocated)\n", disk.index, disk.manifest, disk.dirs)
 	verdictLine(float64(disk.store)/float64(disk.live), diskTarget, true)
 	return ok, nil
-}
-
-func verdict(met bool, ok *bool) string {
-	if met {
-		return "ok"
-	}
-	*ok = false
-	return "MISSED"
 }
 
 // reset removes the store, the stamp links at the top of the tree and the
@@ -281,6 +280,9 @@ func (s *side) timed(argv ...string) (stdout, stderr string, err error) {
 	}
 	s.times = append(s.times, elapsed)
 	s.cpu = append(s.cpu, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+	if progress != nil && s.name != "" {
+		fmt.Fprintf(progress, "%s: run %d: %.3fs\n", s.name, len(s.times), elapsed.Seconds())
+	}
 	return strings.TrimSpace(o.String()), e.String(), nil
 }
 
@@ -330,8 +332,8 @@ func (b *bench) first() (link, cp, stamp *side, err error) {
 		if err != nil {
 			return err
 		}
-		if got := published(log); got == nil || got.copied != b.cfg.files {
-			return fmt.Errorf("want a version with %d files copied, log:\n%s", b.cfg.files, log)
+		if got := published(log); got == nil || got.copied != b.cfg.Files {
+			return fmt.Errorf("want a version with %d files copied, log:\n%s", b.cfg.Files, log)
 		}
 		return nil
 	}
@@ -475,7 +477,7 @@ func (b *bench) change() (link, cat *side, err error) {
 	link = &side{name: fmt.Sprintf("stampfs link DIR (%d files rewritten)", b.cfg.change)}
 	cat = &side{name: fmt.Sprintf("cat the %d files >/dev/null", b.cfg.change)}
 	for r := range b.cfg.runs + 1 { // the first round is untimed
-		names, err := tree.Rewrite(b.dir, b.cfg.files, b.cfg.dirs, b.cfg.size, b.cfg.change, uint64(1+r))
+		names, err := tree.Rewrite(b.dir, b.cfg.Files, b.cfg.Dirs, b.cfg.Size, b.cfg.change, uint64(1+r))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -509,8 +511,8 @@ func (b *bench) change() (link, cat *side, err error) {
 				return nil, nil, err
 			}
 		}
-		if p := published(log); p == nil || p.copied != b.cfg.change || p.linked != b.cfg.files-b.cfg.change {
-			return nil, nil, fmt.Errorf("want a version with %d files copied and %d linked; log:\n%s", b.cfg.change, b.cfg.files-b.cfg.change, log)
+		if p := published(log); p == nil || p.copied != b.cfg.change || p.linked != b.cfg.Files-b.cfg.change {
+			return nil, nil, fmt.Errorf("want a version with %d files copied and %d linked; log:\n%s", b.cfg.change, b.cfg.Files-b.cfg.change, log)
 		}
 		if r == b.cfg.runs {
 			if err := b.verify(stamp); err != nil {
@@ -533,13 +535,13 @@ func (b *bench) disk() (d diskUse, err error) {
 	if err := b.reset(); err != nil {
 		return d, err
 	}
-	if _, err := tree.Generate(b.dir, b.cfg.files, b.cfg.dirs, b.cfg.size); err != nil {
+	if _, err := tree.Generate(b.dir, b.cfg.Files, b.cfg.Dirs, b.cfg.Size); err != nil {
 		return d, err
 	}
 	var stamps []string
 	for r := range 3 {
 		if r > 0 {
-			if _, err := tree.Rewrite(b.dir, b.cfg.files, b.cfg.dirs, b.cfg.size, b.cfg.change, uint64(100+r)); err != nil {
+			if _, err := tree.Rewrite(b.dir, b.cfg.Files, b.cfg.Dirs, b.cfg.Size, b.cfg.change, uint64(100+r)); err != nil {
 				return d, err
 			}
 			time.Sleep(racyWait)
@@ -689,13 +691,4 @@ func published(log string) *publishedLog {
 		}
 	}
 	return nil
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

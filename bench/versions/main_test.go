@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stampfs/stampfs/bench/internal/tree"
 )
 
 // TestRunSmall runs the whole benchmark on a 200-file tree: generation, the
@@ -22,7 +24,7 @@ import (
 func TestRunSmall(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "static")
 	var out strings.Builder
-	_, err := run(config{files: 200, dirs: 10, size: 512, runs: 1, dir: dir}, &out)
+	_, err := run(config{Spec: tree.Spec{Files: 200, Dirs: 10, Size: 512}, runs: 1, dir: dir}, &out)
 	require.NoError(t, err, out.String())
 	for _, want := range []string{
 		"tree: 200 files in 10 directories",

@@ -7,6 +7,7 @@ package tree
 
 import (
 	"cmp"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -109,4 +110,18 @@ func Rewrite(dir string, files, dirs, size, n int, seed uint64) ([]string, error
 		names = append(names, name)
 	}
 	return names, nil
+}
+
+// Spec is the shape of a tree, as the -files, -dirs and -size flags of the
+// benchmarks set it.
+type Spec struct {
+	Files, Dirs, Size int
+}
+
+// Flags defines -files, -dirs and -size on fl, with the defaults of the
+// benchmarks: 100,000 files of 4 KiB on average in 1,000 directories.
+func (s *Spec) Flags(fl *flag.FlagSet) {
+	fl.IntVar(&s.Files, "files", 100_000, "number of files in the tree")
+	fl.IntVar(&s.Dirs, "dirs", 1_000, "number of directories they are spread over")
+	fl.IntVar(&s.Size, "size", 4096, "mean file size in bytes (sizes vary from half to one and a half times it)")
 }
