@@ -64,13 +64,7 @@ func main() {
 	flag.Parse()
 
 	ok, err := run(cfg, os.Stdout)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "scan:", err)
-		os.Exit(2)
-	}
-	if cfg.check && !ok {
-		os.Exit(1)
-	}
+	report.Exit("scan", ok, cfg.check, err)
 }
 
 // side is one command timed in the benchmark.

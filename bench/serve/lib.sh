@@ -54,3 +54,32 @@ wrk_rps() {
   fi
   echo "$r"
 }
+
+# setup_work NAME: makes the work directory $work (removed on exit, after
+# stopping the server whose pid is in $pid), builds stampfs and peer into
+# it, writes the fixture into $dir and reads the benchmark's request headers
+# into the array headers (for wrk's and curl's -H). Needs $root and $bench.
+setup_work() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/stampfs-$1.XXXXXX")
+  chmod 755 "$work" # an nginx worker runs as nobody and must reach the files
+  pid=""
+  trap cleanup EXIT
+  echo "building stampfs and the peer servers" >&2
+  (cd "$root" && go build -o "$work/stampfs" ./cmd/stampfs)
+  (cd "$bench" && go build -o "$work/peer" ./serve/cmd/peer)
+  dir="$work/static"
+  "$work/peer" -fixture "$dir"
+  chmod -R a+rX "$dir"
+  asset=css/app.css # serve.Asset
+  # Read the headers apart from the loop, so that set -e stops the script if
+  # peer fails rather than measuring every side without them.
+  local header_lines h
+  header_lines=$("$work/peer" -headers)
+  headers=()
+  while IFS= read -r h; do headers+=(-H "$h"); done <<<"$header_lines"
+}
+
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}

@@ -39,27 +39,8 @@ source "$here/lib.sh"
 need_tools wrk nginx curl
 set_pinning "$PIN"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/stampfs-loopback.XXXXXX")
-chmod 755 "$work" # an nginx worker runs as nobody and must reach the files
-pid="" logs=()
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "building stampfs and the peer servers" >&2
-(cd "$root" && go build -o "$work/stampfs" ./cmd/stampfs)
-(cd "$bench" && go build -o "$work/peer" ./serve/cmd/peer)
-dir="$work/static"
-"$work/peer" -fixture "$dir"
-chmod -R a+rX "$dir"
-asset=css/app.css # serve.Asset
-# Read the headers apart from the loop, so that set -e stops the script if
-# peer fails rather than measuring every side without them.
-header_lines=$("$work/peer" -headers)
-headers=()
-while IFS= read -r h; do headers+=(-H "$h"); done <<<"$header_lines"
+setup_work loopback
+logs=()
 
 # check URL: the asset must come back 200 with 4096 bytes, so every side does
 # the same work. When it does not, it prints the server's log.

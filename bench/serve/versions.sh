@@ -34,23 +34,7 @@ source "$here/lib.sh"
 need_tools wrk curl
 set_pinning "$PIN"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/stampfs-versions.XXXXXX")
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "building stampfs and peer" >&2
-(cd "$root" && go build -o "$work/stampfs" ./cmd/stampfs)
-(cd "$bench" && go build -o "$work/peer" ./serve/cmd/peer)
-dir="$work/static"
-"$work/peer" -fixture "$dir"
-asset=css/app.css # serve.Asset
-header_lines=$("$work/peer" -headers)
-headers=()
-while IFS= read -r h; do headers+=(-H "$h"); done <<<"$header_lines"
+setup_work versions
 
 # Two versions: the fixture, then the fixture with other bytes of the same
 # size in the asset (letters swapped, still CSS).

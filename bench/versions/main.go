@@ -96,13 +96,7 @@ func main() {
 	}
 
 	ok, err := run(cfg, os.Stdout)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "versions:", err)
-		os.Exit(2)
-	}
-	if cfg.check && !ok {
-		os.Exit(1)
-	}
+	report.Exit("versions", ok, cfg.check, err)
 }
 
 // bench is one run of the benchmark.

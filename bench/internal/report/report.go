@@ -3,6 +3,8 @@
 package report
 
 import (
+	"fmt"
+	"os"
 	"slices"
 	"time"
 )
@@ -29,4 +31,17 @@ func Verdict(met bool, ok *bool) string {
 	}
 	*ok = false
 	return "MISSED"
+}
+
+// Exit ends a benchmark's main: status 2 with the error on stderr when err
+// is not nil, 1 when check is set and a target was missed (ok false), else
+// it returns.
+func Exit(prog string, ok, check bool, err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", prog, err)
+		os.Exit(2)
+	}
+	if check && !ok {
+		os.Exit(1)
+	}
 }
