@@ -2,10 +2,7 @@
 # loopback.sh: requests per second over loopback for a GET of the same 4 KB
 # stamped asset from `stampfs serve`, http.FileServerFS, hashfs, a bare
 # http.ServeContent from memory, and nginx serving it through the stamp link,
-# each in turn in one run, with the ratios of stampfs to each, and the
-# server's CPU time per request (user + system from /proc, the server process
-# alone: not shown for nginx, whose worker does the work), which a busy
-# machine disturbs less than the rate.
+# each in turn in one run, with the ratios of stampfs to each.
 #
 # Usage (any directory):  bash bench/serve/loopback.sh
 # Environment:
@@ -38,53 +35,12 @@ for side in $SIDES; do
   esac
 done
 
-need=()
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v nginx >/dev/null 2>&1 || need+=(nginx)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]} with apt-get" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+source "$here/lib.sh"
+need_tools wrk nginx curl
+set_pinning "$PIN"
 
-server_pin=() wrk_pin=() pinning="none"
-if [ "$PIN" = auto ] && command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
-  server_pin=(taskset -c 0) wrk_pin=(taskset -c 1) pinning="server on CPU 0, wrk on CPU 1"
-fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/stampfs-loopback.XXXXXX")
-chmod 755 "$work" # an nginx worker runs as nobody and must reach the files
-pid="" logs=()
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "building stampfs and the peer servers" >&2
-(cd "$root" && go build -o "$work/stampfs" ./cmd/stampfs)
-(cd "$bench" && go build -o "$work/peer" ./serve/cmd/peer)
-dir="$work/static"
-"$work/peer" -fixture "$dir"
-chmod -R a+rX "$dir"
-asset=css/app.css # serve.Asset
-# Read the headers apart from the loop, so that set -e stops the script if
-# peer fails rather than measuring every side without them.
-header_lines=$("$work/peer" -headers)
-headers=()
-while IFS= read -r h; do headers+=(-H "$h"); done <<<"$header_lines"
-
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port found" >&2; return 1
-}
+setup_work loopback
+logs=()
 
 # check URL: the asset must come back 200 with 4096 bytes, so every side does
 # the same work. When it does not, it prints the server's log.
@@ -185,6 +141,7 @@ EOF
 
 # cpu_ticks PID prints the user + system clock ticks PID has used.
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+seconds=${DURATION%s} # wrk's -d in seconds, as this script takes it
 
 declare -A rps cpu
 for round in $(seq 1 "$ROUNDS"); do
@@ -193,32 +150,17 @@ for round in $(seq 1 "$ROUNDS"); do
     start "$side" "$port"
     check "$url"
     c0=$(cpu_ticks "$pid")
-    out=$("${wrk_pin[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "${headers[@]}" "$url")
+    r=$(wrk_rps "$side" "$url")
     c1=$(cpu_ticks "$pid")
     stop
-    if grep -q 'Non-2xx' <<<"$out"; then
-      echo "$side: wrk saw non-2xx answers, so its figure would not compare:" >&2
-      echo "$out" >&2
-      exit 1
-    fi
-    grep 'Socket errors' <<<"$out" | sed "s/^/$side: /" >&2 || true
-    r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    if [ -z "$r" ]; then
-      echo "$side: no Requests/sec in wrk's output:" >&2
-      echo "$out" >&2
-      exit 1
-    fi
     echo "round $round  $side  $r req/s  ($url)" >&2
     rps[$side]="${rps[$side]:-} $r"
-    n=$(awk '/requests in/ {print $1}' <<<"$out")
     case $side in
-      nginx*) ;;
-      *) cpu[$side]="${cpu[$side]:-} $(awk -v t=$((c1 - c0)) -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')" ;;
+      nginx*) ;; # its workers are other processes
+      *) cpu[$side]="${cpu[$side]:-} $(awk -v t=$((c1 - c0)) -v r="$r" -v s="$seconds" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz * 1e6 / (r * s)}')" ;;
     esac
   done
 done
-
-median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo
 base_side=""
