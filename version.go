@@ -8,6 +8,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/afero"
 
@@ -83,7 +85,7 @@ type Version struct {
 type indexRow struct {
 	live   liveStat
 	stored uint64 // inode of the stored file, 0 where the Fs has none
-	sri    string // "sha384-…"
+	sri    sri384 // the file's integrity value
 }
 
 // Size returns the number of bytes of the version's files.
@@ -110,7 +112,7 @@ func (v *Version) FS() fs.FS {
 // origin. It reads nothing: the integrity values were computed at publish.
 func (v *Version) Manifest(opts *ManifestOptions) (*Manifest, error) {
 	return buildManifest(v.Stamp, v.Strategy, v.Files, opts, func(i int, _ File) (string, error) {
-		return v.rows[i].sri, nil
+		return v.rows[i].sri.String(), nil
 	})
 }
 
@@ -215,6 +217,9 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	}
 
 	cache := l.hashCache()
+	if v, err := l.republish(cache, snap, strategy, m); v != nil || err != nil {
+		return v, err
+	}
 	b := &builder{l: l, store: store, snap: snap, cache: cache, m: m}
 	defer b.cleanup()
 	if err := b.stage(); err != nil {
@@ -279,6 +284,53 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	return v, nil
 }
 
+// republish is Publish's way for a tree that has not changed since the
+// newest version: when the hash cache vouches for every scanned file, under
+// the same names, and the stamp is that version's, nothing is read, copied
+// or staged; the version only becomes the most recently activated. It
+// returns nil, nil when the tree has changed.
+func (l *Linker) republish(cache *Version, snap *Snapshot, strategy Strategy, m *meter) (*Version, error) {
+	if cache == nil || cache.Strategy != strategy || len(cache.Files) != len(snap.files) {
+		return nil, nil
+	}
+	files := slices.Clone(snap.files)
+	for i := range files {
+		f := &files[i]
+		if cache.Files[i].Name != f.Name || !cacheVouches(cache, i, f, snap.stats[i]) {
+			return nil, nil
+		}
+		f.SHA256 = cache.Files[i].SHA256
+	}
+	stamp := snap.stamp
+	if strategy == Content {
+		stamp = contentStamp(files)
+	}
+	if stamp != cache.Stamp {
+		return nil, nil // the same bytes under another Fixed or Git stamp: a version of its own
+	}
+	var bytes int64
+	for _, f := range files {
+		bytes += f.Size
+	}
+	m.add(int64(len(files)), bytes)
+	m.finish()
+	unlock, err := l.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if _, err := l.fsys.Stat(filepath.Join(cache.dir, indexName)); err != nil {
+		return nil, nil // pruned meanwhile by another process: publish anew
+	}
+	now := l.now()
+	if err := l.fsys.Chtimes(cache.dir, now, now); err != nil {
+		return nil, ensurePathError("chtimes", cache.dir, err)
+	}
+	l.log("version unchanged", slog.String("version", cache.dir), slog.Int("files", len(files)))
+	cache.Activated = now
+	return cache, nil
+}
+
 // builder stages one version: the files of snap, placed under staging.
 type builder struct {
 	l       *Linker
@@ -287,9 +339,10 @@ type builder struct {
 	cache   *Version // the newest version, whose index is the hash cache; nil for none
 	staging string   // "" once renamed into place or removed
 
-	files []File // snap's table with the stored bytes' SHA-256
-	rows  []indexRow
-	m     *meter // counts the files placed
+	files  []File // snap's table with the stored bytes' SHA-256
+	rows   []indexRow
+	copies []bool // files[i] was copied from the live tree, not linked
+	m      *meter // counts the files placed
 
 	copied, linked atomic.Int64
 }
@@ -303,6 +356,7 @@ func (b *builder) stage() error {
 	}
 	b.files = slices.Clone(b.snap.files)
 	b.rows = make([]indexRow, len(b.files))
+	b.copies = make([]bool, len(b.files))
 	made := map[string]bool{}
 	for _, f := range b.files {
 		for d := pathDir(f.Name); d != "" && !made[d]; d = pathDir(d) {
@@ -370,7 +424,7 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 	f := &b.files[i]
 	st := b.snap.stats[i]
 	dst := filepath.Join(b.staging, filepath.FromSlash(f.Name))
-	if c, ok := cached[f.Name]; ok && b.cacheVouches(b.cache, c, f, st) {
+	if c, ok := cached[f.Name]; ok && cacheVouches(b.cache, c, f, st) {
 		src := filepath.Join(b.cache.dir, filepath.FromSlash(f.Name))
 		if ino, err := b.l.hardLink(src, dst, f.Size); err == nil {
 			f.SHA256 = b.cache.Files[c].SHA256
@@ -386,6 +440,7 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 		if err == nil {
 			f.Size, f.ModTime, f.SHA256 = res.size, res.mtime, res.sha
 			b.rows[i] = indexRow{live: res.live, stored: res.ino, sri: res.sri}
+			b.copies[i] = true
 			b.copied.Add(1)
 			b.m.add(1, res.size)
 			return nil
@@ -400,9 +455,9 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 // cacheVouches reports whether the cache version's row c still describes
 // the live file f with stat st: same size, mtime, device, inode and change
 // time, and not modified within racyWindow of the cache version's scan.
-func (b *builder) cacheVouches(cache *Version, c int, f *File, st liveStat) bool {
+func cacheVouches(cache *Version, c int, f *File, st liveStat) bool {
 	cf, row := cache.Files[c], cache.rows[c]
-	if cf.Size != f.Size || !cf.ModTime.Equal(f.ModTime) || row.live != st || row.sri == "" {
+	if cf.Size != f.Size || !cf.ModTime.Equal(f.ModTime) || row.live != st || row.sri == (sri384{}) {
 		return false
 	}
 	return f.ModTime.Before(cache.scanned.Add(-racyWindow))
@@ -433,13 +488,10 @@ func (b *builder) dedup() {
 	for i := range b.files {
 		f := &b.files[i]
 		src, ok := held[f.SHA256]
-		if !ok || b.rows[i].stored == 0 {
-			continue
+		if !b.copies[i] || !ok || b.rows[i].stored == 0 {
+			continue // linked from the cache version already, or nothing to share
 		}
 		dst := filepath.Join(b.staging, filepath.FromSlash(f.Name))
-		if fi, err := os.Lstat(dst); err != nil || fi.Sys() == nil || statOfInfo(fi).ino != b.rows[i].stored {
-			continue // already a link from the cache version
-		}
 		tmp := dst + ".stampfs-dedup"
 		ino, err := b.l.hardLink(src, tmp, f.Size)
 		if err != nil {
@@ -460,15 +512,30 @@ func (b *builder) writeMeta(v *Version) error {
 	if err := b.writeFile(indexName, buf.Bytes()); err != nil {
 		return err
 	}
-	m, err := v.Manifest(nil)
+	// The stored manifest leaves out names JSON cannot hold (not UTF-8),
+	// which the version itself keeps and the Handler serves.
+	files, rows := v.Files, v.rows
+	for _, f := range v.Files {
+		if !utf8.ValidString(f.Name) {
+			b.l.log("the version's manifest leaves out a name that is not UTF-8", slog.String("file", f.Name))
+			files, rows = nil, nil
+			for j, g := range v.Files {
+				if utf8.ValidString(g.Name) {
+					files, rows = append(files, g), append(rows, v.rows[j])
+				}
+			}
+			break
+		}
+	}
+	m, err := (&Version{Stamp: v.Stamp, Strategy: v.Strategy, Files: files, rows: rows}).Manifest(nil)
 	if err != nil {
 		return err
 	}
-	data, err := m.MarshalIndent()
+	data, err := json.Marshal(m) // compact: read by programs, and stored once per version
 	if err != nil {
 		return err
 	}
-	return b.writeFile(manifestName, data)
+	return b.writeFile(manifestName, append(data, '\n'))
 }
 
 func (b *builder) writeFile(name string, data []byte) error {
@@ -494,7 +561,7 @@ type copied struct {
 	mtime time.Time
 	live  liveStat
 	sha   [32]byte
-	sri   string
+	sri   sri384
 	ino   uint64 // of the copy
 }
 
@@ -556,7 +623,7 @@ func (l *Linker) copyFile(src, dst string, buf []byte) (res copied, err error) {
 	}
 	res.size, res.mtime, res.live = n, before.ModTime(), statOfInfo(before)
 	copy(res.sha[:], d256.Sum(nil))
-	res.sri = "sha384-" + base64.StdEncoding.EncodeToString(d384.Sum(nil))
+	base64.StdEncoding.Encode(res.sri[:], d384.Sum(nil))
 	if fi, err := out.Stat(); err == nil {
 		res.ino = statOfInfo(fi).ino
 	}
@@ -748,7 +815,7 @@ func writeIndex(w *bytes.Buffer, v *Version) {
 			line = strconv.AppendInt(line, n, 10)
 		}
 		line = append(line, ' ')
-		line = append(line, strings.TrimPrefix(r.sri, "sha384-")...)
+		line = append(line, r.sri[:]...)
 		line = append(line, ' ')
 		line = strconv.AppendQuote(line, f.Name)
 		line = append(line, '\n')
@@ -756,6 +823,12 @@ func writeIndex(w *bytes.Buffer, v *Version) {
 	}
 	fmt.Fprintf(w, "end %d\n", len(v.Files))
 }
+
+// sri384 is an integrity value without its "sha384-": the base64 of a
+// SHA-384, held in place so that an index of many files allocates none.
+type sri384 [64]byte
+
+func (s sri384) String() string { return "sha384-" + string(s[:]) }
 
 // readIndex parses an index. Anything but a complete, well-formed index of
 // sorted valid names is an error wrapping errBadIndex.
@@ -802,9 +875,9 @@ func readIndex(r io.Reader) (*Version, error) {
 	}
 	v.Created, v.scanned = time.Unix(0, c), time.Unix(0, s)
 	for n := 6; sc.Scan(); n++ {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, "end "); ok {
-			if count, err := strconv.Atoi(rest); err != nil || count != len(v.Files) {
+		line := sc.Bytes()
+		if rest, ok := bytes.CutPrefix(line, []byte("end ")); ok {
+			if count, err := strconv.Atoi(string(rest)); err != nil || count != len(v.Files) {
 				return nil, bad(n, "file count does not match")
 			}
 			if sc.Scan() {
@@ -828,40 +901,102 @@ func readIndex(r io.Reader) (*Version, error) {
 	return nil, bad(0, "truncated: no end line")
 }
 
-func parseIndexLine(line string) (File, indexRow, bool) {
+// parseIndexLine parses one file line of an index; the name is the only
+// string it allocates.
+func parseIndexLine(line []byte) (File, indexRow, bool) {
 	var f File
 	var row indexRow
-	rest, ok := strings.CutPrefix(line, "f ")
+	rest, ok := bytes.CutPrefix(line, []byte("f "))
 	if !ok {
 		return f, row, false
 	}
-	fields := strings.SplitN(rest, " ", 9)
-	if len(fields) != 9 {
-		return f, row, false
+	field := func() []byte {
+		i := bytes.IndexByte(rest, ' ')
+		if i < 0 {
+			return nil
+		}
+		fld := rest[:i]
+		rest = rest[i+1:]
+		return fld
 	}
-	if n, err := hex.Decode(f.SHA256[:], []byte(fields[0])); err != nil || n != sha256.Size || len(fields[0]) != 2*sha256.Size {
+	if sum := field(); len(sum) != 2*sha256.Size {
+		return f, row, false
+	} else if _, err := hex.Decode(f.SHA256[:], sum); err != nil {
 		return f, row, false
 	}
 	var nums [6]int64
 	for i := range nums {
-		n, err := strconv.ParseInt(fields[1+i], 10, 64)
-		if err != nil {
+		n, ok := parseInt(field())
+		if !ok {
 			return f, row, false
 		}
 		nums[i] = n
 	}
-	name, err := strconv.Unquote(fields[8])
-	if err != nil || !fs.ValidPath(name) || name == "." || strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
+	sri := field()
+	if len(sri) != len(row.sri) || !isBase64(sri) {
 		return f, row, false
 	}
-	if sri, err := base64.StdEncoding.DecodeString(fields[7]); err != nil || len(sri) != sha512.Size384 {
+	copy(row.sri[:], sri)
+	name, ok := unquoteName(rest)
+	if !ok || !fs.ValidPath(name) || name == "." || strings.HasPrefix(name, ".") || strings.Contains(name, "/.") || nums[0] < 0 {
 		return f, row, false
 	}
 	f.Name, f.Size, f.ModTime = name, nums[0], time.Unix(0, nums[1])
 	row.live = liveStat{dev: uint64(nums[2]), ino: uint64(nums[3]), ctime: nums[4]}
 	row.stored = uint64(nums[5])
-	row.sri = "sha384-" + fields[7]
-	return f, row, f.Size >= 0
+	return f, row, true
+}
+
+// parseInt parses a decimal int64, with an optional minus sign, without
+// allocating.
+func parseInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if n < 0 {
+		return 0, false // overflowed
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func isBase64(b []byte) bool {
+	for _, c := range b {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+// unquoteName reads a Go-quoted name, without strconv's work when it holds
+// no escape.
+func unquoteName(q []byte) (string, bool) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return "", false
+	}
+	if bytes.IndexByte(q, '\\') < 0 {
+		inner := q[1 : len(q)-1]
+		if bytes.IndexByte(inner, '"') >= 0 || !utf8.Valid(inner) {
+			return "", false
+		}
+		return string(inner), true
+	}
+	name, err := strconv.Unquote(string(q))
+	return name, err == nil
 }
 
 // pathDir is path.Dir for a slash name, with "" for a top-level name.
