@@ -206,7 +206,12 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 		// The content stamp is computed below, from the stored bytes.
 		stratOpts.Strategy, stratOpts.Version = Fixed, "x"
 	}
+	// The newest version's index, the hash cache, is read while the scan
+	// waits on the file system.
+	cached := make(chan *Version, 1)
+	go func() { cached <- l.hashCache() }()
 	snap, err := scan(l.fsys, l.dir, &stratOpts, true)
+	cache := <-cached
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +221,6 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 		return nil, ensurePathError("mkdir", store, err)
 	}
 
-	cache := l.hashCache()
 	if v, err := l.republish(cache, snap, strategy, m); v != nil || err != nil {
 		return v, err
 	}
@@ -278,7 +282,7 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	default:
 		// Something at the version's name that is no version (made by
 		// hand, or tampered with): never replaced.
-		return nil, err
+		return nil, fmt.Errorf("%w (stampfs never replaces what it cannot read as its own: move %s away to publish this stamp)", err, filepath.Join(store, stamp))
 	}
 	v.Activated = now
 	return v, nil
@@ -799,12 +803,13 @@ func sameFiles(a, b []File) bool {
 //	strategy content
 //	created 1733090000123456789
 //	scanned 1733090000000000000
+//	files <number of file lines>
 //	f <sha256 hex> <size> <mtime ns> <dev> <ino> <ctime ns> <stored ino> <sri base64> <name, Go-quoted>
 //	end <number of files>
 const indexMagic = "stampfs-index 1"
 
 func writeIndex(w *bytes.Buffer, v *Version) {
-	fmt.Fprintf(w, "%s\nstamp %s\nstrategy %s\ncreated %d\nscanned %d\n", indexMagic, v.Stamp, v.Strategy, v.Created.UnixNano(), v.scanned.UnixNano())
+	fmt.Fprintf(w, "%s\nstamp %s\nstrategy %s\ncreated %d\nscanned %d\nfiles %d\n", indexMagic, v.Stamp, v.Strategy, v.Created.UnixNano(), v.scanned.UnixNano(), len(v.Files))
 	var line []byte
 	for i, f := range v.Files {
 		r := v.rows[i]
@@ -864,6 +869,16 @@ func readIndex(r io.Reader) (*Version, error) {
 	if scanned, err = header(5, "scanned"); err != nil {
 		return nil, err
 	}
+	count, err := header(6, "files")
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(count)
+	if err != nil || n < 0 {
+		return nil, bad(6, "bad file count")
+	}
+	v.Files = make([]File, 0, min(n, 1<<24))
+	v.rows = make([]indexRow, 0, cap(v.Files))
 	if !vfs.ValidSegment(v.Stamp) {
 		return nil, bad(2, "bad stamp")
 	}
@@ -874,7 +889,7 @@ func readIndex(r io.Reader) (*Version, error) {
 		return nil, bad(4, "bad time")
 	}
 	v.Created, v.scanned = time.Unix(0, c), time.Unix(0, s)
-	for n := 6; sc.Scan(); n++ {
+	for n := 7; sc.Scan(); n++ {
 		line := sc.Bytes()
 		if rest, ok := bytes.CutPrefix(line, []byte("end ")); ok {
 			if count, err := strconv.Atoi(string(rest)); err != nil || count != len(v.Files) {
@@ -933,7 +948,7 @@ func parseIndexLine(line []byte) (File, indexRow, bool) {
 		nums[i] = n
 	}
 	sri := field()
-	if len(sri) != len(row.sri) || !isBase64(sri) {
+	if len(sri) != len(row.sri) {
 		return f, row, false
 	}
 	copy(row.sri[:], sri)
@@ -971,15 +986,6 @@ func parseInt(b []byte) (int64, bool) {
 		n = -n
 	}
 	return n, true
-}
-
-func isBase64(b []byte) bool {
-	for _, c := range b {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
-			return false
-		}
-	}
-	return true
 }
 
 // unquoteName reads a Go-quoted name, without strconv's work when it holds
