@@ -8,6 +8,11 @@
 //	stampfs serve    [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [DIR]
 //	stampfs manifest [-strategy S] DIR
 //	stampfs nginx    [-prefix /static/] DIR
+//	stampfs publish  -to s3://BUCKET/PREFIX [-endpoint URL] [-region R] [-keep N] [-grace D] [-base URL] DIR
+//
+// publish runs stampfs-publish (go install
+// github.com/stampfs/stampfs/publish/cmd/stampfs-publish@latest) from PATH
+// with the same arguments: the AWS SDK lives in that nested module, not here.
 //
 // Exit status: 0 on success, 1 on an error, 2 on a usage error, 3 when
 // symlinks are unsupported where link was asked to make one.
@@ -37,6 +42,7 @@ var commands = map[string]command{
 	"serve":    runServe,
 	"manifest": runManifest,
 	"nginx":    runNginx,
+	"publish":  runPublish,
 }
 
 func main() {
@@ -71,5 +77,6 @@ commands:
   serve     serve DIR (or a demo site) under /static/<stamp>/
   manifest  print DIR's stamp and files as JSON
   nginx     print nginx location blocks that serve DIR through its stamp links
+  publish   put DIR's version in an S3-compatible bucket for a CDN (runs stampfs-publish)
 `)
 }
