@@ -35,7 +35,8 @@ type ObjectInfo struct {
 	Key          string
 	Size         int64
 	LastModified time.Time
-	SHA256       string // lowercase hex from the object's metadata; "" when unknown or absent
+	SHA256       string    // lowercase hex from the object's metadata; "" when unknown or absent
+	Written      time.Time // ObjectMeta.Written as stored; zero when unknown or absent
 }
 
 // ObjectMeta is what Publish writes with an object: the HTTP headers a CDN
@@ -44,7 +45,8 @@ type ObjectMeta struct {
 	ContentType     string
 	ContentEncoding string // "br" or "gzip" for a precompressed sibling, else ""
 	CacheControl    string
-	SHA256          string // lowercase hex; stored as the metadata "sha256"
+	SHA256          string    // lowercase hex; stored as the metadata "sha256"
+	Written         time.Time // for manifests, when Publish wrote it, to order versions published within LastModified's second; stored as "written", RFC 3339 with nanoseconds
 }
 
 // Cache-Control values of the objects Publish writes.

@@ -64,7 +64,7 @@ func (b *memBucket) keys() []string {
 }
 
 func (b *memBucket) info(key string, o memObject) ObjectInfo {
-	return ObjectInfo{Key: key, Size: int64(len(o.data)), LastModified: o.modified, SHA256: o.meta.SHA256}
+	return ObjectInfo{Key: key, Size: int64(len(o.data)), LastModified: o.modified, SHA256: o.meta.SHA256, Written: o.meta.Written}
 }
 
 func (b *memBucket) List(ctx context.Context, prefix, delimiter string) ([]ObjectInfo, error) {

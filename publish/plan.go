@@ -26,6 +26,19 @@ type published struct {
 	manifest *stampfs.Manifest
 	raw      []byte
 	modified time.Time // of the manifest object: the version's age
+	written  time.Time // ObjectInfo.Written of the manifest: orders versions of the same modified
+}
+
+// newer orders versions newest first: by LastModified, then by the time the
+// publisher wrote (LastModified may have whole seconds), then by stamp.
+func newer(a, b *published) int {
+	if c := b.modified.Compare(a.modified); c != 0 {
+		return c
+	}
+	if c := b.written.Compare(a.written); c != 0 {
+		return c
+	}
+	return strings.Compare(b.manifest.Stamp, a.manifest.Stamp)
 }
 
 // stepKind says what Publish does with one object.
@@ -73,7 +86,7 @@ func planObjects(prefix string, m *stampfs.Manifest, objs []object, own *publish
 	// Copy sources: any complete version's file with the same bytes, newest
 	// version first so that the source is the least likely to be pruned.
 	others = slices.Clone(others)
-	slices.SortStableFunc(others, func(a, b *published) int { return b.modified.Compare(a.modified) })
+	slices.SortStableFunc(others, newer)
 	bySum := make(map[string]string)
 	for _, p := range others {
 		for _, name := range slices.Sorted(maps.Keys(p.manifest.Files)) {
@@ -166,12 +179,7 @@ func planPrune(prefix string, versions []*published, keepStamps []string, now ti
 			others = append(others, p)
 		}
 	}
-	slices.SortStableFunc(others, func(a, b *published) int {
-		if c := b.modified.Compare(a.modified); c != 0 {
-			return c
-		}
-		return strings.Compare(b.manifest.Stamp, a.manifest.Stamp)
-	})
+	slices.SortStableFunc(others, newer)
 	for i, p := range others {
 		if i < keep || now.Sub(p.modified) < grace {
 			retained = append(retained, p)

@@ -257,7 +257,7 @@ func (p *publisher) readVersions(ctx context.Context) (versions []*published, cu
 		isCurrent := stamp == "current"
 		switch {
 		case err == nil && (isCurrent || m.Stamp == stamp):
-			found[i] = &published{manifest: m, raw: raw, modified: info.LastModified}
+			found[i] = &published{manifest: m, raw: raw, modified: info.LastModified, written: info.Written}
 		case isCurrent:
 			return fmt.Errorf("%s is not a stampfs manifest; refusing to overwrite it: %w", keys[i].Key, fs.ErrExist)
 		}
@@ -426,7 +426,7 @@ func (p *publisher) upload(ctx context.Context, o object) (int64, error) {
 
 func (p *publisher) putManifest(ctx context.Context, key string, raw []byte, cache string) error {
 	sum := sha256.Sum256(raw)
-	meta := ObjectMeta{ContentType: "application/json", CacheControl: cache, SHA256: hex.EncodeToString(sum[:])}
+	meta := ObjectMeta{ContentType: "application/json", CacheControl: cache, SHA256: hex.EncodeToString(sum[:]), Written: time.Now()}
 	if err := p.b.Put(ctx, key, bytes.NewReader(raw), int64(len(raw)), meta); err != nil {
 		return fmt.Errorf("upload %s: %w", key, err)
 	}

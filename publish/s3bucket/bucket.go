@@ -142,9 +142,25 @@ func Open(ctx context.Context, cfg Config) (*Bucket, error) {
 	return &Bucket{client: client, name: cfg.Bucket, endpoint: endpoint, attempts: attempts}, nil
 }
 
-// metaSHA256 is the user metadata key (x-amz-meta-sha256) holding an
-// object's SHA-256.
-const metaSHA256 = "sha256"
+// User metadata keys: x-amz-meta-sha256 holds an object's SHA-256,
+// x-amz-meta-written a manifest's ObjectMeta.Written.
+const (
+	metaSHA256  = "sha256"
+	metaWritten = "written"
+)
+
+func metadata(meta publish.ObjectMeta) map[string]string {
+	md := map[string]string{metaSHA256: meta.SHA256}
+	if !meta.Written.IsZero() {
+		md[metaWritten] = meta.Written.UTC().Format(time.RFC3339Nano)
+	}
+	return md
+}
+
+func written(md map[string]string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, md[metaWritten])
+	return t
+}
 
 // List implements publish.Bucket with ListObjectsV2.
 func (b *Bucket) List(ctx context.Context, prefix, delimiter string) ([]publish.ObjectInfo, error) {
@@ -180,6 +196,7 @@ func (b *Bucket) Head(ctx context.Context, key string) (publish.ObjectInfo, erro
 		Size:         aws.ToInt64(out.ContentLength),
 		LastModified: aws.ToTime(out.LastModified),
 		SHA256:       out.Metadata[metaSHA256],
+		Written:      written(out.Metadata),
 	}, nil
 }
 
@@ -199,6 +216,7 @@ func (b *Bucket) Get(ctx context.Context, key string) ([]byte, publish.ObjectInf
 		Size:         int64(len(data)),
 		LastModified: aws.ToTime(out.LastModified),
 		SHA256:       out.Metadata[metaSHA256],
+		Written:      written(out.Metadata),
 	}, nil
 }
 
@@ -212,7 +230,7 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.ReadSeeker, size i
 		ContentType:     optional(meta.ContentType),
 		ContentEncoding: optional(meta.ContentEncoding),
 		CacheControl:    optional(meta.CacheControl),
-		Metadata:        map[string]string{metaSHA256: meta.SHA256},
+		Metadata:        metadata(meta),
 	})
 	return b.fail(err)
 }
@@ -227,7 +245,7 @@ func (b *Bucket) Copy(ctx context.Context, src, dst string, meta publish.ObjectM
 		ContentType:       optional(meta.ContentType),
 		ContentEncoding:   optional(meta.ContentEncoding),
 		CacheControl:      optional(meta.CacheControl),
-		Metadata:          map[string]string{metaSHA256: meta.SHA256},
+		Metadata:          metadata(meta),
 	})
 	return b.fail(err)
 }
