@@ -309,6 +309,21 @@ func TestPlanPrune(t *testing.T) {
 	}
 }
 
+func TestPlanPruneOrdersVersionsOfTheSameSecond(t *testing.T) {
+	sec := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	v := func(stamp string, written time.Duration) *published {
+		return &published{manifest: &stampfs.Manifest{Stamp: stamp, Files: map[string]stampfs.ManifestFile{"a": {}}}, modified: sec, written: sec.Add(written)}
+	}
+	// LastModified has whole seconds: the written metadata says which
+	// came last.
+	pruned, _ := planPrune("", []*published{v("zzz", 1), v("aaa", 3), v("mmm", 2), v("cur", 4)}, []string{"cur"}, sec.Add(time.Hour), 1, 0)
+	var got []string
+	for _, p := range pruned {
+		got = append(got, p.manifest.Stamp)
+	}
+	assert.Equal(t, []string{"mmm", "zzz"}, got)
+}
+
 func TestPlanPruneKeepsKeysARetainedVersionLists(t *testing.T) {
 	m := func(stamp string) *published {
 		return &published{manifest: &stampfs.Manifest{Stamp: stamp, Files: map[string]stampfs.ManifestFile{
