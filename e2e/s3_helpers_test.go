@@ -34,28 +34,11 @@ const (
 	gwBucket = "site"
 )
 
-// publishBuild is the one build of stampfs-publish that publishBin makes.
-var publishBuild struct {
-	once     sync.Once
-	dir, out string
-	err      error
-}
-
-// publishBin builds stampfs-publish of this checkout into a directory of its
-// own and returns that directory, to put in PATH for "stampfs publish".
+// publishBin builds stampfs-publish of this checkout once per test binary
+// and returns the directory it is in, to put in PATH for "stampfs publish".
 func publishBin(t *testing.T) string {
 	t.Helper()
-	publishBuild.once.Do(func() {
-		publishBuild.dir, publishBuild.err = os.MkdirTemp("", "stampfs-e2e-publish-")
-		if publishBuild.err != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(publishBuild.dir, "stampfs-publish"), "github.com/stampfs/stampfs/publish/cmd/stampfs-publish")
-		out, err := cmd.CombinedOutput()
-		publishBuild.out, publishBuild.err = string(out), err
-	})
-	require.NoError(t, publishBuild.err, "go build stampfs-publish:\n%s", publishBuild.out)
-	return publishBuild.dir
+	return filepath.Dir(publishBuild.get(t, "github.com/stampfs/stampfs/publish/cmd/stampfs-publish", "stampfs-publish"))
 }
 
 // versitygw returns the path of the Versity S3 gateway: in PATH or in
