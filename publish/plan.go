@@ -67,21 +67,15 @@ type step struct {
 // PREFIX/<stamp>/ to what Head said of them; others are the other stampfs
 // versions in the bucket, the sources of copies.
 //
-// A version whose manifest is already in the bucket is complete (its
-// manifest is written only after its objects): every object is skipped,
-// unless the manifest lists other bytes, which is an error wrapping
-// fs.ErrExist. So is an object at one of the version's keys that stampfs
-// did not write (no SHA-256 in its metadata).
+// A version whose manifest is already in the bucket but lists other bytes
+// is an error wrapping fs.ErrExist, and so is an object at one of the
+// version's keys that stampfs did not write (no SHA-256 in its metadata).
 func planObjects(prefix string, m *stampfs.Manifest, objs []object, own *published, existing map[string]ObjectInfo, others []*published) ([]step, error) {
 	steps := make([]step, 0, len(objs))
 	if own != nil {
 		if err := sameFiles(own.manifest, m); err != nil {
 			return nil, err
 		}
-		for _, o := range objs {
-			steps = append(steps, step{kind: skip, obj: o})
-		}
-		return steps, nil
 	}
 	// Copy sources: any complete version's file with the same bytes, newest
 	// version first so that the source is the least likely to be pruned.

@@ -146,11 +146,9 @@ func (p *publisher) run(ctx context.Context) error {
 			others = append(others, v)
 		}
 	}
-	existing := map[string]ObjectInfo{}
-	if own == nil {
-		if existing, err = p.existing(ctx, objs); err != nil {
-			return err
-		}
+	existing, err := p.existing(ctx, objs, own != nil)
+	if err != nil {
+		return err
 	}
 	steps, err := planObjects(prefix, m, objs, own, existing, others)
 	if err != nil {
@@ -280,21 +278,32 @@ func (p *publisher) readVersions(ctx context.Context) (versions []*published, cu
 	return versions, current, nil
 }
 
-// existing lists PREFIX/<stamp>/ and heads the version's keys found there:
-// what an interrupted publish of the same stamp left.
-func (p *publisher) existing(ctx context.Context, objs []object) (map[string]ObjectInfo, error) {
+// existing lists PREFIX/<stamp>/ and returns what it holds of the
+// version's keys. When the version's manifest is in the bucket (complete),
+// a listed key of the right size holds the object; otherwise each listed key
+// is headed for its SHA-256: it may be what an interrupted publish of the
+// same stamp left, with other bytes. Listing even a complete version finds
+// objects that an interrupted prune deleted before their manifest.
+func (p *publisher) existing(ctx context.Context, objs []object, complete bool) (map[string]ObjectInfo, error) {
 	dir := dirKey(p.o.Prefix) + p.v.Manifest.Stamp + "/"
 	list, err := p.b.List(ctx, dir, "")
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}
-	listed := make(map[string]bool, len(list))
+	listed := make(map[string]ObjectInfo, len(list))
 	for _, o := range list {
-		listed[o.Key] = true
+		listed[o.Key] = o
 	}
+	existing := make(map[string]ObjectInfo)
 	var found []string
 	for _, o := range objs {
-		if listed[o.key] {
+		info, ok := listed[o.key]
+		switch {
+		case !ok:
+		case complete && info.Size == o.size:
+			info.SHA256 = o.meta.SHA256
+			existing[o.key] = info
+		default:
 			found = append(found, o.key)
 		}
 	}
@@ -313,7 +322,6 @@ func (p *publisher) existing(ctx context.Context, objs []object) (map[string]Obj
 	if err != nil {
 		return nil, err
 	}
-	existing := make(map[string]ObjectInfo, len(found))
 	for _, info := range infos {
 		if info.Key != "" {
 			existing[info.Key] = info

@@ -183,6 +183,20 @@ func TestInterruptedPublishResumes(t *testing.T) {
 	assert.Contains(t, b.keys(), "static/current.json")
 }
 
+func TestRepublishCompletesAVersionAnInterruptedPruneLeft(t *testing.T) {
+	b := newMemBucket()
+	v := tree(t, nil, site)
+	s := v.Manifest.Stamp
+	publish(t, b, v, nil)
+	// A prune deletes a version's objects before its manifest; killed in
+	// between, it leaves a manifest whose objects are gone.
+	require.NoError(t, b.Delete(context.Background(), "static/"+s+"/js/app.js", "static/"+s+"/css/site.css.br"))
+	n := len(b.writes())
+	st := publish(t, b, v, nil)
+	assert.ElementsMatch(t, []string{"put static/" + s + "/css/site.css.br", "put static/" + s + "/js/app.js"}, b.writes()[n:])
+	assert.Equal(t, Stats{Objects: 5, Done: 5, Uploaded: 2, Skipped: 3, Bytes: int64(len("br-of-site.cssconsole.log(1)"))}, st)
+}
+
 func TestStampPublishedWithOtherBytesIsRefused(t *testing.T) {
 	b := newMemBucket()
 	fixed := &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: "v1"}
