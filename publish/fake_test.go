@@ -15,12 +15,13 @@ import (
 
 // memBucket is an in-memory Bucket that records every write.
 type memBucket struct {
-	mu      sync.Mutex
-	objects map[string]memObject
-	now     time.Time
-	log     []string // "put KEY", "copy SRC DST", "delete KEY", in order
-	sent    int64    // bytes of Put bodies
-	failPut func(key string) error
+	mu         sync.Mutex
+	objects    map[string]memObject
+	now        time.Time
+	log        []string // "put KEY", "copy SRC DST", "delete KEY", in order
+	sent       int64    // bytes of Put bodies
+	failPut    func(key string) error
+	failDelete error
 }
 
 type memObject struct {
@@ -141,6 +142,9 @@ func (b *memBucket) Copy(ctx context.Context, src, dst string, meta ObjectMeta) 
 }
 
 func (b *memBucket) Delete(ctx context.Context, keys ...string) error {
+	if b.failDelete != nil {
+		return b.failDelete
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, k := range keys {

@@ -171,7 +171,10 @@ func (p *publisher) run(ctx context.Context) error {
 			return err
 		}
 	}
-	return p.prune(ctx, append(others, &published{manifest: m}))
+	if err := p.prune(ctx, append(others, &published{manifest: m})); err != nil {
+		return fmt.Errorf("%s is current, but pruning old versions failed: %w", m.Stamp, err)
+	}
+	return nil
 }
 
 // objects lists the keys of the version: each served file, then its

@@ -353,3 +353,17 @@ func TestPlanPruneKeepsKeysARetainedVersionLists(t *testing.T) {
 	_, keys = planPrune("", []*published{m("y"), m("z")}, []string{"y"}, time.Now(), 0, 0)
 	assert.Equal(t, []string{"z/a.css", "z/a.css.br", "z/a.css.gz"}, keys)
 }
+
+func TestPruneFailureSaysTheVersionIsCurrent(t *testing.T) {
+	b := newMemBucket()
+	publish(t, b, tree(t, nil, site), nil)
+	b.tick(2 * time.Hour)
+	b.failDelete = errors.New("access denied")
+	v := tree(t, nil, with(site, "js/app.js", "2"))
+	_, err := Publish(context.Background(), b, v, &Options{Prefix: "static", Keep: -1, Grace: -1, Now: func() time.Time { return b.now }})
+	require.ErrorIs(t, err, b.failDelete)
+	assert.Contains(t, err.Error(), v.Manifest.Stamp+" is current, but pruning old versions failed: delete static/")
+	m, err := stampfs.ParseManifest(b.objects["static/current.json"].data)
+	require.NoError(t, err)
+	assert.Equal(t, v.Manifest.Stamp, m.Stamp)
+}
