@@ -105,6 +105,7 @@
 // Integrity call sees the old snapshot or the new one, never a mix. Refresh
 // calls run one at a time; on error the old snapshot stays in use. In symlink
 // mode the new stamp link exists before the swap, and old links are pruned
-// after it. A [Snapshot] is immutable. For tests, vfs.NewMemFS gives an
-// in-memory afero.Fs with real symbolic links that behaves like Linux.
+// after it. A [Snapshot] is immutable. For tests, vfstest.NewMemFS (package
+// github.com/stampfs/stampfs/vfs/vfstest) gives an in-memory afero.Fs with
+// real symbolic links that behaves like Linux.
 package stampfs

@@ -1,33 +1,21 @@
 package stampfs
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/spf13/afero"
-
-	"github.com/stampfs/stampfs/vfs"
 )
 
 // ErrUnknownAsset is returned (wrapped) for a name that is not a counted file
@@ -97,10 +85,11 @@ type Options struct {
 	// SHA-256 (ScanOptions.Hash), whatever the strategy. A nil Scan.Logger
 	// means Logger.
 	Scan ScanOptions
-	// Keep and Grace tune the pruning of old stamp links in symlink mode:
-	// the newest Keep old links and any younger than Grace survive. Zero
-	// means the Linker's defaults (2 and one hour); a negative value means
-	// none (keep no old link by count; no grace period).
+	// Keep and Grace tune the pruning of old versions and their links, as
+	// Linker.Keep and Linker.Grace do: the Keep most recently activated
+	// others and any activated within Grace survive. Zero means DefaultKeep
+	// and DefaultGrace (2 and one hour); a negative value means none (keep
+	// no old version by count; no grace period).
 	Keep  int
 	Grace time.Duration
 	// MemoryLimit bounds the bytes of small files the Handler holds in
@@ -111,6 +100,13 @@ type Options struct {
 	// per request. During Refresh the old and the new copies coexist.
 	MemoryLimit     int64
 	MemoryFileLimit int64
+	// Store is the directory of the version store on the Handler's file
+	// system, as Linker.Store; empty means DefaultStore inside the
+	// directory. New publishes every snapshot there and serves each stamp
+	// from its version. Where the store cannot be written (a read-only
+	// directory or file system) the Handler serves the live tree instead,
+	// as NewFS always does (see ServeHTTP).
+	Store string
 	// Logger receives the stamp, the mode and every link made or removed.
 	// Nil is silent.
 	Logger *slog.Logger
@@ -141,16 +137,24 @@ type Handler struct {
 	osfs bool
 	iofs fs.FS // NewFS
 
-	linker *Linker // symlink mode only
+	linker  *Linker // New
+	links   bool    // symlink mode: make stamp links
+	noStore bool    // the store cannot be written: serve the live tree
+	store   string
 
-	mu  sync.Mutex // serializes Refresh
-	cur atomic.Pointer[state]
+	mu       sync.Mutex // serializes Refresh
+	cur      atomic.Pointer[state]
+	misroute sync.Once    // warns once of a request outside the prefix
+	versions versionCache // tables of other stamps' versions, for requests under them
 }
 
-// New scans dir on fsys and returns a Handler for it. On the OS file system
-// (fsys is *afero.OsFs) files are opened through os.Root, so nothing outside
-// dir is ever read. In symlink mode (or auto mode where a probe link works) it
-// makes the stamp link <dir>/<stamp> -> . and prunes old ones.
+// New scans dir on fsys, publishes its files as the version of their stamp
+// in the version store (see Linker.Publish and Options.Store), and returns a
+// Handler that serves them from that version. On the OS file system (fsys is
+// *afero.OsFs) files are opened through os.Root, so nothing outside the
+// version is ever read. In symlink mode (or auto mode where a probe link
+// works) it makes the stamp link <dir>/<stamp> into the version, and prunes
+// old versions and links, as Linker.Prune does, on every Refresh.
 //
 // New returns the scanner's errors, ErrSymlinkUnsupported (wrapped) when
 // opts.Mode is ModeSymlink and links cannot be made, an error wrapping
@@ -160,6 +164,9 @@ func New(fsys afero.Fs, dir string, opts *Options) (*Handler, error) {
 	h, err := newHandler(opts)
 	if err != nil {
 		return nil, err
+	}
+	if fsys == nil {
+		return nil, fmt.Errorf("stampfs: New: nil file system: %w", fs.ErrInvalid)
 	}
 	h.fsys, h.dir = fsys, dir
 	_, h.osfs = fsys.(*afero.OsFs)
@@ -174,8 +181,15 @@ func New(fsys afero.Fs, dir string, opts *Options) (*Handler, error) {
 
 // NewFS scans fsys (rooted at ".") and returns a Handler for it. It always
 // runs in virtual mode: opts.Mode must be empty, ModeAuto or ModeVirtual.
-// An embed.FS has no modification times, so use the Content (default),
-// Fixed or Git strategy with it.
+// It has no version store, so it serves fsys's current bytes, immutable
+// only under the current stamp (and earlier stamps whose bytes it served
+// unchanged).
+//
+// An embed.FS holds its directory under its own name: for
+// //go:embed static, pass fs.Sub(embedded, "static") so that names are
+// "css/site.css", not "static/css/site.css". It has no modification times
+// and no .git directory, so use the Content (default) or Fixed strategy:
+// Mtime fails and Git finds no repository.
 func NewFS(fsys fs.FS, opts *Options) (*Handler, error) {
 	h, err := newHandler(opts)
 	if err != nil {
@@ -208,6 +222,7 @@ func newHandler(opts *Options) (*Handler, error) {
 		logger:    o.Logger,
 		keep:      o.Keep,
 		grace:     o.Grace,
+		store:     o.Store,
 	}
 	if h.prefix == "" {
 		h.prefix = "/static/"
@@ -251,19 +266,17 @@ func newHandler(opts *Options) (*Handler, error) {
 	return h, nil
 }
 
-// chooseMode resolves ModeAuto by probing once and prepares the link manager.
+// chooseMode prepares the version store and resolves ModeAuto by probing
+// once whether links work.
 func (h *Handler) chooseMode() error {
+	l := NewLinker(h.fsys, h.dir)
+	l.Keep, l.Grace = h.keep, h.grace // the same zero and negative values
+	l.Logger = h.logger
+	l.Store = h.store
+	h.linker = l
 	if h.mode == ModeVirtual {
 		return nil
 	}
-	l := NewLinker(h.fsys, h.dir)
-	if h.keep != 0 {
-		l.Keep = max(h.keep, 0)
-	}
-	if h.grace != 0 {
-		l.Grace = max(h.grace, 0)
-	}
-	l.Logger = h.logger
 	if err := l.Probe(); err != nil {
 		if h.mode == ModeSymlink {
 			return err
@@ -273,7 +286,7 @@ func (h *Handler) chooseMode() error {
 		return nil
 	}
 	h.mode = ModeSymlink
-	h.linker = l
+	h.links = true
 	return nil
 }
 
@@ -331,9 +344,10 @@ func (h *Handler) FuncMap() template.FuncMap {
 }
 
 // Refresh rescans the directory and swaps the new snapshot in atomically:
-// every request sees either the old snapshot or the new one, never a mix. In
-// symlink mode it makes the new stamp link before the swap and prunes old
-// links after it. On error the old snapshot stays in use. Concurrent calls
+// every request sees either the old snapshot or the new one, never a mix.
+// With a store it publishes the snapshot's version first, and prunes old
+// versions after the swap; in symlink mode it makes the new stamp link
+// before the swap. On error the old snapshot stays in use. Concurrent calls
 // run one at a time.
 func (h *Handler) Refresh() error {
 	h.mu.Lock()
@@ -343,438 +357,23 @@ func (h *Handler) Refresh() error {
 	if err != nil {
 		return err
 	}
-	if h.linker != nil {
+	if st.version != nil && h.links {
 		if err := h.linker.Activate(st.stamp); err != nil {
 			return err
 		}
 	}
 	h.cur.Store(st)
 	if old == nil || old.stamp != st.stamp {
-		h.log(slog.LevelInfo, "stampfs: serving", "stamp", st.stamp, "mode", string(h.mode), "files", len(st.files), "memory", st.held)
+		h.log(slog.LevelInfo, "stampfs: serving", "stamp", st.stamp, "mode", string(h.mode), "store", st.version != nil, "files", len(st.files), "memory", st.held)
 	}
-	if h.linker != nil {
-		// The linker logs every link it makes or removes.
+	if st.version != nil {
+		// The linker logs every version and link it keeps or removes.
 		if _, err := h.linker.Prune(st.stamp); err != nil {
-			h.log(slog.LevelWarn, "stampfs: pruning old stamp links", "err", err.Error())
+			h.log(slog.LevelWarn, "stampfs: pruning old versions", "err", err.Error())
 		}
+		h.versions.reset()
 	}
 	return nil
-}
-
-func (h *Handler) log(level slog.Level, msg string, args ...any) {
-	if h.logger != nil {
-		h.logger.Log(context.Background(), level, msg, args...)
-	}
-}
-
-func unknownAsset(op, name string) error {
-	return &fs.PathError{Op: op, Path: name, Err: errUnknownAsset}
-}
-
-// errUnknownAsset matches both ErrUnknownAsset and fs.ErrNotExist.
-var errUnknownAsset = fmt.Errorf("%w (%w)", ErrUnknownAsset, fs.ErrNotExist)
-
-// errShadowed says that a file's stamped path names another counted file.
-var errShadowed = errors.New("stampfs: the stamped path names another counted file (a directory is named like the stamp)")
-
-// errChanged says that a file's bytes differ from those the scan hashed.
-var errChanged = errors.New("stampfs: file changed since the scan; Refresh to pick it up")
-
-// maxPastSnapshots is how many earlier stamps a Handler remembers.
-const maxPastSnapshots = 4
-
-// Shared header values, assigned straight into response header maps. Their
-// capacity equals their length, so an append by a middleware copies them.
-var (
-	ccImmutable  = []string{"public, max-age=31536000, immutable"}[:1:1]
-	ccNoCache    = []string{"no-cache"}[:1:1]
-	ccNoStore    = []string{"no-store"}[:1:1]
-	hdrNosniff   = []string{"nosniff"}[:1:1]
-	hdrVaryAE    = []string{"Accept-Encoding"}[:1:1]
-	hdrBytes     = []string{"bytes"}[:1:1]
-	hdrAllow     = []string{"GET, HEAD"}[:1:1]
-	hdrTextPlain = []string{"text/plain; charset=utf-8"}[:1:1]
-	hdrZero      = []string{"0"}[:1:1]
-	encBr        = []string{"br"}[:1:1]
-	encGzip      = []string{"gzip"}[:1:1]
-
-	notFoundBody      = []byte("404 page not found\n")
-	notFoundLen       = []string{strconv.Itoa(len(notFoundBody))}[:1:1]
-	notAllowedBody    = []byte("405 method not allowed\n")
-	notAllowedLen     = []string{strconv.Itoa(len(notAllowedBody))}[:1:1]
-	explicitMIMETypes = map[string]string{
-		".js":    "text/javascript; charset=utf-8",
-		".mjs":   "text/javascript; charset=utf-8",
-		".css":   "text/css; charset=utf-8",
-		".svg":   "image/svg+xml",
-		".wasm":  "application/wasm",
-		".json":  "application/json",
-		".map":   "application/json",
-		".html":  "text/html; charset=utf-8",
-		".htm":   "text/html; charset=utf-8",
-		".txt":   "text/plain; charset=utf-8",
-		".xml":   "application/xml",
-		".png":   "image/png",
-		".jpg":   "image/jpeg",
-		".jpeg":  "image/jpeg",
-		".gif":   "image/gif",
-		".webp":  "image/webp",
-		".avif":  "image/avif",
-		".ico":   "image/vnd.microsoft.icon",
-		".woff":  "font/woff",
-		".woff2": "font/woff2",
-		".ttf":   "font/ttf",
-		".otf":   "font/otf",
-		".pdf":   "application/pdf",
-		".mp4":   "video/mp4",
-		".webm":  "video/webm",
-		".br":    "application/octet-stream",
-		".gz":    "application/gzip",
-	}
-)
-
-// entry is one served representation: a counted file, or a precompressed
-// sibling of one.
-type entry struct {
-	name     string // table key
-	sha      [32]byte
-	size     int64
-	data     []byte // the bytes, when held in memory
-	ctype    []string
-	etag     []string
-	clen     []string
-	enc      []string // Content-Encoding of a sibling; nil for a file itself
-	br       *entry   // precompressed siblings
-	gz       *entry
-	location []string // Prefix + stamp + "/" + escaped name
-	shadowed bool     // <stamp>/<name> is itself a counted file
-	url      string   // Base + location[0]
-
-	sriOnce sync.Once
-	sri     string
-	sriErr  error
-}
-
-func (e *entry) vary() bool { return e.br != nil || e.gz != nil }
-
-// pick returns the representation of e that r's Accept-Encoding prefers.
-func (e *entry) pick(r *http.Request) *entry {
-	if !e.vary() {
-		return e
-	}
-	return negotiate(r.Header["Accept-Encoding"], e)
-}
-
-// route is what a path after the prefix resolves to in one lookup.
-type route struct {
-	e       *entry
-	stamped bool // under the current stamp
-}
-
-// pastStamp remembers which bytes an earlier snapshot served under its stamp.
-type pastStamp struct {
-	stamp string
-	sha   map[string][32]byte
-}
-
-// state is one immutable snapshot as the Handler serves it.
-type state struct {
-	stamp  string
-	files  map[string]*entry // served names
-	routes map[string]route  // name and stamp/name
-	past   []pastStamp       // newest first
-	held   int64             // bytes held in memory
-	open   func(name string) (io.ReadCloser, fs.FileInfo, error)
-	root   *os.Root // the directory, on the OS file system
-}
-
-func (st *state) lookup(name string) *entry {
-	if e := st.files[name]; e != nil {
-		return e
-	}
-	if strings.HasPrefix(name, "/") {
-		return st.files[name[1:]]
-	}
-	return nil
-}
-
-// servedBefore reports whether stamp is a past stamp of this Handler under
-// which rep (a file or a sibling) had the same bytes.
-func (st *state) servedBefore(stamp string, rep *entry) bool {
-	for _, p := range st.past {
-		if p.stamp == stamp {
-			old, ok := p.sha[rep.name]
-			return ok && old == rep.sha
-		}
-	}
-	return false
-}
-
-// build scans and returns a new state whose history extends old's.
-func (h *Handler) build(old *state) (*state, error) {
-	var (
-		snap *Snapshot
-		err  error
-	)
-	if h.iofs != nil {
-		snap, err = Scan(afero.FromIOFS{FS: h.iofs}, ".", &h.scan)
-	} else {
-		snap, err = Scan(h.fsys, h.dir, &h.scan)
-	}
-	if err != nil {
-		return nil, err
-	}
-	st := &state{stamp: snap.Stamp()}
-	switch {
-	case h.iofs != nil:
-		fsys := h.iofs
-		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openFS(fsys, name) }
-	case h.osfs:
-		root, err := h.openRoot(old)
-		if err != nil {
-			return nil, err
-		}
-		st.root = root
-		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openRoot(root, name) }
-	default:
-		fsys, dir := h.fsys, h.dir
-		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openAfero(fsys, dir, name) }
-	}
-	files := snap.files // every SHA256 set: newHandler sets ScanOptions.Hash
-	all := make(map[string]*entry, len(files))
-	order := make([]*entry, 0, len(files)) // by name
-	for i := range files {
-		f := &files[i]
-		if strings.Contains(f.Name, `\`) {
-			// A separator on some systems and proxies, and so refused in
-			// every request path.
-			h.log(slog.LevelWarn, "stampfs: not serving a file whose name holds a backslash", "file", f.Name)
-			continue
-		}
-		e := &entry{name: f.Name, sha: f.SHA256, size: f.Size}
-		e.ctype = []string{contentType(f.Name)}[:1:1]
-		all[f.Name] = e
-		order = append(order, e)
-	}
-	// Precompressed siblings are representations of their base file, served
-	// only through it.
-	siblings := make(map[string]bool)
-	for name, e := range all {
-		var base *entry
-		var enc []string
-		switch {
-		case strings.HasSuffix(name, ".br"):
-			base, enc = all[strings.TrimSuffix(name, ".br")], encBr
-		case strings.HasSuffix(name, ".gz"):
-			base, enc = all[strings.TrimSuffix(name, ".gz")], encGzip
-		}
-		if base == nil {
-			continue
-		}
-		if e.sha == base.sha {
-			h.log(slog.LevelWarn, "stampfs: ignoring precompressed file identical to its base", "file", name)
-			continue
-		}
-		siblings[name] = true
-		e.enc = enc
-		e.ctype = base.ctype
-		if enc[0] == "br" {
-			base.br = e
-		} else {
-			base.gz = e
-		}
-	}
-	budget := h.memLimit
-	for _, e := range order {
-		if e.size <= h.fileLimit && e.size <= budget {
-			if err := st.hold(e); err != nil {
-				return nil, err
-			}
-			budget -= e.size
-		}
-		e.etag = []string{`"` + hex.EncodeToString(e.sha[:]) + `"`}[:1:1]
-		e.clen = []string{strconv.FormatInt(e.size, 10)}[:1:1]
-	}
-	st.files = make(map[string]*entry, len(all)-len(siblings))
-	for name, e := range all {
-		if !siblings[name] {
-			st.files[name] = e
-			path := h.prefix + st.stamp + "/" + (&url.URL{Path: name}).EscapedPath()
-			e.url = h.base + path
-			e.location = []string{path}[:1:1]
-		}
-	}
-	st.routes = make(map[string]route, 2*len(st.files))
-	for name, e := range st.files {
-		st.routes[name] = route{e: e}
-	}
-	for name, e := range st.files {
-		key := st.stamp + "/" + name
-		if _, taken := st.routes[key]; taken {
-			h.log(slog.LevelWarn, "stampfs: a counted file shadows a stamped path; URL refuses it", "file", name, "shadowed by", key)
-			e.shadowed = true
-			continue
-		}
-		st.routes[key] = route{e: e, stamped: true}
-	}
-	if old != nil {
-		st.past = old.past
-		if old.stamp != st.stamp {
-			sums := make(map[string][32]byte, len(old.files))
-			for name, e := range old.files {
-				sums[name] = e.sha
-				if e.br != nil {
-					sums[e.br.name] = e.br.sha
-				}
-				if e.gz != nil {
-					sums[e.gz.name] = e.gz.sha
-				}
-			}
-			st.past = append([]pastStamp{{stamp: old.stamp, sha: sums}}, old.past...)
-		}
-		kept := st.past[:0:0]
-		for _, p := range st.past {
-			if p.stamp != st.stamp && len(kept) < maxPastSnapshots {
-				kept = append(kept, p)
-			}
-		}
-		st.past = kept
-	}
-	return st, nil
-}
-
-// openRoot returns an os.Root for h.dir: old's while h.dir still names the
-// directory it holds, so that a Refresh does not leave one more descriptor
-// to the garbage collector; a new one once the directory was replaced.
-func (h *Handler) openRoot(old *state) (*os.Root, error) {
-	if old != nil && old.root != nil {
-		held, err := old.root.Stat(".")
-		if err == nil {
-			now, err := os.Stat(h.dir)
-			if err == nil && os.SameFile(held, now) {
-				return old.root, nil
-			}
-		}
-	}
-	return os.OpenRoot(h.dir)
-}
-
-// hold reads e into memory and checks its SHA-256 against the scan's.
-func (st *state) hold(e *entry) error {
-	rc, _, err := st.open(e.name)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	data := make([]byte, e.size, e.size+1)
-	if _, err := io.ReadFull(rc, data); err != nil {
-		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
-	}
-	if n, _ := rc.Read(data[e.size : e.size+1]); n != 0 {
-		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
-	}
-	if sha256.Sum256(data) != e.sha {
-		return &fs.PathError{Op: "read", Path: e.name, Err: errChanged}
-	}
-	e.data = data[:e.size:e.size]
-	st.held += e.size
-	return nil
-}
-
-// integrity computes the SRI value of e, checking a streamed file's bytes
-// against the scan.
-func (st *state) integrity(e *entry) (string, error) {
-	if e.data != nil {
-		sum := sha512.Sum384(e.data)
-		return "sha384-" + base64.StdEncoding.EncodeToString(sum[:]), nil
-	}
-	rc, _, err := st.open(e.name)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	d384, d256 := sha512.New384(), sha256.New()
-	if _, err := io.Copy(io.MultiWriter(d384, d256), rc); err != nil {
-		return "", err
-	}
-	if !bytes.Equal(d256.Sum(nil), e.sha[:]) {
-		return "", &fs.PathError{Op: "integrity", Path: e.name, Err: errChanged}
-	}
-	return "sha384-" + base64.StdEncoding.EncodeToString(d384.Sum(nil)), nil
-}
-
-func contentType(name string) string {
-	ext := strings.ToLower(path.Ext(name))
-	if t, ok := explicitMIMETypes[ext]; ok {
-		return t
-	}
-	if t := mime.TypeByExtension(ext); t != "" {
-		return t
-	}
-	return "application/octet-stream"
-}
-
-// statFile is a file that the open functions below return with its FileInfo.
-type statFile interface {
-	io.ReadCloser
-	Stat() (fs.FileInfo, error)
-}
-
-// withInfo returns the file an open call gave and its FileInfo, closing the
-// file when Stat fails.
-func withInfo(f statFile, err error) (io.ReadCloser, fs.FileInfo, error) {
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, fi, nil
-}
-
-// openRoot opens name through root, which refuses to leave the directory.
-func openRoot(root *os.Root, name string) (io.ReadCloser, fs.FileInfo, error) {
-	return withInfo(root.Open(filepath.FromSlash(name)))
-}
-
-// openAfero opens name under dir on fsys, refusing any symbolic link on the
-// way where fsys can tell.
-func openAfero(fsys afero.Fs, dir, name string) (io.ReadCloser, fs.FileInfo, error) {
-	if l, ok := fsys.(afero.Lstater); ok {
-		p := dir
-		for _, seg := range strings.Split(name, "/") {
-			p = filepath.Join(p, seg)
-			fi, lstatCalled, err := l.LstatIfPossible(p)
-			if err != nil {
-				return nil, nil, err
-			}
-			if lstatCalled && fi.Mode()&fs.ModeSymlink != 0 {
-				return nil, nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-			}
-		}
-	}
-	return withInfo(fsys.Open(filepath.Join(dir, filepath.FromSlash(name))))
-}
-
-// openFS opens name on fsys, refusing any symbolic link on the way where
-// fsys can tell.
-func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
-	if _, ok := fsys.(fs.ReadLinkFS); ok {
-		p := ""
-		for _, seg := range strings.Split(name, "/") {
-			p = path.Join(p, seg)
-			fi, err := fs.Lstat(fsys, p)
-			if err != nil {
-				return nil, nil, err
-			}
-			if fi.Mode()&fs.ModeSymlink != 0 {
-				return nil, nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-			}
-		}
-	}
-	return withInfo(fsys.Open(name))
 }
 
 // ServeHTTP answers a request for r.URL.Path = Prefix + rest. Only files of
@@ -804,9 +403,12 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 // Content-Length, Accept-Ranges: bytes, X-Content-Type-Options: nosniff and a
 // strong ETag: the file's SHA-256 in lowercase hex, in quotes. There is no
 // Last-Modified: the ETag decides If-None-Match (304) and If-Range. An
-// If-Match that the ETag does not strongly match gets 412 with
-// "Cache-Control: no-store" and no body. A file of an fs.FS that can neither
-// seek nor ReadAt is sent whole, without Accept-Ranges.
+// If-Match list that does not hold "*" or the ETag (compared strongly) gets
+// 412 with "Cache-Control: no-store", "Content-Length: 0" and no body; a
+// list is read up to its first malformed element, as http.ServeContent
+// reads it, so a malformed If-Match fails and a malformed If-None-Match
+// matches nothing. A file of an fs.FS that can neither seek nor ReadAt is
+// sent whole, without Accept-Ranges.
 //
 // A counted file NAME.br or NAME.gz beside a counted NAME is a precompressed
 // sibling: it is sent for NAME, with Content-Encoding br or gzip and its own
@@ -823,292 +425,21 @@ func openFS(fsys fs.FS, name string) (io.ReadCloser, fs.FileInfo, error) {
 // opened per request (through os.Root on the OS file system) and answered 404
 // if they are no longer the regular file of the scanned size.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		hdr := w.Header()
-		hdr["Allow"] = hdrAllow
-		hdr["Content-Type"] = hdrTextPlain
-		hdr["X-Content-Type-Options"] = hdrNosniff
-		hdr["Content-Length"] = notAllowedLen
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		w.Write(notAllowedBody)
-		return
-	}
-	st := h.cur.Load()
-	p := r.URL.Path
-	if len(p) <= len(h.prefix) || p[:len(h.prefix)] != h.prefix || encodedSeparator(r.URL.RawPath) {
-		notFound(w, r, nil)
-		return
-	}
-	rest := p[len(h.prefix):]
-	if strings.IndexByte(rest, '\\') >= 0 {
-		notFound(w, r, nil)
-		return
-	}
-	if rt, ok := st.routes[rest]; ok {
-		if rt.stamped {
-			h.serve(w, r, st, rt.e, ccImmutable)
-		} else {
-			h.serve(w, r, st, rt.e, ccNoCache)
-		}
-		return
-	}
-	i := strings.IndexByte(rest, '/')
-	if i <= 0 {
-		notFound(w, r, nil)
-		return
-	}
-	stamp, name := rest[:i], rest[i+1:]
-	e := st.files[name]
-	if e == nil || !vfs.ValidSegment(stamp) {
-		notFound(w, r, nil)
-		return
-	}
-	if st.servedBefore(stamp, e.pick(r)) {
-		h.serve(w, r, st, e, ccImmutable)
-		return
-	}
-	switch h.stale {
-	case StaleNotFound:
-		notFound(w, r, e)
-	case StaleRedirect:
-		if e.shadowed {
-			h.serve(w, r, st, e, ccNoCache)
-			return
-		}
-		w.Header()["Location"] = e.location
-		noBody(w, e, http.StatusFound)
-	default:
-		h.serve(w, r, st, e, ccNoCache)
+	h.dispatch(w, r)
+}
+
+func (h *Handler) log(level slog.Level, msg string, args ...any) {
+	if h.logger != nil {
+		h.logger.Log(context.Background(), level, msg, args...)
 	}
 }
 
-// encodedSeparator reports whether an escaped path holds an encoded /,
-// which the Handler refuses rather than reading as a separator. (A \ is
-// refused in any spelling: url.URL keeps no RawPath for "%5C".)
-func encodedSeparator(raw string) bool {
-	for i := 0; i+2 < len(raw); i++ {
-		if raw[i] == '%' && raw[i+1] == '2' && (raw[i+2] == 'f' || raw[i+2] == 'F') {
-			return true
-		}
-	}
-	return false
+func unknownAsset(op, name string) error {
+	return &fs.PathError{Op: op, Path: name, Err: errUnknownAsset}
 }
 
-// notFound writes the fixed 404. e, when known, adds Vary for its siblings.
-func notFound(w http.ResponseWriter, r *http.Request, e *entry) {
-	hdr := w.Header()
-	hdr["Cache-Control"] = ccNoStore
-	hdr["Content-Type"] = hdrTextPlain
-	hdr["X-Content-Type-Options"] = hdrNosniff
-	hdr["Content-Length"] = notFoundLen
-	if e != nil && e.vary() {
-		hdr["Vary"] = hdrVaryAE
-	}
-	w.WriteHeader(http.StatusNotFound)
-	if r.Method != http.MethodHead {
-		w.Write(notFoundBody)
-	}
-}
+// errUnknownAsset matches both ErrUnknownAsset and fs.ErrNotExist.
+var errUnknownAsset = fmt.Errorf("%w (%w)", ErrUnknownAsset, fs.ErrNotExist)
 
-// noBody writes an empty response with status and Cache-Control: no-store.
-// e adds Vary for its siblings.
-func noBody(w http.ResponseWriter, e *entry, status int) {
-	hdr := w.Header()
-	hdr["Cache-Control"] = ccNoStore
-	hdr["Content-Length"] = hdrZero
-	if e.vary() {
-		hdr["Vary"] = hdrVaryAE
-	}
-	w.WriteHeader(status)
-}
-
-// serve writes e (or the sibling the client accepts) with Cache-Control cc.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *state, e *entry, cc []string) {
-	rep := e.pick(r)
-	// If-Match is decided here, before any I/O: http.ServeContent would
-	// send its 412 with this response's headers, immutable and, for a
-	// sibling, a Content-Length that no body follows. A matching If-Match
-	// changes nothing.
-	if r.Header["If-Match"] != nil && !etagListed(r.Header.Get("If-Match"), rep.etag[0], false) {
-		noBody(w, e, http.StatusPreconditionFailed)
-		return
-	}
-	conditional := r.Header["Range"] != nil || r.Header["If-None-Match"] != nil
-	var content io.ReadSeeker
-	if rep.data == nil {
-		rc, fi, err := st.open(rep.name)
-		if err == nil && (!fi.Mode().IsRegular() || fi.Size() != rep.size) {
-			rc.Close()
-			err = &fs.PathError{Op: "open", Path: rep.name, Err: errChanged}
-		}
-		if err != nil {
-			h.log(slog.LevelWarn, "stampfs: cannot serve a file of the snapshot", "file", rep.name, "err", err.Error())
-			notFound(w, r, e)
-			return
-		}
-		defer rc.Close()
-		switch f := rc.(type) {
-		case io.ReaderAt: // seeking a section never touches the file
-			content = io.NewSectionReader(f, 0, rep.size)
-		case io.ReadSeeker:
-			content = f
-		default:
-			h.serveStream(w, r, e, rep, cc, rc)
-			return
-		}
-	}
-	hdr := setHeaders(w, e, rep, cc)
-	if !conditional && rep.data != nil {
-		hdr["Accept-Ranges"] = hdrBytes
-		hdr["Content-Length"] = rep.clen
-		w.WriteHeader(http.StatusOK)
-		if r.Method != http.MethodHead {
-			w.Write(rep.data)
-		}
-		return
-	}
-	if content == nil {
-		content = bytes.NewReader(rep.data)
-	}
-	if rep.enc != nil && r.Header["Range"] == nil {
-		hdr["Content-Length"] = rep.clen // ServeContent leaves it out when Content-Encoding is set
-	}
-	http.ServeContent(w, r, "", time.Time{}, content)
-}
-
-// setHeaders sets the headers every response with rep's bytes carries, for
-// a request of e, and returns the header map.
-func setHeaders(w http.ResponseWriter, e, rep *entry, cc []string) http.Header {
-	hdr := w.Header()
-	hdr["Cache-Control"] = cc
-	hdr["Content-Type"] = rep.ctype
-	hdr["Etag"] = rep.etag
-	hdr["X-Content-Type-Options"] = hdrNosniff
-	if e.vary() {
-		hdr["Vary"] = hdrVaryAE
-	}
-	if rep.enc != nil {
-		hdr["Content-Encoding"] = rep.enc
-	}
-	return hdr
-}
-
-// serveStream serves a file of an fs.FS that cannot seek: whole, or 304.
-func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, e, rep *entry, cc []string, rc io.Reader) {
-	hdr := setHeaders(w, e, rep, cc)
-	if etagListed(r.Header.Get("If-None-Match"), rep.etag[0], true) {
-		delete(hdr, "Content-Type")
-		delete(hdr, "Content-Encoding")
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	hdr["Content-Length"] = rep.clen
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		io.CopyN(w, rc, rep.size)
-	}
-}
-
-// etagListed reports whether an If-Match or If-None-Match list holds "*" or
-// etag. A weak tag W/etag counts only when weak is set: If-None-Match
-// compares weakly, If-Match strongly.
-func etagListed(list, etag string, weak bool) bool {
-	for _, t := range strings.Split(list, ",") {
-		t = strings.TrimSpace(t)
-		if weak {
-			t = strings.TrimPrefix(t, "W/")
-		}
-		if t == "*" || t == etag {
-			return true
-		}
-	}
-	return false
-}
-
-// negotiate picks the representation of e that Accept-Encoding prefers:
-// highest q-value wins, q=0 means never, br before gzip before identity at
-// equal q. Without the header (or anything acceptable) it is e itself.
-func negotiate(accept []string, e *entry) *entry {
-	if len(accept) == 0 {
-		return e
-	}
-	qBr, qGz, qID, qAny := -1, -1, -1, -1
-	for _, v := range accept {
-		for v != "" {
-			var tok string
-			if i := strings.IndexByte(v, ','); i >= 0 {
-				tok, v = v[:i], v[i+1:]
-			} else {
-				tok, v = v, ""
-			}
-			coding, params, _ := strings.Cut(tok, ";")
-			coding = strings.TrimSpace(coding)
-			q := parseQ(params)
-			switch {
-			case strings.EqualFold(coding, "br"):
-				qBr = q
-			case strings.EqualFold(coding, "gzip"), strings.EqualFold(coding, "x-gzip"):
-				qGz = q
-			case strings.EqualFold(coding, "identity"):
-				qID = q
-			case coding == "*":
-				qAny = q
-			}
-		}
-	}
-	if qBr < 0 {
-		qBr = max(qAny, 0)
-	}
-	if qGz < 0 {
-		qGz = max(qAny, 0)
-	}
-	if e.br == nil {
-		qBr = 0
-	}
-	if e.gz == nil {
-		qGz = 0
-	}
-	switch {
-	case qBr > 0 && qBr >= qGz && qBr >= qID:
-		return e.br
-	case qGz > 0 && qGz >= qID:
-		return e.gz
-	}
-	return e
-}
-
-// parseQ returns the q-value in the parameters of one Accept-Encoding
-// element in thousandths: 1000 when absent, 0 when malformed.
-func parseQ(params string) int {
-	for params != "" {
-		var p string
-		p, params, _ = strings.Cut(params, ";")
-		name, val, ok := strings.Cut(p, "=")
-		if !ok || !strings.EqualFold(strings.TrimSpace(name), "q") {
-			continue
-		}
-		val = strings.TrimSpace(val)
-		if val == "" || (val[0] != '0' && val[0] != '1') {
-			return 0
-		}
-		n := int(val[0]-'0') * 1000
-		if len(val) > 1 {
-			if val[1] != '.' || len(val) > 5 {
-				return 0
-			}
-			scale := 100
-			for _, c := range val[2:] {
-				if c < '0' || c > '9' {
-					return 0
-				}
-				n += int(c-'0') * scale
-				scale /= 10
-			}
-		}
-		if n > 1000 {
-			return 0
-		}
-		return n
-	}
-	return 1000
-}
+// errShadowed says that a file's stamped path names another counted file.
+var errShadowed = errors.New("stampfs: the stamped path names another counted file (a directory is named like the stamp)")

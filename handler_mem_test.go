@@ -14,14 +14,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // memTree writes files (name → content) under /static on a fresh MemFS,
 // which holds symbolic links as Linux does.
-func memTree(t *testing.T, files map[string]string) *vfs.MemFS {
+func memTree(t *testing.T, files map[string]string) *vfstest.MemFS {
 	t.Helper()
-	fsys := vfs.NewMemFS()
+	fsys := vfstest.NewMemFS()
 	for name, body := range files {
 		require.NoError(t, fsys.MkdirAll(path.Dir("/static/"+name), 0o755))
 		require.NoError(t, afero.WriteFile(fsys, "/static/"+name, []byte(body), 0o644))
@@ -38,7 +38,7 @@ func TestSymlinkModeInMemory(t *testing.T) {
 			assert.Equal(t, stampfs.ModeSymlink, h.Mode())
 			target, err := fsys.ReadlinkIfPossible("/static/" + h.Stamp())
 			require.NoError(t, err)
-			assert.Equal(t, ".", target)
+			assert.Equal(t, ".stampfs/"+h.Stamp(), target)
 			check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/a.css"), want{status: 200, body: "a1", header: map[string]string{"Cache-Control": immutable}})
 		})
 	}
@@ -49,7 +49,10 @@ func TestSymlinkModeInMemory(t *testing.T) {
 		require.NoError(t, h.Refresh())
 		target, err := fsys.ReadlinkIfPossible("/static/" + h.Stamp())
 		require.NoError(t, err)
-		assert.Equal(t, ".", target)
+		assert.Equal(t, ".stampfs/"+h.Stamp(), target)
+		data, err := afero.ReadFile(fsys, "/static/"+h.Stamp()+"/a.css")
+		require.NoError(t, err)
+		assert.Equal(t, "a2", string(data), "the link leads to the stamp's own version")
 	})
 	t.Run("virtual makes no link", func(t *testing.T) {
 		fsys := memTree(t, map[string]string{"a.css": "a1"})
@@ -61,7 +64,9 @@ func TestSymlinkModeInMemory(t *testing.T) {
 }
 
 // TestSymlinkSwapInMemory: on any afero.Fs that can tell links apart, a
-// served file or directory swapped for a link after the scan is not followed.
+// served file or directory swapped for a link after the scan is not followed:
+// in the live tree it changes nothing (the version holds the bytes), and in
+// the store it is refused.
 func TestSymlinkSwapInMemory(t *testing.T) {
 	big := strings.Repeat("b", 500)
 	fsys := memTree(t, map[string]string{"css/held.css": "held", "css/big.css": big, "js/big.js": big})
@@ -69,19 +74,26 @@ func TestSymlinkSwapInMemory(t *testing.T) {
 	h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryFileLimit: 100})
 	require.NoError(t, err)
 
-	for _, name := range []string{"/static/css/held.css", "/static/css/big.css"} {
-		require.NoError(t, fsys.Remove(name))
-		require.NoError(t, fsys.SymlinkIfPossible("/secret.txt", name))
-	}
-	require.NoError(t, fsys.RemoveAll("/static/js"))
-	require.NoError(t, fsys.MkdirAll("/elsewhere", 0o755))
-	require.NoError(t, fsys.SymlinkIfPossible("/secret.txt", "/elsewhere/big.js"))
-	require.NoError(t, fsys.SymlinkIfPossible("/elsewhere", "/static/js"))
+	for _, root := range []string{"/static", "/static/.stampfs/" + h.Stamp()} {
+		for _, name := range []string{root + "/css/held.css", root + "/css/big.css"} {
+			require.NoError(t, fsys.Remove(name))
+			require.NoError(t, fsys.SymlinkIfPossible("/secret.txt", name))
+		}
+		require.NoError(t, fsys.RemoveAll(root+"/js"))
+		require.NoError(t, fsys.MkdirAll("/elsewhere", 0o755))
+		require.NoError(t, fsys.SymlinkIfPossible("/elsewhere", root+"/js"))
 
-	s := "/static/" + h.Stamp() + "/"
-	check(t, do(t, h, "GET", s+"css/held.css"), want{status: 200, body: "held"})
-	check(t, do(t, h, "GET", s+"css/big.css"), notFoundWant())
-	check(t, do(t, h, "GET", s+"js/big.js"), notFoundWant())
+		s := "/static/" + h.Stamp() + "/"
+		check(t, do(t, h, "GET", s+"css/held.css"), want{status: 200, body: "held"})
+		if root == "/static" {
+			check(t, do(t, h, "GET", s+"css/big.css"), want{status: 200, body: big})
+			check(t, do(t, h, "GET", s+"js/big.js"), want{status: 200, body: big})
+			continue
+		}
+		require.NoError(t, fsys.SymlinkIfPossible("/secret.txt", "/elsewhere/big.js"))
+		check(t, do(t, h, "GET", s+"css/big.css"), notFoundWant())
+		check(t, do(t, h, "GET", s+"js/big.js"), notFoundWant())
+	}
 }
 
 func TestFaults(t *testing.T) {
@@ -89,37 +101,37 @@ func TestFaults(t *testing.T) {
 	files := map[string]string{"small.css": "small", "big.css": big}
 
 	t.Run("read error while building", func(t *testing.T) {
-		fsys := vfs.NewFaultFS(memFS(t, files))
-		fsys.Inject(vfs.Rule{Op: vfs.OpOpen, Path: "/static/small.css", Nth: 2}) // the scan opens it first
+		fsys := vfstest.NewFaultFS(memFS(t, files))
+		fsys.Inject(vfstest.Rule{Op: vfstest.OpOpenFile, Path: "/static/small.css"}) // copying it into the store
 		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
 		assert.Nil(t, h)
-		assert.ErrorIs(t, err, vfs.ErrInjected)
+		assert.ErrorIs(t, err, vfstest.ErrInjected)
 		var pe *fs.PathError
 		assert.True(t, errors.As(err, &pe), "%v is a *fs.PathError", err)
 	})
 	t.Run("Refresh error keeps the old snapshot", func(t *testing.T) {
-		fsys := vfs.NewFaultFS(memFS(t, files))
+		fsys := vfstest.NewFaultFS(memFS(t, files))
 		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
 		require.NoError(t, err)
 		stamp := h.Stamp()
-		fsys.Inject(vfs.Rule{Op: vfs.OpRead})
-		assert.ErrorIs(t, h.Refresh(), vfs.ErrInjected)
+		fsys.Inject(vfstest.Rule{Op: vfstest.OpRead})
+		assert.ErrorIs(t, h.Refresh(), vfstest.ErrInjected)
 		assert.Equal(t, stamp, h.Stamp())
 		check(t, do(t, h, "GET", "/static/"+stamp+"/small.css"), want{status: 200, body: "small"})
 	})
 	t.Run("open error while serving is a 404", func(t *testing.T) {
-		fsys := vfs.NewFaultFS(memFS(t, files))
+		fsys := vfstest.NewFaultFS(memFS(t, files))
 		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryFileLimit: 100})
 		require.NoError(t, err)
-		fsys.Inject(vfs.Rule{Op: vfs.OpOpen, Path: "/static/big.css"})
+		fsys.Inject(vfstest.Rule{Op: vfstest.OpOpen, Path: "/static/.stampfs/" + h.Stamp() + "/big.css"})
 		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.css"), notFoundWant())
 		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/small.css"), want{status: 200, body: "small"})
 	})
 	t.Run("seek error while serving is harmless", func(t *testing.T) {
-		fsys := vfs.NewFaultFS(memFS(t, files))
+		fsys := vfstest.NewFaultFS(memFS(t, files))
 		h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual, MemoryFileLimit: 100})
 		require.NoError(t, err)
-		fsys.Inject(vfs.Rule{Op: vfs.OpSeek})
+		fsys.Inject(vfstest.Rule{Op: vfstest.OpSeek})
 		check(t, do(t, h, "GET", "/static/"+h.Stamp()+"/big.css", "Range", "bytes=0-1"), want{status: 206, body: "bb"})
 	})
 }
@@ -138,7 +150,7 @@ func TestSymlinkPruneAndLog(t *testing.T) {
 	h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeSymlink, Keep: -1, Grace: -1, Logger: logger})
 	require.NoError(t, err)
 	old := h.Stamp()
-	assert.Contains(t, log.String(), `msg="stampfs: serving" stamp=`+old+" mode=symlink files=1")
+	assert.Contains(t, log.String(), `msg="stampfs: serving" stamp=`+old+" mode=symlink store=true files=1")
 
 	require.NoError(t, afero.WriteFile(fsys, "/static/a.css", []byte("a2"), 0o644))
 	require.NoError(t, h.Refresh())
@@ -170,27 +182,29 @@ func TestNewFSSymlinkSwap(t *testing.T) {
 	check(t, do(t, h, "GET", s+"js/big.js"), notFoundWant())
 }
 
-// TestBuildFileChanged: a file whose bytes change between the scan and the
-// in-memory copy fails New and Refresh with an error naming it, and Refresh
-// keeps the old snapshot.
+// TestBuildFileChanged: without a store (a read-only directory), a file whose
+// bytes change between the scan and the in-memory copy fails New and Refresh
+// with an error naming it, and Refresh keeps the old snapshot. (With a store
+// the version holds what was copied: see TestPublishCopiesAgain.)
 func TestBuildFileChanged(t *testing.T) {
 	for name, data := range map[string]string{"same size": "XX", "longer": "a1-longer", "shorter": "a"} {
 		t.Run(name, func(t *testing.T) {
-			fsys := &changeOnOpen{Fs: memFS(t, map[string]string{"a.css": "a1", "b.css": "b1"})}
-			fsys.arm("/static/a.css", data)
+			inner := &changeOnOpen{Fs: memFS(t, map[string]string{"a.css": "a1", "b.css": "b1"})}
+			fsys := afero.NewReadOnlyFs(inner)
+			inner.arm("/static/a.css", data)
 			_, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
 			var pe *fs.PathError
 			require.ErrorAs(t, err, &pe)
 			assert.Equal(t, "a.css", pe.Path)
 			assert.EqualError(t, err, "read a.css: stampfs: file changed since the scan; Refresh to pick it up")
 
-			fsys.arm("", "")
-			require.NoError(t, afero.WriteFile(fsys, "/static/a.css", []byte("a1"), 0o644))
+			inner.arm("", "")
+			require.NoError(t, afero.WriteFile(inner, "/static/a.css", []byte("a1"), 0o644))
 			h, err := stampfs.New(fsys, "/static", &stampfs.Options{Mode: stampfs.ModeVirtual})
 			require.NoError(t, err)
 			stamp := h.Stamp()
-			require.NoError(t, afero.WriteFile(fsys, "/static/b.css", []byte("b2"), 0o644))
-			fsys.arm("/static/a.css", data)
+			require.NoError(t, afero.WriteFile(inner, "/static/b.css", []byte("b2"), 0o644))
+			inner.arm("/static/a.css", data)
 			assert.ErrorContains(t, h.Refresh(), "read a.css: stampfs: file changed since the scan")
 			assert.Equal(t, stamp, h.Stamp())
 			check(t, do(t, h, "GET", "/static/"+stamp+"/a.css"), want{status: 200, body: "a1"})

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -25,10 +26,11 @@ import (
 // or read symbolic links here.
 var ErrSymlinkUnsupported = errors.New("stampfs: symlinks unsupported")
 
-// Defaults of the Linker fields that NewLinker sets.
+// The retention a zero Linker.Keep and Linker.Grace (and Options.Keep and
+// Options.Grace) mean.
 const (
-	defaultKeep  = 2
-	defaultGrace = time.Hour
+	DefaultKeep  = 2
+	DefaultGrace = time.Hour
 )
 
 // tempPrefix starts the name of every temporary link a Linker makes. The
@@ -41,25 +43,30 @@ const tempPrefix = ".stampfs-tmp-"
 // process's Activate.
 const tempMinAge = time.Minute
 
-// A Linker makes and prunes the stamp links of one directory: for a stamp S,
-// the symbolic link <dir>/S whose target is "." (relative), so that a front
-// web server serves <dir>/S/css/a.css straight from <dir>/css/a.css.
+// A Linker keeps the versions and the stamp links of one directory. Publish
+// stores the directory's counted files as the immutable version of their
+// stamp, in the version store (DefaultStore inside the directory unless Store
+// says otherwise); Activate makes the symbolic link <dir>/<stamp> lead into
+// that version (relative: ".stampfs/<stamp>"), so that a front web server
+// serves <dir>/<stamp>/css/a.css with exactly the bytes the stamp was made
+// from; Prune removes old versions with their links.
 //
 // A Linker must come from NewLinker; the zero value is not usable. Set its
 // fields before the first call and do not change them afterwards. Its
 // methods may be called from several goroutines and several processes on the
 // same directory at once.
 type Linker struct {
-	// Keep is the number of old stamp links Prune keeps besides the current
-	// one, newest first. NewLinker sets 2; 0 (or less) removes every old
-	// link that is older than Grace.
+	// Keep is the number of old versions (and old stamp links) Prune keeps
+	// besides the current one, most recently activated first. Zero means
+	// DefaultKeep (2); a negative value keeps none by count.
 	Keep int
 
-	// Grace is the age under which Prune keeps any stamp link, so that
-	// processes of a rolling deploy, each with its own stamp, never remove
-	// each other's link while both run. NewLinker sets one hour; 0 means
-	// no grace period. A link's age is measured from its own modification
-	// time, which Activate refreshes.
+	// Grace is the age under which Prune keeps any version and stamp link,
+	// so that processes of a rolling deploy, each with its own stamp, never
+	// remove each other's while both run. Zero means DefaultGrace (one
+	// hour); a negative value means no grace period. A version's age is
+	// measured from its last Publish or Activate, a link's from its own
+	// modification time, which Activate refreshes.
 	Grace time.Duration
 
 	// Logger receives one record per link created, removed or kept, with
@@ -69,20 +76,21 @@ type Linker struct {
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
 
+	// Store is the directory of the version store on the same file system;
+	// empty means DefaultStore inside the directory. A store elsewhere must
+	// be on the same file system as the directory for hard links to work
+	// between versions (they are copied otherwise).
+	Store string
+
 	fsys afero.Fs
 	dir  string
 }
 
-// NewLinker returns a Linker for the directory dir on fsys with Keep 2 and
-// Grace one hour. It does not touch the file system; call Probe to learn
+// NewLinker returns a Linker for the directory dir on fsys, with the default
+// retention (Keep and Grace zero). It does not touch the file system; call Probe to learn
 // whether symbolic links work there.
 func NewLinker(fsys afero.Fs, dir string) *Linker {
-	return &Linker{
-		Keep:  defaultKeep,
-		Grace: defaultGrace,
-		fsys:  fsys,
-		dir:   dir,
-	}
+	return &Linker{fsys: fsys, dir: dir}
 }
 
 // Probe reports whether stamp links work in the directory by making a
@@ -105,7 +113,7 @@ func (l *Linker) Probe() error {
 	if err := sl.SymlinkIfPossible(".", tmp); err != nil {
 		return classify(err)
 	}
-	err = l.checkTemp(sl, tmp)
+	err = l.checkTemp(sl, tmp, ".")
 	if err == nil {
 		if fi, serr := l.fsys.Stat(tmp); serr != nil {
 			err = classify(serr)
@@ -119,19 +127,22 @@ func (l *Linker) Probe() error {
 	return err
 }
 
-// Activate makes <dir>/<stamp> a symbolic link to "." and refreshes its
+// Activate makes <dir>/<stamp> a symbolic link into the store's version of
+// stamp (".stampfs/<stamp>", relative, with the default store), marks that
+// version as the most recently activated, and refreshes the link's
 // modification time. It creates a uniquely named hidden temporary link and
 // renames it over the final name, so a link already there never goes
-// missing, even for a moment. Calling it again with the same stamp is safe
-// and only refreshes the link's age.
+// missing, even for a moment. Calling it again with the same stamp is safe.
 //
-// A link whose target is an absolute path naming the directory (as older
-// deploy scripts made them) counts as a stamp link and is replaced. If
-// <dir>/<stamp> is anything else (a file, a directory, a link elsewhere),
-// Activate returns a *fs.PathError wrapping fs.ErrExist and changes nothing.
-// It returns an error wrapping ErrBadStamp if stamp is not a valid stamp, and
-// one wrapping ErrSymlinkUnsupported where Probe would fail. On any error the
-// link that was there before is left as it was.
+// Activate replaces only stamp links (see Prune); if <dir>/<stamp> is
+// anything else (a file, a directory, a link elsewhere), Activate returns a
+// *fs.PathError wrapping fs.ErrExist and changes nothing. On Linux the
+// final rename refuses to replace anything that appeared at the name since
+// that check; elsewhere a file created in that moment is replaced. It
+// returns an error wrapping fs.ErrNotExist when the store holds no version
+// of stamp (Publish first), one wrapping ErrBadStamp if stamp is not a valid
+// stamp, and one wrapping ErrSymlinkUnsupported where Probe would fail. On
+// any error the link that was there before is left as it was.
 func (l *Linker) Activate(stamp string) error {
 	if !vfs.ValidSegment(stamp) {
 		return fmt.Errorf("%w: %q", ErrBadStamp, stamp)
@@ -140,28 +151,49 @@ func (l *Linker) Activate(stamp string) error {
 	if err != nil {
 		return err
 	}
-	name := filepath.Join(l.dir, stamp)
-	_, replaced, err := l.linkInfo(sl, name)
+	target, err := l.linkTarget(stamp)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	} else if !replaced {
+		return err
+	}
+	unlock, err := l.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	name := filepath.Join(l.dir, stamp)
+	_, kind, err := l.linkInfo(sl, name)
+	existed := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if existed && kind == notStampLink {
 		return &fs.PathError{Op: "activate", Path: name, Err: errNotStampLink}
 	}
 
 	tmp := l.tempName()
-	if err := sl.SymlinkIfPossible(".", tmp); err != nil {
+	if err := sl.SymlinkIfPossible(target, tmp); err != nil {
 		return classify(err)
 	}
-	err = l.checkTemp(sl, tmp)
+	if _, serr := l.fsys.Stat(filepath.Join(l.storeDir(), stamp, indexName)); serr != nil {
+		// No version to lead to (Publish first): a link would dangle.
+		err = &fs.PathError{Op: "activate", Path: filepath.Join(l.storeDir(), stamp), Err: serr}
+		if errors.Is(serr, fs.ErrNotExist) {
+			err = &fs.PathError{Op: "activate", Path: filepath.Join(l.storeDir(), stamp), Err: errNoVersion}
+		}
+		return errors.Join(err, l.remove(tmp))
+	}
+	err = l.checkTemp(sl, tmp, target)
 	if err == nil {
-		err = l.fsys.Rename(tmp, name)
+		err = l.replaceLink(sl, tmp, name, existed)
 		if err == nil {
-			l.log("link created", slog.String("link", name), slog.String("target", "."), slog.Bool("replaced", replaced))
+			now := l.now()
+			if err := l.fsys.Chtimes(filepath.Join(l.storeDir(), stamp), now, now); err != nil {
+				return ensurePathError("chtimes", filepath.Join(l.storeDir(), stamp), err)
+			}
+			l.log("link created", slog.String("link", name), slog.String("target", target), slog.Bool("replaced", existed))
 			return nil
 		}
-		err = pathErr("rename", tmp, err)
 	}
 	if rerr := l.remove(tmp); rerr != nil {
 		return errors.Join(err, rerr)
@@ -169,98 +201,242 @@ func (l *Linker) Activate(stamp string) error {
 	return err
 }
 
+// replaceLink renames the temporary link tmp to name. The generic form is
+// one rename; replaceLinkOS, where the system has it, also refuses to
+// replace anything but a stamp link that appeared since Activate looked.
+func (l *Linker) replaceLink(sl afero.Symlinker, tmp, name string, existed bool) error {
+	if _, ok := l.fsys.(*afero.OsFs); ok && replaceLinkOS != nil {
+		return replaceLinkOS(tmp, name, existed, func(p string) bool {
+			_, kind, err := l.linkInfoAs(sl, p, filepath.Base(name))
+			return err == nil && kind != notStampLink
+		})
+	}
+	if err := l.fsys.Rename(tmp, name); err != nil {
+		return ensurePathError("rename", tmp, err)
+	}
+	return nil
+}
+
+// replaceLinkOS, when set (rename_linux.go sets it), renames tmp to name
+// without ever replacing something that isStampLink refuses: with
+// RENAME_NOREPLACE when nothing was at name, with RENAME_EXCHANGE (and an
+// exchange back) when a stamp link was. It returns an error wrapping
+// fs.ErrExist, naming name, when it refused.
+var replaceLinkOS func(tmp, name string, existed bool, isStampLink func(string) bool) error
+
+// linkTarget returns the relative target of the stamp link of stamp.
+func (l *Linker) linkTarget(stamp string) (string, error) {
+	if l.Store == "" {
+		return DefaultStore + "/" + stamp, nil
+	}
+	dir, store := filepath.Clean(l.dir), filepath.Clean(l.Store)
+	if _, ok := l.fsys.(*afero.OsFs); ok {
+		var err1, err2 error
+		dir, err1 = filepath.Abs(dir)
+		store, err2 = filepath.Abs(store)
+		if err := errors.Join(err1, err2); err != nil {
+			return "", err
+		}
+	}
+	rel, err := filepath.Rel(dir, store)
+	if err != nil {
+		return "", fmt.Errorf("stampfs: the store %s cannot be reached from %s by a relative link: %w", l.Store, l.dir, err)
+	}
+	return filepath.ToSlash(filepath.Join(rel, stamp)), nil
+}
+
+// errNoVersion is the cause Activate reports for a stamp the store lacks.
+var errNoVersion = fmt.Errorf("stampfs: no such version in the store (publish it first): %w", fs.ErrNotExist)
+
 // errNotStampLink is the cause Activate reports for a name it must not
 // replace.
 var errNotStampLink = fmt.Errorf("exists and is not a stamp link: %w", fs.ErrExist)
 
-// Prune removes the stamp links of the directory other than current's,
-// except the Keep newest and any younger than Grace, and returns the paths it
-// removed. A stamp link is a symbolic link with a stamp-shaped name whose
-// target is "." or an absolute path naming the directory, without a ".."
-// element; nothing else is ever removed, apart from temporary links of a
-// crashed Activate or Probe older than Grace and at least a minute. Age and
-// order come from each link's own modification time.
+// Prune removes the versions of the store other than current's, except the
+// Keep most recently activated and any activated within Grace, each with its
+// stamp link, and returns the paths it removed (links, then versions, in the
+// order removed). A version disappears from the store in one rename before
+// its files are deleted, so readers see it whole or not at all; files it
+// shares with retained versions live on in them.
 //
-// Prune looks at a link's modification time again right before removing
-// it, so a link another process has just activated again is left alone. A
-// link that disappears while Prune works on it was removed by another
-// process and is not an error. Prune carries on past a link it cannot read
-// or remove and returns the errors joined, each naming the path and the
-// step that failed, along with the paths it did remove.
+// A stamp link is stampfs's to remove only if it has the form Activate
+// makes (<dir>/S -> the store's S), or a form older deploys made (a target
+// of "." or an absolute path naming the directory, with no ".." element)
+// under a name such deploys produced: all digits (mtime stamps) or 12
+// lowercase hex digits (content stamps). Links of the Activate form go with
+// their version, or when their version is gone; links of the older forms by
+// the same Keep and Grace rule, by their own modification time. Nothing else
+// is ever removed, apart from temporary links and staging directories of a
+// crashed run, once older than Grace and a minute (links) or an hour
+// (staging directories). Without symbolic links (virtual mode) Prune still
+// prunes versions.
+//
+// Prune and Activate take the store's lock, so a version or link that a
+// concurrent Activate renews is never removed. A link or version that
+// disappears while Prune works on it was removed by another process and is
+// not an error. Prune carries on past an entry it cannot read or remove and
+// returns the errors joined, each naming the path and the step that failed,
+// along with the paths it did remove.
 func (l *Linker) Prune(current string) (removed []string, err error) {
 	if !vfs.ValidSegment(current) {
 		return nil, fmt.Errorf("%w: %q", ErrBadStamp, current)
 	}
-	sl, err := l.symlinker()
+	sl, linkErr := l.symlinker()
+	if _, statErr := l.fsys.Stat(l.storeDir()); linkErr != nil && errors.Is(statErr, fs.ErrNotExist) {
+		return nil, linkErr // no store, and links are not possible: nothing to prune
+	}
+	unlock, err := l.lock()
 	if err != nil {
 		return nil, err
 	}
+	var errs []error
+	var doomed []string // versions renamed out of the way, to delete after unlocking
+	func() {
+		defer unlock()
+		if linkErr != nil {
+			sl = nil
+		}
+		removed, doomed, errs = l.pruneVersions(sl, current)
+		if sl != nil {
+			r, e := l.pruneLinks(sl, current)
+			removed, errs = append(removed, r...), append(errs, e...)
+		}
+		errs = append(errs, l.pruneStaging(doomed)...)
+	}()
+	for _, d := range doomed {
+		if err := l.fsys.RemoveAll(d); err != nil {
+			errs = append(errs, ensurePathError("remove", d, err))
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// pruneVersions removes the versions Prune does not keep, with their stamp
+// links when sl can read links. Each version is renamed to a staging name,
+// returned in doomed for deletion once the lock is released.
+func (l *Linker) pruneVersions(sl afero.Symlinker, current string) (removed, doomed []string, errs []error) {
+	entries, err := l.listVersions()
+	if err != nil {
+		return nil, nil, []error{err}
+	}
+	now := l.now()
+	kept := 0
+	for _, e := range entries {
+		dir := filepath.Join(l.storeDir(), e.stamp)
+		age := now.Sub(e.activated)
+		switch {
+		case e.stamp == current:
+			l.log("version kept", slog.String("version", dir), slog.String("reason", "current"))
+			continue
+		case kept < l.keep():
+			kept++
+			l.log("version kept", slog.String("version", dir), slog.String("reason", "newest"), slog.Int("keep", l.keep()))
+			continue
+		case age < l.grace():
+			l.log("version kept", slog.String("version", dir), slog.String("reason", "younger than grace period"), slog.Duration("age", age), slog.Duration("grace", l.grace()))
+			continue
+		}
+		if sl != nil {
+			link := filepath.Join(l.dir, e.stamp)
+			if _, kind, err := l.linkInfo(sl, link); err == nil && kind == storeLink {
+				if err := l.fsys.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					errs = append(errs, ensurePathError("remove", link, err))
+					continue // the link stays valid: keep its version
+				}
+				removed = append(removed, link)
+				l.log("link removed", slog.String("link", link), slog.Duration("age", age))
+			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		gone := filepath.Join(l.storeDir(), stagingPre+randomHex())
+		if err := l.fsys.Rename(dir, gone); err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, ensurePathError("rename", dir, err))
+			}
+			continue
+		}
+		removed = append(removed, dir)
+		doomed = append(doomed, gone)
+		l.log("version removed", slog.String("version", dir), slog.Duration("age", age))
+	}
+	return removed, doomed, errs
+}
+
+// pruneLinks removes stamp links whose version is gone, links of the older
+// forms by the Keep and Grace rule, and temporary links of crashed runs.
+func (l *Linker) pruneLinks(sl afero.Symlinker, current string) (removed []string, errs []error) {
 	names, err := l.readDirNames()
 	if err != nil {
-		return nil, err
+		return nil, []error{err}
 	}
-
 	now := l.now()
 	type candidate struct {
 		name  string
 		mtime time.Time
 	}
-	var (
-		links []candidate
-		errs  []error
-	)
+	var legacy []candidate
 	for _, base := range names {
 		name := filepath.Join(l.dir, base)
 		temp := strings.HasPrefix(base, tempPrefix)
 		if !temp && !vfs.ValidSegment(base) {
 			continue
 		}
-		fi, isLink, err := l.linkInfo(sl, name)
+		fi, kind, err := l.linkInfo(sl, name)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)
 			}
 			continue
 		}
-		if !isLink {
-			continue
-		}
-		if base == current {
-			l.log("link kept", slog.String("link", name), slog.String("reason", "current"))
-			continue
-		}
-		if temp {
-			age := now.Sub(fi.ModTime())
-			if age < max(l.Grace, tempMinAge) {
+		switch {
+		case temp:
+			if kind == notStampLink {
 				continue
 			}
-			ok, err := l.remove1(sl, name, fi.ModTime())
-			if err != nil {
+			age := now.Sub(fi.ModTime())
+			if age < max(l.grace(), tempMinAge) {
+				continue
+			}
+			if ok, err := l.remove1(sl, name, fi.ModTime()); err != nil {
 				errs = append(errs, err)
 			} else if ok {
 				removed = append(removed, name)
 				l.log("link removed", slog.String("link", name), slog.String("reason", "temporary link left behind"), slog.Duration("age", age))
 			}
-			continue
+		case base == current && kind != notStampLink:
+			l.log("link kept", slog.String("link", name), slog.String("reason", "current"))
+		case kind == storeLink:
+			if _, err := l.fsys.Stat(filepath.Join(l.storeDir(), base)); !errors.Is(err, fs.ErrNotExist) {
+				continue // kept with its version
+			}
+			if ok, err := l.remove1(sl, name, fi.ModTime()); err != nil {
+				errs = append(errs, err)
+			} else if ok {
+				removed = append(removed, name)
+				l.log("link removed", slog.String("link", name), slog.String("reason", "its version is gone"))
+			}
+		case kind == legacyLink && legacyStampName(base):
+			legacy = append(legacy, candidate{name, fi.ModTime()})
 		}
-		links = append(links, candidate{name, fi.ModTime()})
 	}
 
 	// Newest first; equal times fall back to the name for a stable order.
-	slices.SortFunc(links, func(a, b candidate) int {
+	slices.SortFunc(legacy, func(a, b candidate) int {
 		if c := b.mtime.Compare(a.mtime); c != 0 {
 			return c
 		}
 		return strings.Compare(b.name, a.name)
 	})
-	for i, c := range links {
+	for i, c := range legacy {
 		age := now.Sub(c.mtime)
 		switch {
-		case i < l.Keep:
-			l.log("link kept", slog.String("link", c.name), slog.String("reason", "newest"), slog.Int("keep", l.Keep))
+		case i < l.keep():
+			l.log("link kept", slog.String("link", c.name), slog.String("reason", "newest"), slog.Int("keep", l.keep()))
 			continue
-		case age < l.Grace:
-			l.log("link kept", slog.String("link", c.name), slog.String("reason", "younger than grace period"), slog.Duration("age", age), slog.Duration("grace", l.Grace))
+		case age < l.grace():
+			l.log("link kept", slog.String("link", c.name), slog.String("reason", "younger than grace period"), slog.Duration("age", age), slog.Duration("grace", l.grace()))
 			continue
 		}
 		ok, err := l.remove1(sl, c.name, c.mtime)
@@ -271,31 +447,113 @@ func (l *Linker) Prune(current string) (removed []string, err error) {
 			l.log("link removed", slog.String("link", c.name), slog.Duration("age", age))
 		}
 	}
-	return removed, errors.Join(errs...)
+	return removed, errs
 }
 
-// linkInfo returns the Lstat result for name and whether it is a link to the
-// directory. The error names the step that failed, and wraps fs.ErrNotExist
-// when there is nothing at name.
-func (l *Linker) linkInfo(sl afero.Symlinker, name string) (fs.FileInfo, bool, error) {
+// pruneStaging removes staging directories of crashed runs from the store,
+// other than those of doomed, which Prune deletes itself.
+func (l *Linker) pruneStaging(doomed []string) (errs []error) {
+	f, err := l.fsys.Open(l.storeDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return []error{ensurePathError("open", l.storeDir(), err)}
+	}
+	infos, err := f.Readdir(-1)
+	f.Close()
+	if err != nil {
+		return []error{ensurePathError("readdir", l.storeDir(), err)}
+	}
+	now := l.now()
+	for _, fi := range infos {
+		if !fi.IsDir() || !strings.HasPrefix(fi.Name(), stagingPre) || now.Sub(fi.ModTime()) < max(l.grace(), stagingMinAge) {
+			continue
+		}
+		p := filepath.Join(l.storeDir(), fi.Name())
+		if slices.Contains(doomed, p) {
+			continue
+		}
+		if err := l.fsys.RemoveAll(p); err != nil {
+			errs = append(errs, ensurePathError("remove", p, err))
+			continue
+		}
+		l.log("staging directory removed", slog.String("dir", p), slog.String("reason", "left behind"))
+	}
+	return errs
+}
+
+// legacyStampName reports whether name is one that deploys before versions
+// gave their links: all digits (the recipe's mtime stamps) or 12 lowercase
+// hex digits (content stamps).
+func legacyStampName(name string) bool {
+	digits, hex12 := true, len(name) == 12
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		isDigit := '0' <= c && c <= '9'
+		digits = digits && isDigit
+		hex12 = hex12 && (isDigit || 'a' <= c && c <= 'f')
+	}
+	return name != "" && (digits || hex12)
+}
+
+// linkKind says what a name in the directory is to the Linker.
+type linkKind int
+
+const (
+	notStampLink linkKind = iota // anything the Linker never removes
+	storeLink                    // <dir>/S -> the store's S, as Activate makes it
+	legacyLink                   // a link to the directory itself, as deploys before versions made it
+)
+
+// linkInfo returns the Lstat result for name and what kind of link it is.
+// The error names the step that failed, and wraps fs.ErrNotExist when there
+// is nothing at name.
+func (l *Linker) linkInfo(sl afero.Symlinker, name string) (fs.FileInfo, linkKind, error) {
+	return l.linkInfoAs(sl, name, filepath.Base(name))
+}
+
+// linkInfoAs is linkInfo for the entry at path, judged as if it had the base
+// name base: a temporary name, or where Activate has just moved it.
+func (l *Linker) linkInfoAs(sl afero.Symlinker, name, base string) (fs.FileInfo, linkKind, error) {
 	fi, lstat, err := sl.LstatIfPossible(name)
 	if err != nil {
-		return nil, false, pathErr("lstat", name, err)
+		return nil, notStampLink, ensurePathError("lstat", name, err)
 	}
 	if !lstat {
-		return nil, false, fmt.Errorf("%w: %s: the file system cannot stat a link itself", ErrSymlinkUnsupported, name)
+		return nil, notStampLink, fmt.Errorf("%w: %s: the file system cannot stat a link itself", ErrSymlinkUnsupported, name)
 	}
 	if fi.Mode()&fs.ModeSymlink == 0 {
-		return fi, false, nil
+		return fi, notStampLink, nil
 	}
 	target, err := sl.ReadlinkIfPossible(name)
 	if errors.Is(err, afero.ErrNoReadlink) {
-		return nil, false, classify(pathErr("readlink", name, err))
+		return nil, notStampLink, classify(ensurePathError("readlink", name, err))
 	}
 	if err != nil {
-		return nil, false, pathErr("readlink", name, err)
+		return nil, notStampLink, ensurePathError("readlink", name, err)
 	}
-	return fi, l.isDirTarget(target), nil
+	if strings.HasPrefix(base, tempPrefix) {
+		// A temporary link leads to "." (Probe) or into the store.
+		if dir, stamp := path.Split(target); target == "." || vfs.ValidSegment(stamp) && l.isStoreTarget(dir) {
+			return fi, storeLink, nil
+		}
+		return fi, notStampLink, nil
+	}
+	if want, err := l.linkTarget(base); err == nil && vfs.ValidSegment(base) && target == want {
+		return fi, storeLink, nil
+	}
+	if l.isDirTarget(target) {
+		return fi, legacyLink, nil
+	}
+	return fi, notStampLink, nil
+}
+
+// isStoreTarget reports whether dir, the directory part of a link target
+// with its final slash, is the store as Activate's links name it.
+func (l *Linker) isStoreTarget(dir string) bool {
+	want, err := l.linkTarget("x")
+	return err == nil && dir == strings.TrimSuffix(want, "x")
 }
 
 // remove1 removes the link name unless its modification time is no longer
@@ -307,7 +565,7 @@ func (l *Linker) remove1(sl afero.Symlinker, name string, mtime time.Time) (bool
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	case err != nil:
-		return false, pathErr("lstat", name, err)
+		return false, ensurePathError("lstat", name, err)
 	case fi.Mode()&fs.ModeSymlink == 0 || !fi.ModTime().Equal(mtime):
 		return false, nil
 	}
@@ -316,7 +574,7 @@ func (l *Linker) remove1(sl afero.Symlinker, name string, mtime time.Time) (bool
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	case err != nil:
-		return false, pathErr("remove", name, err)
+		return false, ensurePathError("remove", name, err)
 	}
 	return true, nil
 }
@@ -358,21 +616,21 @@ func (l *Linker) isDirTarget(target string) bool {
 }
 
 // checkTemp makes sure that Lstat reports the temporary link tmp as a link
-// and that it reads back as ".".
-func (l *Linker) checkTemp(sl afero.Symlinker, tmp string) error {
+// and that it reads back as target.
+func (l *Linker) checkTemp(sl afero.Symlinker, tmp, target string) error {
 	fi, lstat, err := sl.LstatIfPossible(tmp)
 	if err != nil {
-		return classify(pathErr("lstat", tmp, err))
+		return classify(ensurePathError("lstat", tmp, err))
 	}
 	if !lstat || fi.Mode()&fs.ModeSymlink == 0 {
 		return fmt.Errorf("%w: %s: lstat does not report the link (mode %v)", ErrSymlinkUnsupported, tmp, fi.Mode())
 	}
-	target, err := sl.ReadlinkIfPossible(tmp)
+	got, err := sl.ReadlinkIfPossible(tmp)
 	if err != nil {
-		return classify(pathErr("readlink", tmp, err))
+		return classify(ensurePathError("readlink", tmp, err))
 	}
-	if target != "." {
-		return fmt.Errorf("%w: %s: the file system rewrote the link target \".\" to %q", ErrSymlinkUnsupported, tmp, target)
+	if got != target {
+		return fmt.Errorf("%w: %s: the file system rewrote the link target %q to %q", ErrSymlinkUnsupported, tmp, target, got)
 	}
 	return nil
 }
@@ -391,15 +649,15 @@ func (l *Linker) symlinker() (afero.Symlinker, error) {
 func (l *Linker) readDirNames() ([]string, error) {
 	f, err := l.fsys.Open(l.dir)
 	if err != nil {
-		return nil, pathErr("open", l.dir, err)
+		return nil, ensurePathError("open", l.dir, err)
 	}
 	names, err := f.Readdirnames(-1)
 	cerr := f.Close()
 	if err != nil {
-		return nil, pathErr("readdir", l.dir, err)
+		return nil, ensurePathError("readdir", l.dir, err)
 	}
 	if cerr != nil {
-		return nil, pathErr("close", l.dir, cerr)
+		return nil, ensurePathError("close", l.dir, cerr)
 	}
 	slices.Sort(names)
 	return names, nil
@@ -411,7 +669,7 @@ func (l *Linker) remove(name string) error {
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	return pathErr("remove", name, err)
+	return ensurePathError("remove", name, err)
 }
 
 // tempName returns a fresh temporary link name in the directory.
@@ -419,6 +677,27 @@ func (l *Linker) tempName() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails since Go 1.24
 	return filepath.Join(l.dir, tempPrefix+hex.EncodeToString(b[:]))
+}
+
+// keep and grace are Keep and Grace with their zero values resolved.
+func (l *Linker) keep() int {
+	switch {
+	case l.Keep == 0:
+		return DefaultKeep
+	case l.Keep < 0:
+		return 0
+	}
+	return l.Keep
+}
+
+func (l *Linker) grace() time.Duration {
+	switch {
+	case l.Grace == 0:
+		return DefaultGrace
+	case l.Grace < 0:
+		return 0
+	}
+	return l.Grace
 }
 
 func (l *Linker) now() time.Time {
@@ -434,9 +713,11 @@ func (l *Linker) log(msg string, attrs ...slog.Attr) {
 	}
 }
 
-// pathErr returns err if it already names a path and an operation, and wraps
-// it in a *fs.PathError otherwise.
-func pathErr(op, name string, err error) error {
+// ensurePathError returns err as it is if it already names a path and an
+// operation (a *fs.PathError or *os.LinkError in its chain, whose path the
+// Linker's callers see as given), and wraps it in a *fs.PathError naming name
+// otherwise. Unlike pathError, it never renames.
+func ensurePathError(op, name string, err error) error {
 	var pe *fs.PathError
 	var le *os.LinkError
 	if errors.As(err, &pe) || errors.As(err, &le) {

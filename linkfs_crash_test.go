@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // TestLinkerCrash fails every call of each step Activate and Prune make, one
@@ -22,43 +22,44 @@ import (
 // should.
 func TestLinkerCrash(t *testing.T) {
 	ops := []struct {
-		op   vfs.Op
+		op   vfstest.Op
 		name string // as the error shows it
 	}{
-		{vfs.OpSymlink, "symlink"},
-		{vfs.OpRename, "rename"},
-		{vfs.OpRemove, "remove"},
-		{vfs.OpReadlink, "readlink"},
-		{vfs.OpLstat, "lstat"},
-		{vfs.OpOpen, "open"},
-		{vfs.OpReadDir, "readdirent"},
+		{vfstest.OpSymlink, "symlink"},
+		{vfstest.OpRename, "rename"},
+		{vfstest.OpRemove, "remove"},
+		{vfstest.OpReadlink, "readlink"},
+		{vfstest.OpLstat, "lstat"},
+		{vfstest.OpOpen, "open"},
+		{vfstest.OpReadDir, "readdirent"},
 	}
-	tree := []string{"css/a.css", "v0 -> . @3h", "v1 -> . @2h"}
+	tree := []string{"css/a.css", "100 -> . @3h", "v1 -> .stampfs/v1 @2h"}
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			for _, stamp := range []string{"v2", "v1"} {
 				// Count the calls of a clean run to know how many there are to fail.
 				base, dir := lfs.make(t)
 				makeLinkTree(t, lfs, base, dir, tree...)
-				fsys := vfs.NewFaultFS(base)
+				publishStamps(t, base, dir, "v1", "v2")
+				fsys := vfstest.NewFaultFS(base)
 				linkAndPrune(t, fsys, dir, stamp, time.Now)
 				for _, op := range ops {
 					calls := fsys.Calls(op.op, "")
 					require.NotZerof(t, calls, "a clean run calls %v", op.op)
 					for nth := 1; nth <= calls; nth++ {
 						t.Run(stamp+"/"+op.name+"#"+strconv.Itoa(nth), func(t *testing.T) {
-							crashOnce(t, lfs, tree, stamp, vfs.Rule{Op: op.op, Nth: nth}, op.name)
+							crashOnce(t, lfs, tree, stamp, vfstest.Rule{Op: op.op, Nth: nth}, op.name)
 						})
 					}
 				}
 			}
 			t.Run("rename and cleanup both fail", func(t *testing.T) {
-				crashOnce(t, lfs, tree, "v2", vfs.Rule{Op: vfs.OpRename, Nth: 1}, "rename",
-					vfs.Rule{Op: vfs.OpRemove, Nth: 1})
+				crashOnce(t, lfs, tree, "v2", vfstest.Rule{Op: vfstest.OpRename, Nth: 1}, "rename",
+					vfstest.Rule{Op: vfstest.OpRemove, Nth: 1})
 			})
 			t.Run("readlink of the new link and cleanup both fail", func(t *testing.T) {
-				crashOnce(t, lfs, tree, "v2", vfs.Rule{Op: vfs.OpReadlink, Nth: 1}, "readlink",
-					vfs.Rule{Op: vfs.OpRemove, Nth: 1})
+				crashOnce(t, lfs, tree, "v2", vfstest.Rule{Op: vfstest.OpReadlink, Nth: 1}, "readlink",
+					vfstest.Rule{Op: vfstest.OpRemove, Nth: 1})
 			})
 		})
 	}
@@ -67,18 +68,19 @@ func TestLinkerCrash(t *testing.T) {
 // crashOnce runs Activate(stamp) and Prune(stamp) on tree with the fault
 // rules injected, checks what a user would see, then runs both again
 // without faults.
-func crashOnce(t *testing.T, lfs linkFS, tree []string, stamp string, rule vfs.Rule, opName string, more ...vfs.Rule) {
+func crashOnce(t *testing.T, lfs linkFS, tree []string, stamp string, rule vfstest.Rule, opName string, more ...vfstest.Rule) {
 	t.Helper()
 	base, dir := lfs.make(t)
 	makeLinkTree(t, lfs, base, dir, tree...)
+	publishStamps(t, base, dir, "v1", "v2")
 	before := listTop(t, base, dir)
-	fsys := vfs.NewFaultFS(base)
+	fsys := vfstest.NewFaultFS(base)
 	fsys.Inject(rule)
 	for _, r := range more {
 		fsys.Inject(r)
 	}
 	l := stampfs.NewLinker(fsys, dir)
-	l.Keep, l.Grace = 0, 0
+	l.Keep, l.Grace = -1, -1
 
 	errA := l.Activate(stamp)
 	var errP error
@@ -88,7 +90,7 @@ func crashOnce(t *testing.T, lfs linkFS, tree []string, stamp string, rule vfs.R
 
 	switch {
 	case errA != nil:
-		assert.ErrorIs(t, errA, vfs.ErrInjected)
+		assert.ErrorIs(t, errA, vfstest.ErrInjected)
 		assert.Contains(t, errA.Error(), opName+" ", "the error names the step that failed")
 		assert.Contains(t, errA.Error(), dir, "the error names the path")
 		assertServes(t, base, dir, "v1")
@@ -97,7 +99,7 @@ func crashOnce(t *testing.T, lfs linkFS, tree []string, stamp string, rule vfs.R
 		})
 		assert.Equal(t, before, after, "a failed Activate changes nothing but a temporary link it could not remove")
 	case errP != nil:
-		assert.ErrorIs(t, errP, vfs.ErrInjected)
+		assert.ErrorIs(t, errP, vfstest.ErrInjected)
 		assert.Contains(t, errP.Error(), opName+" ", "the error names the step that failed")
 		assertServes(t, base, dir, stamp)
 	default:
@@ -108,14 +110,22 @@ func crashOnce(t *testing.T, lfs linkFS, tree []string, stamp string, rule vfs.R
 	fsys.Reset()
 	linkAndPrune(t, fsys, dir, stamp, func() time.Time { return time.Now().Add(2 * time.Minute) })
 	assertServes(t, base, dir, stamp)
-	assert.Equal(t, []string{"css/", stamp + " -> ."}, listTop(t, base, dir))
+	assert.Equal(t, []string{".stampfs/", "css/", stamp + " -> .stampfs/" + stamp}, listTop(t, base, dir))
+}
+
+// publishStamps publishes the directory under each of stamps.
+func publishStamps(t *testing.T, fsys afero.Fs, dir string, stamps ...string) {
+	t.Helper()
+	for _, s := range stamps {
+		publish(t, stampfs.NewLinker(fsys, dir), &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: s})
+	}
 }
 
 // linkAndPrune activates stamp and prunes every other link.
 func linkAndPrune(t *testing.T, fsys afero.Fs, dir, stamp string, now func() time.Time) {
 	t.Helper()
 	l := stampfs.NewLinker(fsys, dir)
-	l.Keep, l.Grace, l.Now = 0, 0, now
+	l.Keep, l.Grace, l.Now = -1, -1, now
 	require.NoError(t, l.Activate(stamp))
 	_, err := l.Prune(stamp)
 	require.NoError(t, err)

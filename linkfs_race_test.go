@@ -30,8 +30,8 @@ const (
 	raceStartEnv  = "STAMPFS_RACE_START"  // a file whose appearance starts every process at once
 )
 
-// TestLinkerRace starts many processes that activate and prune the same
-// directory at once while a reader follows the stamp links.
+// TestLinkerRace starts many processes that publish, activate and prune the
+// same directory at once while a reader follows the stamp links.
 func TestLinkerRace(t *testing.T) {
 	const (
 		processes = 32
@@ -42,18 +42,26 @@ func TestLinkerRace(t *testing.T) {
 		stamps []string // process i activates stamps[i%len(stamps)]
 		keep   int
 		grace  time.Duration
+		aged   bool // the versions start older than grace, as in a rollback: the reader may miss until they are renewed
 	}{
-		{"one stamp, keep 0, grace 0", []string{"v2"}, 0, 0},
-		{"rolling deploy of two stamps", []string{"blue", "green"}, 0, time.Hour},
+		{"one stamp, keep 0, grace 0", []string{"v2"}, 0, 0, false},
+		{"rolling deploy of two stamps", []string{"blue", "green"}, 0, time.Hour, false},
+		{"rollback racing a prune", []string{"blue", "green"}, 0, time.Hour, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fsys, dir := osLinkFS.make(t)
 			makeLinkTree(t, osLinkFS, fsys, dir,
 				"some/file", "keepfile", "keepdir/", "elsewhere -> some @2h",
-				"old1 -> . @3h", "old2 -> $DIR @2h", ".stampfs-tmp-old -> . @2h")
+				"1001 -> . @3h", "1002 -> $DIR @2h", ".stampfs-tmp-old -> . @2h")
 			for _, s := range tt.stamps {
-				require.NoError(t, stampfs.NewLinker(fsys, dir).Activate(s))
+				l := stampfs.NewLinker(fsys, dir)
+				v := publish(t, l, &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: s})
+				require.NoError(t, l.Activate(s))
+				if tt.aged {
+					old := time.Now().Add(-3 * time.Hour)
+					require.NoError(t, os.Chtimes(v.Dir(), old, old))
+				}
 			}
 
 			// The reader: every stamp link must serve the file throughout.
@@ -104,10 +112,12 @@ func TestLinkerRace(t *testing.T) {
 			wg.Wait()
 
 			assert.NotZero(t, reads.Load())
-			assert.Zerof(t, misses.Load(), "of %d reads through the links, the first miss: %v", reads.Load(), firstMiss.Load())
-			want := []string{"elsewhere -> some", "keepdir/", "keepfile", "some/"}
+			if !tt.aged {
+				assert.Zerof(t, misses.Load(), "of %d reads through the links, the first miss: %v", reads.Load(), firstMiss.Load())
+			}
+			want := []string{".stampfs/", "elsewhere -> some", "keepdir/", "keepfile", "some/"}
 			for _, s := range tt.stamps {
-				want = append(want, s+" -> .")
+				want = append(want, s+" -> .stampfs/"+s)
 			}
 			slices.Sort(want)
 			assert.Equal(t, want, listTop(t, fsys, dir), "exactly the current links remain, and no temporary ones")
@@ -137,10 +147,12 @@ func TestLinkerRaceHelper(t *testing.T) {
 	}
 
 	l := stampfs.NewLinker(afero.NewOsFs(), dir)
-	l.Keep, l.Grace = keep, grace
+	l.Keep, l.Grace = orNone(keep), orNone(grace)
 	for r := range rounds {
+		_, err := l.Publish(&stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: stamp})
+		require.NoErrorf(t, err, "round %d", r)
 		require.NoErrorf(t, l.Activate(stamp), "round %d", r)
-		_, err := l.Prune(stamp)
+		_, err = l.Prune(stamp)
 		require.NoErrorf(t, err, "round %d", r)
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // linkFS is one file system the symlink tests run on.
@@ -52,12 +52,12 @@ var memLinkFS = linkFS{
 	name: "memory",
 	make: func(t *testing.T) (afero.Fs, string) {
 		t.Helper()
-		fsys := vfs.NewMemFS()
+		fsys := vfstest.NewMemFS()
 		require.NoError(t, fsys.Mkdir("/static", 0o755))
 		return fsys, "/static"
 	},
 	agedSymlink: func(fsys afero.Fs, target, name string, mtime time.Time) error {
-		m := fsys.(*vfs.MemFS)
+		m := fsys.(*vfstest.MemFS)
 		m.SetClock(func() time.Time { return mtime })
 		defer m.SetClock(nil)
 		return m.SymlinkIfPossible(target, name)
@@ -128,33 +128,37 @@ func listTop(t *testing.T, fsys afero.Fs, dir string) []string {
 
 func TestLinkerActivate(t *testing.T) {
 	tests := []struct {
-		name    string
-		tree    []string
-		stamp   string
-		want    []string // the directory afterwards
-		wantErr error
+		name      string
+		tree      []string
+		stamp     string
+		noVersion bool     // activate without publishing first
+		want      []string // the directory afterwards
+		wantErr   error
 	}{
-		{"new link", []string{"css/a.css"}, "v1", []string{"css/", "v1 -> ."}, nil},
-		{"same stamp again", []string{"css/a.css", "v1 -> . @2h"}, "v1", []string{"css/", "v1 -> ."}, nil},
-		{"beside an older link", []string{"css/a.css", "v0 -> . @2h"}, "v1", []string{"css/", "v0 -> .", "v1 -> ."}, nil},
-		{"absolute link to the directory", []string{"css/a.css", "v1 -> $DIR"}, "v1", []string{"css/", "v1 -> ."}, nil},
-		{"dot slash link", []string{"css/a.css", "v1 -> ./"}, "v1", []string{"css/", "v1 -> ."}, nil},
-		{"stamp with dots", []string{"css/a.css"}, "v1.2.3", []string{"css/", "v1.2.3 -> ."}, nil},
-		{"file in the way", []string{"css/a.css", "v1"}, "v1", []string{"css/", "v1"}, fs.ErrExist},
-		{"directory in the way", []string{"css/a.css", "v1/"}, "v1", []string{"css/", "v1/"}, fs.ErrExist},
-		{"link to a subdirectory", []string{"css/a.css", "v1 -> css"}, "v1", []string{"css/", "v1 -> css"}, fs.ErrExist},
-		{"link to the parent", []string{"css/a.css", "v1 -> .."}, "v1", []string{"css/", "v1 -> .."}, fs.ErrExist},
-		{"dot dot through a link", []string{"css/a.css", "css/sub/", "up -> css/sub", "v1 -> up/.."}, "v1", []string{"css/", "up -> css/sub", "v1 -> up/.."}, fs.ErrExist},
-		{"absolute dot dot through a link", []string{"css/a.css", "css/sub/", "up -> css/sub", "v1 -> $DIR/up/.."}, "v1", []string{"css/", "up -> css/sub", "v1 -> $DIR/up/.."}, fs.ErrExist},
-		{"absolute link elsewhere", []string{"css/a.css", "v1 -> $DIR/css"}, "v1", []string{"css/", "v1 -> $DIR/css"}, fs.ErrExist},
-		{"dangling link", []string{"css/a.css", "v1 -> gone"}, "v1", []string{"css/", "v1 -> gone"}, fs.ErrExist},
-		{"empty stamp", []string{"css/a.css"}, "", []string{"css/"}, stampfs.ErrBadStamp},
-		{"dot", []string{"css/a.css"}, ".", []string{"css/"}, stampfs.ErrBadStamp},
-		{"dot dot", []string{"css/a.css"}, "..", []string{"css/"}, stampfs.ErrBadStamp},
-		{"hidden", []string{"css/a.css"}, ".git", []string{"css/"}, stampfs.ErrBadStamp},
-		{"slash", []string{"css/a.css"}, "css/v1", []string{"css/"}, stampfs.ErrBadStamp},
-		{"traversal", []string{"css/a.css"}, "../v1", []string{"css/"}, stampfs.ErrBadStamp},
-		{"too long", []string{"css/a.css"}, strings.Repeat("a", 65), []string{"css/"}, stampfs.ErrBadStamp},
+		{"new link", []string{"css/a.css"}, "v1", false, []string{".stampfs/", "css/", "v1 -> .stampfs/v1"}, nil},
+		{"same stamp again", []string{"css/a.css", "v1 -> .stampfs/v1 @2h"}, "v1", false, []string{".stampfs/", "css/", "v1 -> .stampfs/v1"}, nil},
+		{"beside an older link", []string{"css/a.css", "v0 -> .stampfs/v0 @2h"}, "v1", false, []string{".stampfs/", "css/", "v0 -> .stampfs/v0", "v1 -> .stampfs/v1"}, nil},
+		{"a link of the older form", []string{"css/a.css", "v1 -> . @2h"}, "v1", false, []string{".stampfs/", "css/", "v1 -> .stampfs/v1"}, nil},
+		{"absolute link to the directory", []string{"css/a.css", "v1 -> $DIR"}, "v1", false, []string{".stampfs/", "css/", "v1 -> .stampfs/v1"}, nil},
+		{"dot slash link", []string{"css/a.css", "v1 -> ./"}, "v1", false, []string{".stampfs/", "css/", "v1 -> .stampfs/v1"}, nil},
+		{"stamp with dots", []string{"css/a.css"}, "v1.2.3", false, []string{".stampfs/", "css/", "v1.2.3 -> .stampfs/v1.2.3"}, nil},
+		{"no version", []string{"css/a.css"}, "v1", true, []string{"css/"}, fs.ErrNotExist},
+		{"file in the way", []string{"css/a.css", "v1"}, "v1", false, []string{".stampfs/", "css/", "v1"}, fs.ErrExist},
+		{"directory in the way", []string{"css/a.css", "v1/"}, "v1", false, []string{".stampfs/", "css/", "v1/"}, fs.ErrExist},
+		{"link to a subdirectory", []string{"css/a.css", "v1 -> css"}, "v1", false, []string{".stampfs/", "css/", "v1 -> css"}, fs.ErrExist},
+		{"link to another version", []string{"css/a.css", "v1 -> .stampfs/v0"}, "v1", false, []string{".stampfs/", "css/", "v1 -> .stampfs/v0"}, fs.ErrExist},
+		{"link to the parent", []string{"css/a.css", "v1 -> .."}, "v1", false, []string{".stampfs/", "css/", "v1 -> .."}, fs.ErrExist},
+		{"dot dot through a link", []string{"css/a.css", "css/sub/", "up -> css/sub", "v1 -> up/.."}, "v1", false, []string{".stampfs/", "css/", "up -> css/sub", "v1 -> up/.."}, fs.ErrExist},
+		{"absolute dot dot through a link", []string{"css/a.css", "css/sub/", "up -> css/sub", "v1 -> $DIR/up/.."}, "v1", false, []string{".stampfs/", "css/", "up -> css/sub", "v1 -> $DIR/up/.."}, fs.ErrExist},
+		{"absolute link elsewhere", []string{"css/a.css", "v1 -> $DIR/css"}, "v1", false, []string{".stampfs/", "css/", "v1 -> $DIR/css"}, fs.ErrExist},
+		{"dangling link", []string{"css/a.css", "v1 -> gone"}, "v1", false, []string{".stampfs/", "css/", "v1 -> gone"}, fs.ErrExist},
+		{"empty stamp", []string{"css/a.css"}, "", true, []string{"css/"}, stampfs.ErrBadStamp},
+		{"dot", []string{"css/a.css"}, ".", true, []string{"css/"}, stampfs.ErrBadStamp},
+		{"dot dot", []string{"css/a.css"}, "..", true, []string{"css/"}, stampfs.ErrBadStamp},
+		{"hidden", []string{"css/a.css"}, ".git", true, []string{"css/"}, stampfs.ErrBadStamp},
+		{"slash", []string{"css/a.css"}, "css/v1", true, []string{"css/"}, stampfs.ErrBadStamp},
+		{"traversal", []string{"css/a.css"}, "../v1", true, []string{"css/"}, stampfs.ErrBadStamp},
+		{"too long", []string{"css/a.css"}, strings.Repeat("a", 65), true, []string{"css/"}, stampfs.ErrBadStamp},
 	}
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
@@ -162,9 +166,13 @@ func TestLinkerActivate(t *testing.T) {
 				t.Run(tt.name, func(t *testing.T) {
 					fsys, dir := lfs.make(t)
 					makeLinkTree(t, lfs, fsys, dir, tt.tree...)
+					l := stampfs.NewLinker(fsys, dir)
+					if !tt.noVersion {
+						publish(t, l, &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: tt.stamp})
+					}
 					start := time.Now()
 
-					err := stampfs.NewLinker(fsys, dir).Activate(tt.stamp)
+					err := l.Activate(tt.stamp)
 
 					assert.Equal(t, tt.want, listTop(t, fsys, dir))
 					if tt.wantErr != nil {
@@ -203,45 +211,45 @@ func TestLinkerPrune(t *testing.T) {
 	}{
 		{
 			name: "defaults keep the two newest",
-			tree: []string{"a.css", "v1 -> . @4h", "v2 -> . @3h", "v3 -> . @2h", "v4 -> ."},
-			keep: 2, grace: time.Hour, current: "v4",
-			want:        []string{"a.css", "v2 -> .", "v3 -> .", "v4 -> ."},
-			wantRemoved: []string{"v1"},
+			tree: []string{"a.css", "101 -> . @4h", "102 -> . @3h", "103 -> . @2h", "104 -> ."},
+			keep: 2, grace: time.Hour, current: "104",
+			want:        []string{"102 -> .", "103 -> .", "104 -> .", "a.css"},
+			wantRemoved: []string{"101"},
 		},
 		{
 			name: "keep counts by age, not by name",
-			tree: []string{"a -> . @2h", "b -> . @4h", "c -> . @3h", "z -> ."},
-			keep: 1, current: "z",
-			want:        []string{"a -> .", "z -> ."},
-			wantRemoved: []string{"c", "b"},
+			tree: []string{"a00000000000 -> . @2h", "b00000000000 -> . @4h", "c00000000000 -> . @3h", "f00000000000 -> ."},
+			keep: 1, current: "f00000000000",
+			want:        []string{"a00000000000 -> .", "f00000000000 -> ."},
+			wantRemoved: []string{"c00000000000", "b00000000000"},
 		},
 		{
 			name: "equal ages keep the greater name",
-			tree: []string{"v1 -> . @2h", "v2 -> . @2h", "v3 -> ."},
-			keep: 1, current: "v3",
-			want:        []string{"v2 -> .", "v3 -> ."},
-			wantRemoved: []string{"v1"},
+			tree: []string{"101 -> . @2h", "102 -> . @2h", "103 -> ."},
+			keep: 1, current: "103",
+			want:        []string{"102 -> .", "103 -> ."},
+			wantRemoved: []string{"101"},
 		},
 		{
 			name: "grace keeps young links",
-			tree: []string{"v1 -> . @2h", "v2 -> . @30m", "v3 -> . @59m", "v4 -> ."},
-			keep: 0, grace: time.Hour, current: "v4",
-			want:        []string{"v2 -> .", "v3 -> .", "v4 -> ."},
-			wantRemoved: []string{"v1"},
+			tree: []string{"101 -> . @2h", "102 -> . @30m", "103 -> . @59m", "104 -> ."},
+			keep: 0, grace: time.Hour, current: "104",
+			want:        []string{"102 -> .", "103 -> .", "104 -> ."},
+			wantRemoved: []string{"101"},
 		},
 		{
 			name:        "keep zero and grace zero leave only the current link",
-			tree:        []string{"v1 -> . @2h", "v2 -> . @1s", "v3 -> ."},
-			current:     "v3",
-			want:        []string{"v3 -> ."},
-			wantRemoved: []string{"v2", "v1"},
+			tree:        []string{"101 -> . @2h", "102 -> . @1s", "103 -> ."},
+			current:     "103",
+			want:        []string{"103 -> ."},
+			wantRemoved: []string{"102", "101"},
 		},
 		{
 			name:        "absolute links to the directory are stamp links",
-			tree:        []string{"v1 -> $DIR @2h", "v2 -> ./ @2h", "v3 -> ."},
-			current:     "v3",
-			want:        []string{"v3 -> ."},
-			wantRemoved: []string{"v2", "v1"},
+			tree:        []string{"101 -> $DIR @2h", "102 -> ./ @2h", "103 -> ."},
+			current:     "103",
+			want:        []string{"103 -> ."},
+			wantRemoved: []string{"102", "101"},
 		},
 		{
 			name: "nothing else is ever removed",
@@ -256,6 +264,20 @@ func TestLinkerPrune(t *testing.T) {
 				".hidden -> .", "css/", "not a stamp -> .", "up -> css/sub", "v0", "v2 -> $DIR/up/..", "v3 -> .",
 				"v4 -> up/..", "v5 -> gone", "v6 -> $DIR/css", "v7 -> ..", "v8 -> css", "v9/",
 			},
+		},
+		{
+			name:        "links of the older form under other names stay",
+			tree:        []string{"v1 -> . @2h", "latest -> . @2h", "1.2 -> $DIR @2h", "abcdef012345 -> . @2h", "ABCDEF012345 -> . @2h", "9 -> ."},
+			current:     "9",
+			want:        []string{"1.2 -> $DIR", "9 -> .", "ABCDEF012345 -> .", "latest -> .", "v1 -> ."},
+			wantRemoved: []string{"abcdef012345"},
+		},
+		{
+			name:        "links into the store whose version is gone",
+			tree:        []string{"v1 -> .stampfs/v1 @2h", "v2 -> .stampfs/v1 @2h", "v3 -> .stampfs/v3"},
+			current:     "v3",
+			want:        []string{"v2 -> .stampfs/v1", "v3 -> .stampfs/v3"},
+			wantRemoved: []string{"v1"},
 		},
 		{
 			name:        "temporary links left behind",
@@ -289,7 +311,7 @@ func TestLinkerPrune(t *testing.T) {
 					fsys, dir := lfs.make(t)
 					makeLinkTree(t, lfs, fsys, dir, tt.tree...)
 					l := stampfs.NewLinker(fsys, dir)
-					l.Keep, l.Grace = tt.keep, tt.grace
+					l.Keep, l.Grace = orNone(tt.keep), orNone(tt.grace)
 
 					removed, err := l.Prune(tt.current)
 
@@ -316,7 +338,7 @@ func TestLinkerPruneBadStamp(t *testing.T) {
 				fsys, dir := lfs.make(t)
 				makeLinkTree(t, lfs, fsys, dir, "v1 -> . @2h", ".stampfs-tmp-x -> . @2h")
 				l := stampfs.NewLinker(fsys, dir)
-				l.Keep, l.Grace = 0, 0
+				l.Keep, l.Grace = -1, -1
 
 				removed, err := l.Prune(current)
 
@@ -330,8 +352,10 @@ func TestLinkerPruneBadStamp(t *testing.T) {
 
 func TestNewLinkerDefaults(t *testing.T) {
 	l := stampfs.NewLinker(afero.NewMemMapFs(), "static")
-	assert.Equal(t, 2, l.Keep)
-	assert.Equal(t, time.Hour, l.Grace)
+	assert.Zero(t, l.Keep, "zero means DefaultKeep")
+	assert.Zero(t, l.Grace, "zero means DefaultGrace")
+	assert.Equal(t, 2, stampfs.DefaultKeep)
+	assert.Equal(t, time.Hour, stampfs.DefaultGrace)
 	assert.Nil(t, l.Logger)
 	assert.Nil(t, l.Now)
 }
@@ -340,18 +364,18 @@ func TestLinkerNow(t *testing.T) {
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			fsys, dir := lfs.make(t)
-			makeLinkTree(t, lfs, fsys, dir, "v1 -> .", "v2 -> .")
+			makeLinkTree(t, lfs, fsys, dir, "101 -> .", "102 -> .")
 			l := stampfs.NewLinker(fsys, dir)
-			l.Keep = 0
+			l.Keep = -1
 
-			removed, err := l.Prune("v2")
+			removed, err := l.Prune("102")
 			require.NoError(t, err)
-			require.Empty(t, removed, "v1 is younger than the grace period")
+			require.Empty(t, removed, "101 is younger than the grace period")
 
 			l.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
-			removed, err = l.Prune("v2")
+			removed, err = l.Prune("102")
 			require.NoError(t, err)
-			assert.Equal(t, []string{filepath.Join(dir, "v1")}, removed)
+			assert.Equal(t, []string{filepath.Join(dir, "101")}, removed)
 		})
 	}
 }
@@ -407,6 +431,12 @@ func TestLinkerUnsupported(t *testing.T) {
 			dir := t.TempDir()
 			fsys := tt.fsys(dir)
 			l := stampfs.NewLinker(fsys, dir)
+			// The version exists (made through the OS file system where fsys
+			// cannot write), so that only the link can fail.
+			v1 := &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: "v1"}
+			if _, err := l.Publish(v1); err != nil {
+				publish(t, stampfs.NewLinker(afero.NewOsFs(), dir), v1)
+			}
 
 			for op, err := range map[string]error{"Probe": l.Probe(), "Activate": l.Activate("v1")} {
 				require.Errorf(t, err, "%s", op)
@@ -415,7 +445,7 @@ func TestLinkerUnsupported(t *testing.T) {
 			}
 			entries, err := os.ReadDir(dir)
 			require.NoError(t, err)
-			assert.Empty(t, entries, "nothing is left behind")
+			assert.Subset(t, []string{stampfs.DefaultStore}, dirNames(entries), "nothing is left behind")
 		})
 	}
 }
@@ -424,6 +454,7 @@ func TestLinkerBasePathFsRewritesTargets(t *testing.T) {
 	root := t.TempDir()
 	require.NoError(t, os.Mkdir(filepath.Join(root, "static"), 0o755))
 	l := stampfs.NewLinker(afero.NewBasePathFs(afero.NewOsFs(), root), "/static")
+	publish(t, l, &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: "v1"})
 
 	for op, err := range map[string]error{"Probe": l.Probe(), "Activate": l.Activate("v1")} {
 		require.ErrorIsf(t, err, stampfs.ErrSymlinkUnsupported, "%s", op)
@@ -431,7 +462,7 @@ func TestLinkerBasePathFsRewritesTargets(t *testing.T) {
 	}
 	entries, err := os.ReadDir(filepath.Join(root, "static"))
 	require.NoError(t, err)
-	assert.Empty(t, entries, "nothing is left behind")
+	assert.Equal(t, []string{stampfs.DefaultStore}, dirNames(entries), "nothing is left behind")
 }
 
 func TestLinkerProbe(t *testing.T) {
@@ -453,10 +484,16 @@ func TestLinkerLogs(t *testing.T) {
 	for _, lfs := range linkFSes() {
 		t.Run(lfs.name, func(t *testing.T) {
 			fsys, dir := lfs.make(t)
-			makeLinkTree(t, lfs, fsys, dir, "v0 -> . @30m", "v1 -> . @3h", "v2 -> . @2h", "v3 -> . @10m")
+			makeLinkTree(t, lfs, fsys, dir, "100 -> . @30m", "101 -> . @3h", "102 -> . @2h", "103 -> . @10m", "latest -> . @5h")
 			var buf bytes.Buffer
 			l := stampfs.NewLinker(fsys, dir)
 			l.Keep = 1
+			old := publish(t, l, &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: "v0"})
+			require.NoError(t, l.Activate("v0"))
+			require.NoError(t, fsys.Chtimes(old.Dir(), time.Now().Add(-4*time.Hour), time.Now().Add(-4*time.Hour)))
+			publish(t, l, &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: "v1"})
+			require.NoError(t, fsys.Chtimes(filepath.Join(dir, stampfs.DefaultStore, "v1"), time.Now().Add(-3*time.Hour), time.Now().Add(-3*time.Hour)))
+			publish(t, l, &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: "v4"})
 			l.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
 
 			require.NoError(t, l.Activate("v4"))
@@ -467,7 +504,11 @@ func TestLinkerLogs(t *testing.T) {
 			for line := range strings.Lines(buf.String()) {
 				var rec map[string]any
 				require.NoError(t, json.Unmarshal([]byte(line), &rec))
-				s := rec["msg"].(string) + " " + strings.TrimPrefix(rec["link"].(string), dir+string(filepath.Separator))
+				what, _ := rec["link"].(string)
+				if v, ok := rec["version"].(string); ok {
+					what = v
+				}
+				s := rec["msg"].(string) + " " + filepath.ToSlash(strings.TrimPrefix(what, dir+string(filepath.Separator)))
 				if r, ok := rec["reason"]; ok {
 					s += ": " + r.(string)
 				}
@@ -475,12 +516,33 @@ func TestLinkerLogs(t *testing.T) {
 			}
 			assert.Equal(t, []string{
 				"link created v4",
+				"version kept .stampfs/v4: current",
+				"version kept .stampfs/v1: newest",
+				"link removed v0",
+				"version removed .stampfs/v0",
 				"link kept v4: current",
-				"link kept v3: newest",
-				"link kept v0: younger than grace period",
-				"link removed v2",
-				"link removed v1",
+				"link kept 103: newest",
+				"link kept 100: younger than grace period",
+				"link removed 102",
+				"link removed 101",
 			}, got)
 		})
 	}
+}
+
+func dirNames(entries []os.DirEntry) []string {
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// orNone turns a test table's 0 ("none") into the negative value that means
+// none to a Linker, whose zero means the default.
+func orNone[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

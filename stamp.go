@@ -20,6 +20,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/stampfs/stampfs/internal/gitref"
 	"github.com/stampfs/stampfs/vfs"
 )
 
@@ -64,7 +65,7 @@ var ErrBadStamp = errors.New("stampfs: bad stamp")
 // ScanOptions configures Scan. A nil *ScanOptions means the zero value.
 type ScanOptions struct {
 	Strategy Strategy     // zero means Content
-	Version  string       // the stamp for Fixed
+	Version  string       // the stamp for Fixed; with another strategy, an error
 	Hash     bool         // record every file's SHA-256 even when the strategy does not need it
 	Logger   *slog.Logger // nil is silent
 }
@@ -83,7 +84,16 @@ type File struct {
 type Snapshot struct {
 	stamp    string
 	strategy Strategy
-	files    []File // sorted bytewise by Name
+	files    []File     // sorted bytewise by Name
+	stats    []liveStat // files[i]'s in stats[i], when scan was asked for them
+}
+
+// liveStat is what the file system tells of a counted file beyond its size
+// and mtime: its identity and change time, zero where the Fs does not say.
+// The version store's hash cache compares them, as git's index does.
+type liveStat struct {
+	dev, ino uint64
+	ctime    int64 // nanoseconds since the epoch
 }
 
 // Scan walks dir on fsys and returns its snapshot: the stamp opts.Strategy
@@ -98,7 +108,7 @@ type Snapshot struct {
 //
 // Scan learns an entry's type from the Fs's Lstat when it implements
 // afero.Lstater, and from its Readdir otherwise. afero.OsFs, MemMapFs,
-// BasePathFs, ReadOnlyFs, CopyOnWriteFs and vfs.MemFS have Lstat;
+// BasePathFs, ReadOnlyFs, CopyOnWriteFs and vfstest.MemFS have Lstat;
 // afero.FromIOFS has not, but over os.DirFS or fstest.MapFS its Readdir
 // reports links as links. On an Fs that has neither, links are taken for
 // what they point to, and a directory cycle ends in an error wrapping
@@ -120,6 +130,12 @@ type Snapshot struct {
 // or read. An unknown Strategy or a bad Fixed Version wraps
 // ErrBadStamp; the Git strategy's errors are listed at Git.
 func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
+	return scan(fsys, dir, opts, false)
+}
+
+// scan is Scan; with stat set, the snapshot also records every file's
+// liveStat, for the version store's hash cache.
+func scan(fsys afero.Fs, dir string, opts *ScanOptions, stat bool) (*Snapshot, error) {
 	var o ScanOptions
 	if opts != nil {
 		o = *opts
@@ -130,6 +146,9 @@ func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
 	}
 	switch strategy {
 	case Content, Mtime, Git:
+		if o.Version != "" {
+			return nil, fmt.Errorf("%w: ScanOptions.Version %q is for the Fixed strategy, not %s: %w", ErrBadStamp, o.Version, strategy, fs.ErrInvalid)
+		}
 	case Fixed:
 		if !vfs.ValidSegment(o.Version) {
 			return nil, fmt.Errorf("%w: fixed version %q is not 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot", ErrBadStamp, o.Version)
@@ -146,11 +165,12 @@ func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
 
 	hash := o.Hash || strategy == Content
 	var files []File
+	var stats []liveStat
 	var err error
 	if _, isOS := fsys.(*afero.OsFs); isOS && osWalk != nil {
-		files, err = osWalk(dir, hash)
+		files, stats, err = osWalk(dir, hash, stat)
 	} else {
-		files, err = walkPortable(fsys, dir, hash)
+		files, stats, err = walkPortable(fsys, dir, hash, stat)
 	}
 	if err != nil {
 		return nil, err
@@ -161,16 +181,20 @@ func Scan(fsys afero.Fs, dir string, opts *ScanOptions) (*Snapshot, error) {
 	case Content:
 		stamp = contentStamp(files)
 	case Mtime:
-		stamp = mtimeStamp(files, o.Logger, dir)
-	case Git:
-		stamp, err = gitStamp(fsys, dir)
+		stamp, err = mtimeStamp(files, o.Logger, dir)
 		if err != nil {
 			return nil, err
 		}
+	case Git:
+		id, err := gitref.Head(fsys, dir)
+		if err != nil {
+			return nil, err
+		}
+		stamp = id[:12]
 	case Fixed:
 		stamp = o.Version
 	}
-	return &Snapshot{stamp: stamp, strategy: strategy, files: files}, nil
+	return &Snapshot{stamp: stamp, strategy: strategy, files: files, stats: stats}, nil
 }
 
 // Stamp returns the snapshot's stamp.
@@ -212,39 +236,48 @@ func (s *Snapshot) Lookup(name string) (File, bool) {
 //
 // When hash is set, File.Size is the number of bytes hashed; otherwise it is
 // the size Lstat reports. ModTime is the Lstat mtime in both cases.
-var osWalk func(dir string, hash bool) ([]File, error)
+//
+// With stat set it also returns each file's liveStat, in the same order.
+var osWalk func(dir string, hash, stat bool) ([]File, []liveStat, error)
 
 // maxDepth bounds how deep walkPortable descends, so that a directory cycle
 // on an Fs that reports links as directories ends.
 const maxDepth = 255
 
 // walkPortable is the walk every afero.Fs can take; osWalk must agree with it exactly.
-func walkPortable(fsys afero.Fs, dir string, hash bool) ([]File, error) {
+func walkPortable(fsys afero.Fs, dir string, hash, stat bool) ([]File, []liveStat, error) {
 	info, err := fsys.Stat(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !info.IsDir() {
-		return nil, &fs.PathError{Op: "scan", Path: dir, Err: syscall.ENOTDIR}
+		return nil, nil, &fs.PathError{Op: "scan", Path: dir, Err: syscall.ENOTDIR}
 	}
 	w := newWalker(fsys, dir)
 	if err := w.walk(w.prefix, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.SortFunc(w.found, func(a, b fsPath) int { return strings.Compare(w.name(a), w.name(b)) })
 	var files []File // nil when there are none, as osWalk returns
 	if len(w.found) > 0 {
 		files = make([]File, len(w.found))
 	}
+	var stats []liveStat
+	if stat && len(w.found) > 0 {
+		stats = make([]liveStat, len(w.found))
+	}
 	for i, p := range w.found {
 		files[i] = File{Name: w.name(p), Size: p.size, ModTime: p.mtime}
+		if stats != nil {
+			stats[i] = statOfInfo(p.info)
+		}
 	}
 	if hash {
 		if err := hashFiles(files, func(i int) (io.ReadCloser, error) { return w.open(w.found[i].path) }, w.errPath); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return files, nil
+	return files, stats, nil
 }
 
 // walker walks one directory tree. Each entry costs one string: its Fs path,
@@ -264,6 +297,7 @@ type fsPath struct {
 	slash string // slash name, only where the separator is not a slash
 	size  int64
 	mtime time.Time
+	info  fs.FileInfo // for its liveStat
 }
 
 func newWalker(fsys afero.Fs, dir string) *walker {
@@ -349,7 +383,7 @@ func (w *walker) walk(dir string, depth int) error {
 		}
 		switch mode := info.Mode(); {
 		case mode.IsRegular():
-			p := fsPath{path: path, size: info.Size(), mtime: info.ModTime()}
+			p := fsPath{path: path, size: info.Size(), mtime: info.ModTime(), info: info}
 			if filepath.Separator != '/' {
 				p.slash = w.slashName(path)
 			}
@@ -375,13 +409,16 @@ func (w *walker) open(path string) (io.ReadCloser, error) {
 }
 
 // pathError names the slash path name relative to w.dir in a PathError
-// wrapping the cause of err (not err's own PathError, which may name an Fs
-// path the caller never gave).
+// wrapping the cause of err (see the function pathError).
 func (w *walker) pathError(op, name string, err error) error {
-	return newPathError(op, w.errPath(name), err)
+	return pathError(op, w.errPath(name), err)
 }
 
-func newPathError(op, path string, err error) error {
+// pathError returns a new *fs.PathError naming path, with the Op and cause
+// of a PathError in err's chain (not that PathError's own path, which may
+// name an Fs path the caller never gave), or op and err otherwise. The error
+// it was given is not changed. vfs has its own for its callers' names.
+func pathError(op, path string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		op, err = pe.Op, pe.Err
@@ -458,7 +495,7 @@ func hashFile(f *File, i int, open func(i int) (io.ReadCloser, error), errPath f
 			break
 		}
 		if err != nil {
-			return newPathError("read", errPath(f.Name), err)
+			return pathError("read", errPath(f.Name), err)
 		}
 	}
 	f.Size = size
@@ -511,10 +548,10 @@ func appendSumLine(b []byte, f *File) []byte {
 
 // mtimeStamp is the newest ModTime of files in whole Unix seconds, "0" for
 // no files. It warns through logger when the times look made up.
-func mtimeStamp(files []File, logger *slog.Logger, dir string) string {
+func mtimeStamp(files []File, logger *slog.Logger, dir string) (string, error) {
 	if len(files) == 0 {
 		warn(logger, "stampfs: mtime stamp of a directory without counted files is 0", "dir", dir)
-		return "0"
+		return "0", nil
 	}
 	newest := files[0]
 	allEqual := true
@@ -532,6 +569,9 @@ func mtimeStamp(files []File, logger *slog.Logger, dir string) string {
 			suspect = f
 		}
 	}
+	if newest.ModTime.Unix() <= 0 {
+		return "", fmt.Errorf("%w: every counted file of %s has a zero or pre-1970 modification time (as in an embed.FS), which makes no mtime stamp; use the content strategy", ErrBadStamp, dir)
+	}
 	stamp := strconv.FormatInt(newest.ModTime.Unix(), 10)
 	switch {
 	case suspect != nil && suspect.ModTime.After(now):
@@ -544,233 +584,11 @@ func mtimeStamp(files []File, logger *slog.Logger, dir string) string {
 		warn(logger, "stampfs: mtime stamp from files that all have the same time, as after a fresh checkout or copy; use the content strategy",
 			"dir", dir, "files", len(files), "mtime", newest.ModTime, "stamp", stamp)
 	}
-	return stamp
+	return stamp, nil
 }
 
 func warn(logger *slog.Logger, msg string, args ...any) {
 	if logger != nil {
 		logger.Warn(msg, args...)
 	}
-}
-
-// gitStamp returns the first 12 hex digits of the object HEAD names in the
-// git repository that holds dir, found as git finds it: dir/.git, then .git
-// in each parent. It reads the files git keeps and never runs git.
-func gitStamp(fsys afero.Fs, dir string) (string, error) {
-	start := dir
-	if _, isOS := fsys.(*afero.OsFs); isOS {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			return "", fmt.Errorf("stampfs: git: %w", err)
-		}
-		start = abs
-	}
-	repo, err := findRepo(fsys, start)
-	if err != nil {
-		return "", err
-	}
-	id, err := repo.resolve("HEAD", 0)
-	if err != nil {
-		return "", err
-	}
-	return id[:12], nil
-}
-
-// gitRepo is where a repository keeps HEAD (gitDir) and its shared refs
-// (commonDir, which differs from gitDir in a linked worktree).
-type gitRepo struct {
-	fsys      afero.Fs
-	gitDir    string
-	commonDir string
-}
-
-func findRepo(fsys afero.Fs, start string) (*gitRepo, error) {
-	for d := start; ; {
-		dotGit := filepath.Join(d, ".git")
-		info, err := fsys.Stat(dotGit)
-		switch {
-		case err == nil && info.IsDir():
-			if _, err := fsys.Stat(filepath.Join(dotGit, "HEAD")); err == nil {
-				return newGitRepo(fsys, dotGit)
-			}
-		case err == nil && info.Mode().IsRegular():
-			gitDir, err := readGitFile(fsys, dotGit)
-			if err != nil {
-				return nil, err
-			}
-			return newGitRepo(fsys, gitDir)
-		case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
-			return nil, fmt.Errorf("stampfs: git: %w", err)
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			break
-		}
-		d = parent
-	}
-	return nil, fmt.Errorf("stampfs: git: no repository (.git) in %s or any parent directory: %w", start, fs.ErrNotExist)
-}
-
-// readGitFile reads a worktree's or submodule's .git file, "gitdir: PATH",
-// where a relative PATH is relative to the file's directory.
-func readGitFile(fsys afero.Fs, name string) (string, error) {
-	b, err := afero.ReadFile(fsys, name)
-	if err != nil {
-		return "", fmt.Errorf("stampfs: git: %w", err)
-	}
-	line := strings.TrimRight(string(b), "\r\n")
-	target, ok := strings.CutPrefix(line, "gitdir: ")
-	if !ok || target == "" || strings.ContainsAny(target, "\n\x00") {
-		return "", fmt.Errorf("stampfs: git: %s is not a \"gitdir: PATH\" file: %w", name, fs.ErrInvalid)
-	}
-	if !filepath.IsAbs(target) {
-		target = filepath.Join(filepath.Dir(name), target)
-	}
-	return target, nil
-}
-
-func newGitRepo(fsys afero.Fs, gitDir string) (*gitRepo, error) {
-	r := &gitRepo{fsys: fsys, gitDir: gitDir, commonDir: gitDir}
-	b, err := afero.ReadFile(fsys, filepath.Join(gitDir, "commondir"))
-	switch {
-	case err == nil:
-		common := strings.TrimRight(string(b), "\r\n")
-		if common == "" || strings.ContainsAny(common, "\n\x00") {
-			return nil, fmt.Errorf("stampfs: git: %s does not hold a path: %w", filepath.Join(gitDir, "commondir"), fs.ErrInvalid)
-		}
-		if !filepath.IsAbs(common) {
-			common = filepath.Join(gitDir, common)
-		}
-		r.commonDir = common
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("stampfs: git: %w", err)
-	}
-	return r, nil
-}
-
-// maxSymrefs bounds a chain of symbolic refs, as git does.
-const maxSymrefs = 5
-
-// resolve returns the object id that the ref name holds, following symbolic
-// refs, loose refs first, then packed-refs.
-func (r *gitRepo) resolve(name string, depth int) (string, error) {
-	if depth > maxSymrefs {
-		return "", fmt.Errorf("stampfs: git: symbolic refs nest deeper than %d at %s: %w", maxSymrefs, name, fs.ErrInvalid)
-	}
-	if name != "HEAD" && !validRefName(name) {
-		return "", fmt.Errorf("stampfs: git: bad ref name %q: %w", name, fs.ErrInvalid)
-	}
-	if name == "refs/heads/.invalid" {
-		return "", fmt.Errorf("stampfs: git: %s uses the reftable format, which stampfs cannot read: %w", r.commonDir, errors.ErrUnsupported)
-	}
-	dir := r.commonDir
-	if name == "HEAD" || strings.HasPrefix(name, "refs/worktree/") || strings.HasPrefix(name, "refs/bisect/") || strings.HasPrefix(name, "refs/rewritten/") {
-		dir = r.gitDir
-	}
-	file := filepath.Join(dir, filepath.FromSlash(name))
-	value, err := r.readLoose(file)
-	if err != nil {
-		return "", err
-	}
-	if value == "" && name != "HEAD" {
-		value, err = r.readPacked(name)
-		if err != nil {
-			return "", err
-		}
-	}
-	switch target, symbolic := strings.CutPrefix(value, "ref: "); {
-	case value == "" && name == "HEAD":
-		return "", fmt.Errorf("stampfs: git: no HEAD at %s: %w", file, fs.ErrNotExist)
-	case value == "":
-		return "", fmt.Errorf("stampfs: git: %s has no commit yet (an unborn branch or a missing ref) in %s: %w", name, r.commonDir, fs.ErrNotExist)
-	case symbolic:
-		return r.resolve(strings.TrimSpace(target), depth+1)
-	case !isObjectID(value):
-		return "", fmt.Errorf("stampfs: git: ref %s holds %q, not an object id: %w", name, value, fs.ErrInvalid)
-	}
-	return value, nil
-}
-
-// readLoose returns the trimmed content of a loose ref file, or "" when there
-// is none.
-func (r *gitRepo) readLoose(file string) (string, error) {
-	info, err := r.fsys.Stat(file)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || (err == nil && info.IsDir()) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("stampfs: git: %w", err)
-	}
-	b, err := afero.ReadFile(r.fsys, file)
-	if err != nil {
-		return "", fmt.Errorf("stampfs: git: %w", err)
-	}
-	value := strings.TrimSpace(string(b))
-	if value == "" {
-		return "", fmt.Errorf("stampfs: git: %s is empty: %w", file, fs.ErrInvalid)
-	}
-	return value, nil
-}
-
-// readPacked returns the object id packed-refs holds for name, or "". Lines
-// are "<id> <name>", "^<id>" (the peeled object of the tag above, which is
-// not what the ref names) and "#" comments.
-func (r *gitRepo) readPacked(name string) (string, error) {
-	file := filepath.Join(r.commonDir, "packed-refs")
-	b, err := afero.ReadFile(r.fsys, file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("stampfs: git: %w", err)
-	}
-	for line := range strings.Lines(string(b)) {
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" || line[0] == '#' || line[0] == '^' {
-			continue
-		}
-		id, ref, ok := strings.Cut(line, " ")
-		if ok && ref == name {
-			if !isObjectID(id) {
-				return "", fmt.Errorf("stampfs: git: %s holds %q for %s, not an object id: %w", file, id, name, fs.ErrInvalid)
-			}
-			return id, nil
-		}
-	}
-	return "", nil
-}
-
-// validRefName accepts the ref names that can safely name a file below a git
-// directory: "refs/" and slash-separated segments that are not empty, "." or
-// "..", without backslashes or control characters.
-func validRefName(name string) bool {
-	rest, ok := strings.CutPrefix(name, "refs/")
-	if !ok {
-		return false
-	}
-	for seg := range strings.SplitSeq(rest, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return false
-		}
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c < 0x20 || c == 0x7f || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// isObjectID reports whether s is a full SHA-1 or SHA-256 object id in
-// lowercase hex, as git writes them.
-func isObjectID(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

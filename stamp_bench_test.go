@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // benchTree writes a generated static tree to fsys under dir: files files in
@@ -51,7 +51,7 @@ func benchTree(b *testing.B, fsys afero.Fs, dir string, files int) int64 {
 }
 
 // BenchmarkScan scans a generated in-memory tree of 1000 files with each
-// strategy, on afero's MemMapFs and on vfs.MemFS:
+// strategy, on afero's MemMapFs and on vfstest.MemFS:
 //
 //	go test -run '^$' -bench BenchmarkScan -benchtime 20x -cpu 1,2 -v .
 //
@@ -66,7 +66,7 @@ func BenchmarkScan(b *testing.B) {
 		new  func() afero.Fs
 	}{
 		{"MemMapFs", afero.NewMemMapFs},
-		{"MemFS", func() afero.Fs { return vfs.NewMemFS() }},
+		{"MemFS", func() afero.Fs { return vfstest.NewMemFS() }},
 	} {
 		fsys := fs.new()
 		total := benchTree(b, fsys, "/static", files)
@@ -104,7 +104,7 @@ func BenchmarkScan(b *testing.B) {
 	}
 	for _, s := range []string{"content", "mtime"} {
 		if a, m := perOp["MemFS/"+s], perOp["MemMapFs/"+s]; a > 0 && m > 0 {
-			b.Logf("%s: vfs.MemFS takes %.2fx the time of MemMapFs", s, a/m)
+			b.Logf("%s: vfstest.MemFS takes %.2fx the time of MemMapFs", s, a/m)
 		}
 	}
 }

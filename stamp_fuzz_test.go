@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 var twelveHex = regexp.MustCompile(`^[0-9a-f]{12}$`)
@@ -27,7 +27,7 @@ func FuzzScanGitRefs(f *testing.F) {
 	f.Add("ref: refs/heads/.invalid\n", "", "refs/heads/x")
 	f.Add("ref:refs/heads/main", idMain, "refs/heads/main")
 	f.Fuzz(func(t *testing.T, head, ref, refName string) {
-		fsys := vfs.NewMemFS()
+		fsys := vfstest.NewMemFS()
 		makeTree(t, fsys, "/", "secret="+idOther+"\n", "repo/static/a.css", "repo/.git/refs/heads/")
 		if err := afero.WriteFile(fsys, "/repo/.git/HEAD", []byte(head), 0o644); err != nil {
 			t.Skip()
@@ -58,7 +58,7 @@ func FuzzScanNames(f *testing.F) {
 		f.Add(name)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		fsys := vfs.NewMemFS()
+		fsys := vfstest.NewMemFS()
 		if err := fsys.MkdirAll("/static", 0o755); err != nil {
 			t.Fatal(err)
 		}

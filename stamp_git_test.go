@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // Object ids for hand-built repositories.
@@ -152,7 +152,7 @@ func TestScanGitInMemory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, fsys := range []afero.Fs{afero.NewMemMapFs(), vfs.NewMemFS()} {
+			for _, fsys := range []afero.Fs{afero.NewMemMapFs(), vfstest.NewMemFS()} {
 				makeTree(t, fsys, "/", tt.entries...)
 				snap := scan(t, fsys, tt.dir, &stampfs.ScanOptions{Strategy: stampfs.Git})
 				assert.Equal(t, tt.want, snap.Stamp(), fsys.Name())
@@ -165,7 +165,7 @@ func TestScanGitInMemory(t *testing.T) {
 func TestScanGitThroughSymlinkedGitDir(t *testing.T) {
 	// A .git that is a link to the real git directory, as some deploy tools
 	// make, is followed as git follows it.
-	fsys := vfs.NewMemFS()
+	fsys := vfstest.NewMemFS()
 	makeTree(t, fsys, "/", "store/repo.git/HEAD=ref: refs/heads/main\n", "store/repo.git/refs/heads/main="+idMain+"\n", "app/static/a.css", "app/.git -> /store/repo.git")
 	assert.Equal(t, idMain[:12], scan(t, fsys, "/app/static", &stampfs.ScanOptions{Strategy: stampfs.Git}).Stamp())
 }

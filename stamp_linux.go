@@ -65,10 +65,10 @@ func sysFstatat() uintptr {
 
 // walkLinux lists the counted files of dir, sorted bytewise by Name, with
 // SHA256 filled when hash is set. See osWalk for the contract.
-func walkLinux(dir string, hash bool) ([]File, error) {
+func walkLinux(dir string, hash, stat bool) ([]File, []liveStat, error) {
 	fd, err := openScanRoot(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w := &linuxWalk{root: dir, hash: hash}
 	w.cond.L = &w.mu
@@ -84,15 +84,20 @@ func walkLinux(dir string, hash bool) ([]File, error) {
 	}
 	wg.Wait()
 	if w.walkErr != nil {
-		return nil, w.walkErr
+		return nil, nil, w.walkErr
 	}
 	if w.hashErr != nil {
-		return nil, w.hashErr
+		return nil, nil, w.hashErr
 	}
 	if w.files == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return root.appendTo(make([]File, 0, w.files)), nil
+	var stats []liveStat
+	if stat {
+		stats = make([]liveStat, 0, w.files)
+	}
+	files, stats := root.appendTo(make([]File, 0, w.files), stats)
+	return files, stats, nil
 }
 
 // openScanRoot opens dir, following a link as fsys.Stat does. On failure it
@@ -167,13 +172,15 @@ type linuxEntry struct {
 	sec  int64
 	nsec int32
 	aux  int32 // index in subs for a subdirectory, in sums for a hashed file
+	stat liveStat
 }
 
-// appendTo appends the files of n and its subdirectories to files, in order.
-func (n *linuxNode) appendTo(files []File) []File {
+// appendTo appends the files of n and its subdirectories to files, in
+// order, and their liveStat to stats unless stats is nil.
+func (n *linuxNode) appendTo(files []File, stats []liveStat) ([]File, []liveStat) {
 	for _, e := range n.entries {
 		if e.size < 0 {
-			files = n.subs[e.aux].appendTo(files)
+			files, stats = n.subs[e.aux].appendTo(files, stats)
 			continue
 		}
 		f := File{Name: e.name, Size: e.size, ModTime: time.Unix(e.sec, int64(e.nsec))}
@@ -181,8 +188,11 @@ func (n *linuxNode) appendTo(files []File) []File {
 			f.SHA256 = n.sums[e.aux]
 		}
 		files = append(files, f)
+		if stats != nil {
+			stats = append(stats, e.stat)
+		}
 	}
-	return files
+	return files, stats
 }
 
 // linuxDir is an open directory, shared by its own reader and the jobs of its
@@ -325,8 +335,10 @@ func (w *linuxWalk) path(name string) string {
 	return filepath.Join(w.root, filepath.FromSlash(name))
 }
 
+// pathError names the OS path of name in a PathError wrapping err, a
+// system call's errno (see the function pathError).
 func (w *linuxWalk) pathError(op, name string, err error) error {
-	return &fs.PathError{Op: op, Path: w.path(name), Err: err}
+	return pathError(op, w.path(name), err)
 }
 
 // readDir lists the directory d of job into job.node, and its
@@ -405,6 +417,7 @@ func (w *linuxWalk) readDir(k *linuxWorker, d *linuxDir, job linuxJob) (errKey, 
 				}
 				sec, nsec := st.Mtim.Unix()
 				e.size, e.sec, e.nsec = st.Size, sec, int32(nsec)
+				e.stat = statOf(&st)
 				k.files++
 			default:
 				continue

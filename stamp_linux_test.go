@@ -120,9 +120,9 @@ func TestOSWalkMatchesPortable(t *testing.T) {
 			dir := t.TempDir()
 			makeTree(t, dir, tt.tree...)
 			for _, hash := range []bool{false, true} {
-				want, err := walkPortable(afero.NewOsFs(), dir, hash)
+				want, err := walkPortableFiles(afero.NewOsFs(), dir, hash)
 				require.NoError(t, err)
-				got, err := walkLinux(dir, hash)
+				got, err := walkLinuxFiles(dir, hash)
 				require.NoError(t, err)
 				if tt.count != nil {
 					assert.Equal(t, tt.count, names(got), "hash=%v", hash)
@@ -134,7 +134,7 @@ func TestOSWalkMatchesPortable(t *testing.T) {
 				// As on a file system without d_type, where every entry is
 				// lstat'ed to learn its type.
 				testHookEntry = func(string) bool { return true }
-				got, err = walkLinux(dir, hash)
+				got, err = walkLinuxFiles(dir, hash)
 				testHookEntry = nil
 				require.NoError(t, err)
 				assert.Equal(t, want, got, "hash=%v, DT_UNKNOWN", hash)
@@ -151,7 +151,7 @@ func TestOSWalkFileFields(t *testing.T) {
 	mtime := time.Unix(1_600_000_000, 123_456_789)
 	require.NoError(t, os.Chtimes(filepath.Join(dir, "b/c.txt"), mtime, mtime))
 
-	got, err := walkLinux(dir, true)
+	got, err := walkLinuxFiles(dir, true)
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, "b/c.txt", got[1].Name)
@@ -159,7 +159,7 @@ func TestOSWalkFileFields(t *testing.T) {
 	assert.True(t, mtime.Equal(got[1].ModTime), "mtime %v", got[1].ModTime)
 	assert.Equal(t, sha256.Sum256([]byte("b/c.txt")), got[1].SHA256)
 
-	got, err = walkLinux(dir, false)
+	got, err = walkLinuxFiles(dir, false)
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, [32]byte{}, got[0].SHA256, "no hash unless asked")
@@ -168,9 +168,9 @@ func TestOSWalkFileFields(t *testing.T) {
 	before1970 := time.Unix(-86_401, 999_999_999)
 	require.NoError(t, os.Chtimes(filepath.Join(dir, "a.txt"), before1970, before1970))
 	for _, hash := range []bool{false, true} {
-		want, err := walkPortable(afero.NewOsFs(), dir, hash)
+		want, err := walkPortableFiles(afero.NewOsFs(), dir, hash)
 		require.NoError(t, err)
-		got, err := walkLinux(dir, hash)
+		got, err := walkLinuxFiles(dir, hash)
 		require.NoError(t, err)
 		assert.Equal(t, want, got)
 		assert.True(t, before1970.Equal(got[0].ModTime), "mtime %v", got[0].ModTime)
@@ -197,8 +197,8 @@ func TestOSWalkErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, hash := range []bool{false, true} {
-				_, wantErr := walkPortable(afero.NewOsFs(), tt.dir, hash)
-				got, err := walkLinux(tt.dir, hash)
+				_, wantErr := walkPortableFiles(afero.NewOsFs(), tt.dir, hash)
+				got, err := walkLinuxFiles(tt.dir, hash)
 				assert.Nil(t, got)
 				assertSameError(t, wantErr, err, tt.is)
 			}
@@ -250,7 +250,7 @@ func TestOSWalkRaces(t *testing.T) {
 				}
 				t.Cleanup(func() { testHookEntry = nil })
 
-				got, err := walkLinux(dir, hash)
+				got, err := walkLinuxFiles(dir, hash)
 				if tt.err != "" {
 					assert.Nil(t, got)
 					assert.EqualError(t, err, fmt.Sprintf(tt.err, path))
@@ -375,8 +375,8 @@ func checkUnreadable(t *testing.T, root string) {
 	for i, tt := range unreadableCases {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(root, strconv.Itoa(i))
-			want, wantErr := walkPortable(afero.NewOsFs(), dir, tt.hash)
-			got, err := walkLinux(dir, tt.hash)
+			want, wantErr := walkPortableFiles(afero.NewOsFs(), dir, tt.hash)
+			got, err := walkLinuxFiles(dir, tt.hash)
 			if tt.count != nil {
 				require.NoError(t, wantErr)
 				require.NoError(t, err)
@@ -435,7 +435,7 @@ func TestOSWalkAllocations(t *testing.T) {
 		}
 		makeTree(t, dir, tree...)
 		return testing.AllocsPerRun(5, func() {
-			files, err := walkLinux(dir, hash)
+			files, err := walkLinuxFiles(dir, hash)
 			if err != nil || len(files) != 4*perDir {
 				t.Fatalf("walk: %d files, %v", len(files), err)
 			}
@@ -446,5 +446,43 @@ func TestOSWalkAllocations(t *testing.T) {
 		// 400 more files: a per-file allocation would add 400; each worker's
 		// buffers grow a few more times.
 		assert.Less(t, many-few, 100.0, "hash=%v: %v allocations for 200 files, %v for 600", hash, few, many)
+	}
+}
+
+// walkLinuxFiles and walkPortableFiles are the two walks without the
+// liveStat table, which most tests here do not need.
+func walkLinuxFiles(dir string, hash bool) ([]File, error) {
+	files, _, err := walkLinux(dir, hash, false)
+	return files, err
+}
+
+func walkPortableFiles(fsys afero.Fs, dir string, hash bool) ([]File, error) {
+	files, _, err := walkPortable(fsys, dir, hash, false)
+	return files, err
+}
+
+// TestWalkLinuxStatsAgree checks that both walks give every file the
+// identity and change time that os.Lstat reports, with and without hashing.
+func TestWalkLinuxStatsAgree(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.css", "sub/b.js", "sub/deeper/c.txt"} {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(name), 0o644))
+	}
+	for _, hash := range []bool{false, true} {
+		files, stats, err := walkLinux(dir, hash, true)
+		require.NoError(t, err)
+		pfiles, pstats, err := walkPortable(afero.NewOsFs(), dir, hash, true)
+		require.NoError(t, err)
+		assert.Equal(t, pfiles, files)
+		assert.Equal(t, pstats, stats)
+		require.Len(t, stats, 3)
+		for i, f := range files {
+			fi, err := os.Lstat(filepath.Join(dir, f.Name))
+			require.NoError(t, err)
+			assert.Equal(t, statOfInfo(fi), stats[i], f.Name)
+			assert.NotZero(t, stats[i].ino, f.Name)
+		}
 	}
 }

@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 func TestScanMemFSStampLink(t *testing.T) {
-	fsys := vfs.NewMemFS()
+	fsys := vfstest.NewMemFS()
 	makeTree(t, fsys, "/srv/static", "css/a.css", "js/app.js", "index.html")
 	before := scan(t, fsys, "/srv/static", nil)
 
@@ -52,7 +52,7 @@ func TestScanMemFSAgreesWithOS(t *testing.T) {
 	}
 	dir := t.TempDir()
 	makeTree(t, afero.NewOsFs(), dir, entries...)
-	mem := vfs.NewMemFS()
+	mem := vfstest.NewMemFS()
 	makeTree(t, mem, "static", entries...)
 
 	onOS := scan(t, afero.NewOsFs(), dir, nil)
@@ -67,7 +67,7 @@ func TestScanMemFSAgreesWithOS(t *testing.T) {
 }
 
 func TestScanMemFSMtime(t *testing.T) {
-	fsys := vfs.NewMemFS()
+	fsys := vfstest.NewMemFS()
 	now := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 	fsys.SetClock(func() time.Time { return now })
 	makeTree(t, fsys, "static", "a.css")

@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs"
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // emptyStamp is the content stamp of a directory without counted files: the
@@ -131,11 +131,11 @@ func TestScanContentMatchesSha256sum(t *testing.T) {
 			assert.Equal(t, want, snap.Stamp())
 			assert.Equal(t, stampfs.Content, snap.Strategy())
 
-			mem := vfs.NewMemFS()
+			mem := vfstest.NewMemFS()
 			makeTree(t, mem, "/site/static", tt.entries...)
 			memSnap := scan(t, mem, "/site/static", nil)
-			assert.Equal(t, want, memSnap.Stamp(), "vfs.MemFS")
-			assert.Equal(t, names(snap), names(memSnap), "vfs.MemFS")
+			assert.Equal(t, want, memSnap.Stamp(), "vfstest.MemFS")
+			assert.Equal(t, names(snap), names(memSnap), "vfstest.MemFS")
 		})
 	}
 }
@@ -323,8 +323,8 @@ func TestSnapshotLookupAndFiles(t *testing.T) {
 }
 
 // faulty returns a FaultFS over fsys that fails the calls rules choose.
-func faulty(fsys afero.Fs, rules ...vfs.Rule) afero.Fs {
-	f := vfs.NewFaultFS(fsys)
+func faulty(fsys afero.Fs, rules ...vfstest.Rule) afero.Fs {
+	f := vfstest.NewFaultFS(fsys)
 	for _, r := range rules {
 		f.Inject(r)
 	}
@@ -336,7 +336,9 @@ func TestScanBadInput(t *testing.T) {
 	makeTree(t, mem, "static", "css/a.css", "js/app.js", "index.html")
 	a := filepath.Join("static", "css", "a.css")
 	js := filepath.Join("static", "js")
-	eacces := func(op vfs.Op, path string) vfs.Rule { return vfs.Rule{Op: op, Path: path, Err: syscall.EACCES} }
+	eacces := func(op vfstest.Op, path string) vfstest.Rule {
+		return vfstest.Rule{Op: op, Path: path, Err: syscall.EACCES}
+	}
 	hashed := &stampfs.ScanOptions{Strategy: stampfs.Mtime, Hash: true}
 	mtime := &stampfs.ScanOptions{Strategy: stampfs.Mtime}
 
@@ -354,23 +356,23 @@ func TestScanBadInput(t *testing.T) {
 		{name: "empty dir name on the OS", fsys: afero.NewOsFs(), dir: "", is: fs.ErrNotExist, contains: "empty directory name"},
 		{name: "missing parent", fsys: mem, dir: "nope/static", is: fs.ErrNotExist, path: "nope/static"},
 		{name: "file as dir", fsys: mem, dir: "static/index.html", is: syscall.ENOTDIR, path: "static/index.html", contains: "scan static/index.html: not a directory"},
-		{name: "unreadable dir", fsys: faulty(mem, eacces(vfs.OpOpen, "static")), dir: "static", is: fs.ErrPermission, path: "static"},
-		{name: "dir fails to stat", fsys: faulty(mem, eacces(vfs.OpStat, "static")), dir: "static", is: fs.ErrPermission, path: "static"},
-		{name: "unopenable file", fsys: faulty(mem, eacces(vfs.OpOpen, a)), dir: "static", is: fs.ErrPermission, path: a, contains: "open " + a + ": permission denied"},
-		{name: "file read fails", fsys: faulty(mem, vfs.Rule{Op: vfs.OpRead, Path: a, Err: syscall.EIO}), dir: "static", is: syscall.EIO, path: a, contains: "read " + a + ": input/output error"},
-		{name: "file read fails on the second read", fsys: faulty(mem, vfs.Rule{Op: vfs.OpRead, Path: a, Nth: 2, Err: syscall.EIO}), dir: "static", is: syscall.EIO, path: a},
-		{name: "file lstat fails", fsys: faulty(mem, eacces(vfs.OpLstat, a)), dir: "static", is: fs.ErrPermission, path: a, contains: "lstat " + a},
-		{name: "unopenable subdirectory", fsys: faulty(mem, eacces(vfs.OpOpen, js)), dir: "static", is: fs.ErrPermission, path: js},
-		{name: "unopenable subdirectory, mtime", fsys: faulty(mem, eacces(vfs.OpOpen, js)), dir: "static", opts: mtime, is: fs.ErrPermission, path: js},
-		{name: "unlistable subdirectory", fsys: faulty(mem, eacces(vfs.OpReadDir, js)), dir: "static", is: fs.ErrPermission, path: js, contains: "readdirent " + js},
+		{name: "unreadable dir", fsys: faulty(mem, eacces(vfstest.OpOpen, "static")), dir: "static", is: fs.ErrPermission, path: "static"},
+		{name: "dir fails to stat", fsys: faulty(mem, eacces(vfstest.OpStat, "static")), dir: "static", is: fs.ErrPermission, path: "static"},
+		{name: "unopenable file", fsys: faulty(mem, eacces(vfstest.OpOpen, a)), dir: "static", is: fs.ErrPermission, path: a, contains: "open " + a + ": permission denied"},
+		{name: "file read fails", fsys: faulty(mem, vfstest.Rule{Op: vfstest.OpRead, Path: a, Err: syscall.EIO}), dir: "static", is: syscall.EIO, path: a, contains: "read " + a + ": input/output error"},
+		{name: "file read fails on the second read", fsys: faulty(mem, vfstest.Rule{Op: vfstest.OpRead, Path: a, Nth: 2, Err: syscall.EIO}), dir: "static", is: syscall.EIO, path: a},
+		{name: "file lstat fails", fsys: faulty(mem, eacces(vfstest.OpLstat, a)), dir: "static", is: fs.ErrPermission, path: a, contains: "lstat " + a},
+		{name: "unopenable subdirectory", fsys: faulty(mem, eacces(vfstest.OpOpen, js)), dir: "static", is: fs.ErrPermission, path: js},
+		{name: "unopenable subdirectory, mtime", fsys: faulty(mem, eacces(vfstest.OpOpen, js)), dir: "static", opts: mtime, is: fs.ErrPermission, path: js},
+		{name: "unlistable subdirectory", fsys: faulty(mem, eacces(vfstest.OpReadDir, js)), dir: "static", is: fs.ErrPermission, path: js, contains: "readdirent " + js},
 		{
 			// Each directory's entries are lstat'ed before its subdirectories
 			// are entered, the order both walks place their errors in.
 			name: "several fail: entries before subdirectories",
-			fsys: faulty(mem, eacces(vfs.OpOpen, filepath.Join("static", "css")), vfs.Rule{Op: vfs.OpLstat, Path: filepath.Join("static", "index.html"), Err: syscall.EIO}),
+			fsys: faulty(mem, eacces(vfstest.OpOpen, filepath.Join("static", "css")), vfstest.Rule{Op: vfstest.OpLstat, Path: filepath.Join("static", "index.html"), Err: syscall.EIO}),
 			dir:  "static", is: syscall.EIO, path: filepath.Join("static", "index.html"),
 		},
-		{name: "unreadable file, mtime with Hash", fsys: faulty(mem, eacces(vfs.OpOpen, a)), dir: "static", opts: hashed, is: fs.ErrPermission, path: a},
+		{name: "unreadable file, mtime with Hash", fsys: faulty(mem, eacces(vfstest.OpOpen, a)), dir: "static", opts: hashed, is: fs.ErrPermission, path: a},
 		{name: "unknown strategy", fsys: mem, dir: "static", opts: &stampfs.ScanOptions{Strategy: "sha1"}, is: stampfs.ErrBadStamp, contains: `unknown strategy "sha1"`},
 		{name: "fixed without version", fsys: mem, dir: "static", opts: &stampfs.ScanOptions{Strategy: stampfs.Fixed}, is: stampfs.ErrBadStamp},
 	}
@@ -435,9 +437,9 @@ func TestScanFirstFailingFileWins(t *testing.T) {
 	f020 := filepath.Join("static", "f020")
 	fsys := slowFS{
 		Fs: faulty(mem,
-			vfs.Rule{Op: vfs.OpRead, Path: f020, Err: syscall.EACCES},
-			vfs.Rule{Op: vfs.OpRead, Path: filepath.Join("static", "f150"), Err: syscall.EIO},
-			vfs.Rule{Op: vfs.OpRead, Path: filepath.Join("static", "f199"), Err: syscall.EIO},
+			vfstest.Rule{Op: vfstest.OpRead, Path: f020, Err: syscall.EACCES},
+			vfstest.Rule{Op: vfstest.OpRead, Path: filepath.Join("static", "f150"), Err: syscall.EIO},
+			vfstest.Rule{Op: vfstest.OpRead, Path: filepath.Join("static", "f199"), Err: syscall.EIO},
 		),
 		slow:  f020,
 		delay: 20 * time.Millisecond,
@@ -487,17 +489,22 @@ func TestScanFixedBadVersion(t *testing.T) {
 	}
 }
 
-func TestScanFixedIgnoresVersionForOtherStrategies(t *testing.T) {
+// TestScanVersionNeedsFixed: a Version with another strategy is an error,
+// not silently ignored.
+func TestScanVersionNeedsFixed(t *testing.T) {
 	fsys := afero.NewMemMapFs()
 	makeTree(t, fsys, "static", "a.css")
-	snap := scan(t, fsys, "static", &stampfs.ScanOptions{Version: "../not-checked"})
-	assert.Equal(t, stampfs.Content, snap.Strategy())
-	assert.Len(t, snap.Stamp(), 12)
+	for _, s := range []stampfs.Strategy{"", stampfs.Content, stampfs.Mtime, stampfs.Git} {
+		_, err := stampfs.Scan(fsys, "static", &stampfs.ScanOptions{Strategy: s, Version: "v1"})
+		require.ErrorIs(t, err, stampfs.ErrBadStamp, "strategy %q", s)
+		assert.ErrorIs(t, err, fs.ErrInvalid)
+		assert.ErrorContains(t, err, `ScanOptions.Version "v1" is for the Fixed strategy`)
+	}
 }
 
 func TestScanUnreadableOS(t *testing.T) {
 	if os.Geteuid() == 0 {
-		t.Skip("root reads files whatever their mode; TestScanBadInput covers these errors through vfs.FaultFS")
+		t.Skip("root reads files whatever their mode; TestScanBadInput covers these errors through vfstest.FaultFS")
 	}
 	tests := []struct {
 		name  string
@@ -530,7 +537,7 @@ func TestScanUnreadableOS(t *testing.T) {
 
 func TestScanDotSegmentsInDirItself(t *testing.T) {
 	// Only paths below dir are tested for dot segments.
-	fsys := vfs.NewMemFS()
+	fsys := vfstest.NewMemFS()
 	makeTree(t, fsys, "/home/u/.local/share/site/static", "a.css", ".b.css")
 	for _, dir := range []string{"/home/u/.local/share/site/static", "/home/u/.local/share/site/static/../static", "/home/u/.local/share/site/static/."} {
 		assert.Equal(t, []string{"a.css"}, names(scan(t, fsys, dir, nil)), dir)

@@ -70,9 +70,9 @@ func TestScanUsesOSWalkOnlyOnOsFs(t *testing.T) {
 	saved := osWalk
 	t.Cleanup(func() { osWalk = saved })
 	var calls []string
-	osWalk = func(dir string, hash bool) ([]File, error) {
+	osWalk = func(dir string, hash, stat bool) ([]File, []liveStat, error) {
 		calls = append(calls, dir)
-		return []File{{Name: "from-osWalk"}}, nil
+		return []File{{Name: "from-osWalk"}}, nil, nil
 	}
 
 	snap, err := Scan(afero.NewOsFs(), "/some/dir", &ScanOptions{Strategy: Fixed, Version: "v1"})
@@ -141,7 +141,7 @@ func TestOSWalkAgreesOnUnreadable(t *testing.T) {
 		t.Skip("no OS fast path on this platform")
 	}
 	if os.Geteuid() == 0 {
-		t.Skip("root reads files whatever their mode; vfs.FaultFS covers these errors on the portable walk")
+		t.Skip("root reads files whatever their mode; vfstest.FaultFS covers these errors on the portable walk")
 	}
 	for _, name := range []string{"css/a.css", "css", "js/lib"} {
 		t.Run(name, func(t *testing.T) {
@@ -151,7 +151,7 @@ func TestOSWalkAgreesOnUnreadable(t *testing.T) {
 			require.NoError(t, os.Chmod(path, 0))
 			t.Cleanup(func() { os.Chmod(path, 0o755) })
 			for _, hash := range []bool{false, true} {
-				_, err := walkPortable(afero.NewOsFs(), dir, hash)
+				_, _, err := walkPortable(afero.NewOsFs(), dir, hash, false)
 				if !hash && name == "css/a.css" {
 					assert.NoError(t, err, "an unreadable file is only opened to hash it")
 				}
@@ -165,11 +165,12 @@ func TestOSWalkAgreesOnUnreadable(t *testing.T) {
 // or errors with the same type, text, path and cause.
 func assertSameWalk(t *testing.T, dir string, hash bool) {
 	t.Helper()
-	want, wantErr := walkPortable(afero.NewOsFs(), dir, hash)
-	got, err := osWalk(dir, hash)
+	want, wantStats, wantErr := walkPortable(afero.NewOsFs(), dir, hash, true)
+	got, gotStats, err := osWalk(dir, hash, true)
 	if wantErr == nil {
 		require.NoError(t, err)
 		assert.Equal(t, want, got)
+		assert.Equal(t, wantStats, gotStats)
 		return
 	}
 	require.Error(t, err, "walkPortable: %v", wantErr)

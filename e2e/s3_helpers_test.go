@@ -149,7 +149,14 @@ func (gw *gateway) publishOK(t *testing.T, endpoint string, args ...string) (sta
 	t.Helper()
 	r := run(t, gw.publishCmd(t, endpoint, args...))
 	require.Equal(t, 0, r.status, "stampfs publish %v:\n%s", args, r.stderr)
-	return strings.TrimSpace(r.stdout), strings.TrimSpace(r.stderr)
+	return strings.TrimSpace(r.stdout), r.last()
+}
+
+// last is the last line of stderr, without its newline: the summary, or
+// the error. The lines before it are the log.
+func (r result) last() string {
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	return lines[len(lines)-1]
 }
 
 // keys lists the bucket's keys under prefix, sorted.

@@ -19,7 +19,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stampfs/stampfs/internal/fstree"
 	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // makeTree builds a tree on fsys from one spec per entry: "img/" is a
@@ -27,32 +29,19 @@ import (
 // body(name). Parents are made as needed.
 func makeTree(t *testing.T, fsys afero.Fs, specs ...string) {
 	t.Helper()
-	buildTree(t, fsys, body, specs...)
-}
-
-// buildTree is makeTree with the file contents chosen by content.
-func buildTree(t *testing.T, fsys afero.Fs, content func(name string) []byte, specs ...string) {
-	t.Helper()
-	for _, spec := range specs {
-		switch name, target, isLink := strings.Cut(spec, " => "); {
-		case isLink:
-			require.NoError(t, fsys.MkdirAll(filepath.Dir(name), 0o755))
-			linker, ok := fsys.(afero.Linker)
-			require.True(t, ok, "%s cannot make links", fsys.Name())
-			require.NoError(t, linker.SymlinkIfPossible(target, name))
-		case strings.HasSuffix(spec, "/"):
-			require.NoError(t, fsys.MkdirAll(spec, 0o755))
-		default:
-			require.NoError(t, fsys.MkdirAll(filepath.Dir(spec), 0o755))
-			require.NoError(t, afero.WriteFile(fsys, spec, content(spec), 0o644))
-		}
-	}
+	fstree.Build(t, fsys, body, specs...)
 }
 
 // body returns the bytes makeTree writes into the file name.
 func body(name string) []byte {
 	return []byte(strings.Repeat("contents of "+name+"\n", 3))
 }
+
+// errBoom is the error the FaultFS rules of these tests inject.
+var errBoom = errors.New("boom")
+
+// statOnly hides every method of an afero.Fs but the Fs interface's own.
+type statOnly struct{ afero.Fs }
 
 // osBase returns an afero.Fs rooted in a fresh temporary directory, and
 // that directory.
@@ -86,7 +75,7 @@ func TestAferoFSPassesTestFS(t *testing.T) {
 		assert.NoError(t, fstest.TestFS(vfs.AferoFS(base), append(treeFiles, "alias.txt", "v1")...))
 	})
 	t.Run("MemFS", func(t *testing.T) {
-		mem := vfs.NewMemFS()
+		mem := vfstest.NewMemFS()
 		makeTree(t, mem, append(tree, treeLinks...)...)
 		assert.NoError(t, fstest.TestFS(vfs.AferoFS(mem), append(treeFiles, "alias.txt", "v1")...))
 	})
@@ -98,7 +87,7 @@ func TestAferoFSPassesTestFS(t *testing.T) {
 	t.Run("FaultFS over MemMapFs", func(t *testing.T) {
 		mem := afero.NewMemMapFs()
 		makeTree(t, mem, tree...)
-		assert.NoError(t, fstest.TestFS(vfs.AferoFS(vfs.NewFaultFS(mem)), treeFiles...))
+		assert.NoError(t, fstest.TestFS(vfs.AferoFS(vfstest.NewFaultFS(mem)), treeFiles...))
 	})
 }
 
@@ -288,13 +277,13 @@ func fsCalls(t *testing.T, fsys fs.FS) map[string]func(string) error {
 // and the exact error it must return.
 type faultCase struct {
 	name string
-	rule vfs.Rule
+	rule vfstest.Rule
 	call func(t *testing.T) error
 	want error
 }
 
 // runFaultCases runs each case on faults, with only its own rule injected.
-func runFaultCases(t *testing.T, faults *vfs.FaultFS, tests []faultCase) {
+func runFaultCases(t *testing.T, faults *vfstest.FaultFS, tests []faultCase) {
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -341,12 +330,12 @@ func TestAferoFSErrorsNameCallersPath(t *testing.T) {
 func TestAferoFSFileErrors(t *testing.T) {
 	mem := afero.NewMemMapFs()
 	makeTree(t, mem, "a.txt", "d/b.txt")
-	faults := vfs.NewFaultFS(mem)
+	faults := vfstest.NewFaultFS(mem)
 	fsys := vfs.AferoFS(faults)
 	runFaultCases(t, faults, []faultCase{
 		{
 			name: "Read",
-			rule: vfs.Rule{Op: vfs.OpRead, Path: "a.txt", Err: errBoom},
+			rule: vfstest.Rule{Op: vfstest.OpRead, Path: "a.txt", Err: errBoom},
 			call: func(t *testing.T) error {
 				f, err := fsys.Open("a.txt")
 				require.NoError(t, err)
@@ -358,25 +347,25 @@ func TestAferoFSFileErrors(t *testing.T) {
 		},
 		{
 			name: "ReadFile",
-			rule: vfs.Rule{Op: vfs.OpRead, Path: "a.txt", Err: errBoom},
+			rule: vfstest.Rule{Op: vfstest.OpRead, Path: "a.txt", Err: errBoom},
 			call: func(*testing.T) error { _, err := fsys.(fs.ReadFileFS).ReadFile("a.txt"); return err },
 			want: &fs.PathError{Op: "read", Path: "a.txt", Err: errBoom},
 		},
 		{
 			name: "ReadDir",
-			rule: vfs.Rule{Op: vfs.OpReadDir, Path: "d", Err: fs.ErrPermission},
+			rule: vfstest.Rule{Op: vfstest.OpReadDir, Path: "d", Err: fs.ErrPermission},
 			call: func(*testing.T) error { _, err := fs.ReadDir(fsys, "d"); return err },
 			want: &fs.PathError{Op: "readdirent", Path: "d", Err: fs.ErrPermission},
 		},
 		{
 			name: "Open",
-			rule: vfs.Rule{Op: vfs.OpOpen, Path: "d/b.txt", Err: fs.ErrPermission},
+			rule: vfstest.Rule{Op: vfstest.OpOpen, Path: "d/b.txt", Err: fs.ErrPermission},
 			call: func(*testing.T) error { _, err := fsys.Open("d/b.txt"); return err },
 			want: &fs.PathError{Op: "open", Path: "d/b.txt", Err: fs.ErrPermission},
 		},
 		{
 			name: "bare error from fsys",
-			rule: vfs.Rule{Op: vfs.OpStat, Path: "a.txt", Err: errBoom},
+			rule: vfstest.Rule{Op: vfstest.OpStat, Path: "a.txt", Err: errBoom},
 			call: func(*testing.T) error {
 				_, err := vfs.AferoFS(bareErrors{faults}).(fs.StatFS).Stat("a.txt")
 				return err
@@ -408,7 +397,7 @@ func TestAferoFSLinks(t *testing.T) {
 			return base
 		},
 		"MemFS": func(t *testing.T) afero.Fs {
-			mem := vfs.NewMemFS()
+			mem := vfstest.NewMemFS()
 			makeTree(t, mem, "a.txt", "alias.txt => a.txt", "dangling => gone")
 			return mem
 		},

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing/fstest"
 
 	"github.com/spf13/afero"
@@ -39,28 +38,6 @@ func ExampleAferoFS() {
 	// body{}
 	// open ../etc/passwd: invalid argument
 	// true
-}
-
-func ExampleNewFaultFS() {
-	fsys := vfs.NewFaultFS(afero.NewMemMapFs())
-	_ = afero.WriteFile(fsys, "static/a.css", []byte("a{}"), 0o644)
-
-	// Fail the first rename onto static/b.css with a read-only file system.
-	fsys.Inject(vfs.Rule{Op: vfs.OpRename, Path: "static/b.css", Nth: 1, Err: syscall.EROFS})
-	err := fsys.Rename("static/a.css", "static/b.css")
-	fmt.Println(err, errors.Is(err, syscall.EROFS))
-	fmt.Println(fsys.Rename("static/a.css", "static/b.css"))
-
-	// Fail every read of one file, as an unreadable file would.
-	fsys.Inject(vfs.Rule{Op: vfs.OpRead, Path: "static/b.css", Err: fs.ErrPermission})
-	_, err = afero.ReadFile(fsys, "static/b.css")
-	fmt.Println(err)
-	fmt.Println(fsys.Calls(vfs.OpRename, ""), "renames,", fsys.Calls(vfs.OpRead, "static/b.css"), "read")
-	// Output:
-	// rename static/a.css static/b.css: read-only file system true
-	// <nil>
-	// read static/b.css: permission denied
-	// 2 renames, 1 read
 }
 
 func ExamplePrefix() {

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 //go:embed testdata/site
@@ -78,7 +79,7 @@ func TestPrefixPassesTestFS(t *testing.T) {
 		assert.NoError(t, fstest.TestFS(p, under(treeFiles...)...))
 	})
 	t.Run("AferoFS over MemFS", func(t *testing.T) {
-		mem := vfs.NewMemFS()
+		mem := vfstest.NewMemFS()
 		makeTree(t, mem, append(tree, treeLinks...)...)
 		p, err := vfs.Prefix(vfs.AferoFS(mem), stamp)
 		require.NoError(t, err)
@@ -361,37 +362,37 @@ func entryNames(entries []fs.DirEntry) []string {
 // TestPrefixRootErrors checks that a failure of fsys's root is reported
 // under the name the caller used: "." or the segment.
 func TestPrefixRootErrors(t *testing.T) {
-	faults := vfs.NewFaultFS(afero.NewMemMapFs())
+	faults := vfstest.NewFaultFS(afero.NewMemMapFs())
 	p, err := vfs.Prefix(vfs.AferoFS(faults), stamp)
 	require.NoError(t, err)
 	runFaultCases(t, faults, []faultCase{
 		{
 			name: "Stat of the root",
-			rule: vfs.Rule{Op: vfs.OpStat, Path: ".", Err: errBoom},
+			rule: vfstest.Rule{Op: vfstest.OpStat, Path: ".", Err: errBoom},
 			call: func(*testing.T) error { _, err := fs.Stat(p, "."); return err },
 			want: &fs.PathError{Op: "stat", Path: ".", Err: errBoom},
 		},
 		{
 			name: "Stat of the segment",
-			rule: vfs.Rule{Op: vfs.OpStat, Path: ".", Err: errBoom},
+			rule: vfstest.Rule{Op: vfstest.OpStat, Path: ".", Err: errBoom},
 			call: func(*testing.T) error { _, err := fs.Stat(p, stamp); return err },
 			want: &fs.PathError{Op: "stat", Path: stamp, Err: errBoom},
 		},
 		{
 			name: "ReadDir of the root",
-			rule: vfs.Rule{Op: vfs.OpStat, Path: ".", Err: errBoom},
+			rule: vfstest.Rule{Op: vfstest.OpStat, Path: ".", Err: errBoom},
 			call: func(*testing.T) error { _, err := fs.ReadDir(p, "."); return err },
 			want: &fs.PathError{Op: "stat", Path: ".", Err: errBoom},
 		},
 		{
 			name: "ReadDir of the segment",
-			rule: vfs.Rule{Op: vfs.OpReadDir, Path: ".", Err: errBoom},
+			rule: vfstest.Rule{Op: vfstest.OpReadDir, Path: ".", Err: errBoom},
 			call: func(*testing.T) error { _, err := fs.ReadDir(p, stamp); return err },
 			want: &fs.PathError{Op: "readdirent", Path: stamp, Err: errBoom},
 		},
 		{
 			name: "ReadDir of the opened segment",
-			rule: vfs.Rule{Op: vfs.OpReadDir, Path: ".", Err: errBoom},
+			rule: vfstest.Rule{Op: vfstest.OpReadDir, Path: ".", Err: errBoom},
 			call: func(t *testing.T) error {
 				f, err := p.Open(stamp)
 				require.NoError(t, err)
@@ -403,7 +404,7 @@ func TestPrefixRootErrors(t *testing.T) {
 		},
 		{
 			name: "Stat of the opened segment",
-			rule: vfs.Rule{Op: vfs.OpFileStat, Path: ".", Err: errBoom},
+			rule: vfstest.Rule{Op: vfstest.OpFileStat, Path: ".", Err: errBoom},
 			call: func(t *testing.T) error {
 				f, err := p.Open(stamp)
 				require.NoError(t, err)

@@ -3,8 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/spf13/afero"
@@ -60,20 +62,20 @@ func TestLink(t *testing.T) {
 		stamp string
 		want  []string // DIR's top level afterwards
 	}{
-		{"content stamp", nil, nil, staticStamp, []string{"8913b37cd6ad -> .", "css/"}},
-		{"fixed stamp", nil, []string{"-strategy", "fixed=v1.2.3"}, "v1.2.3", []string{"css/", "v1.2.3 -> ."}},
+		{"content stamp", nil, nil, staticStamp, []string{".stampfs/", "8913b37cd6ad -> .stampfs/8913b37cd6ad", "css/"}},
+		{"fixed stamp", nil, []string{"-strategy", "fixed=v1.2.3"}, "v1.2.3", []string{".stampfs/", "css/", "v1.2.3 -> .stampfs/v1.2.3"}},
 		{
-			"young links survive by default", []string{"v1 -> .", "v2 -> .", "v3 -> ."}, nil, staticStamp,
-			[]string{"8913b37cd6ad -> .", "css/", "v1 -> .", "v2 -> .", "v3 -> ."},
+			"young links survive by default", []string{"101 -> .", "102 -> .", "v3 -> ."}, nil, staticStamp,
+			[]string{".stampfs/", "101 -> .", "102 -> .", "8913b37cd6ad -> .stampfs/8913b37cd6ad", "css/", "v3 -> ."},
 		},
 		{
 			"keep 0 and grace 0 leave only the current link",
-			[]string{"v1 -> .", "v2 -> .", "other -> css", "8913b37cd6ad -> ."}, []string{"-keep", "0", "-grace", "0"}, staticStamp,
-			[]string{"8913b37cd6ad -> .", "css/", "other -> css"},
+			[]string{"101 -> .", "102 -> .", "other -> css", "latest -> .", "8913b37cd6ad -> ."}, []string{"-keep", "0", "-grace", "0"}, staticStamp,
+			[]string{".stampfs/", "8913b37cd6ad -> .stampfs/8913b37cd6ad", "css/", "latest -> .", "other -> css"},
 		},
 		{
-			"keep 1, grace 0", []string{"v1 -> ."}, []string{"-keep=1", "-grace=0s", "-strategy=fixed=v2"}, "v2",
-			[]string{"css/", "v1 -> .", "v2 -> ."},
+			"keep 1, grace 0", []string{"101 -> ."}, []string{"-keep=1", "-grace=0s", "-strategy=fixed=v2"}, "v2",
+			[]string{".stampfs/", "101 -> .", "css/", "v2 -> .stampfs/v2"},
 		},
 	}
 	for _, tt := range tests {
@@ -94,12 +96,48 @@ func TestLink(t *testing.T) {
 }
 
 func TestLinkLogsRemovals(t *testing.T) {
-	dir := staticDir(t, "v1 -> .")
+	dir := staticDir(t, "101 -> .")
 
 	status, _, stderr := runCmd("link", "-keep", "0", "-grace", "0", dir)
 
 	require.Equal(t, exitOK, status, stderr)
-	assert.Contains(t, stderr, `msg="link removed" link=`+filepath.Join(dir, "v1"))
+	assert.Contains(t, stderr, `msg="link removed" link=`+filepath.Join(dir, "101"))
+}
+
+// TestLinkVersions: an in-place edit makes a new stamp whose link serves the
+// new bytes, while the old stamp's link keeps serving the old ones; a
+// rollback finds the old version again; versions lists them.
+func TestLinkVersions(t *testing.T) {
+	dir := staticDir(t)
+	css := filepath.Join(dir, "css", "site.css")
+	status, a, stderr := runCmd("link", "-q", dir)
+	require.Equal(t, exitOK, status, stderr)
+	require.NoError(t, os.WriteFile(css, []byte("body { color: red }\n"), 0o644))
+	status, b, stderr := runCmd("link", "-q", dir)
+	require.Equal(t, exitOK, status, stderr)
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	require.NotEqual(t, a, b)
+	for stamp, body := range map[string]string{a: "body { color: teal }\n", b: "body { color: red }\n"} {
+		got, err := os.ReadFile(filepath.Join(dir, stamp, "css", "site.css"))
+		require.NoError(t, err)
+		assert.Equal(t, body, string(got), stamp)
+	}
+
+	status, stdout, stderr := runCmd("versions", dir)
+	require.Equal(t, exitOK, status, stderr)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	require.Len(t, lines, 2)
+	assert.Regexp(t, `^`+b+`\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\t1\t20\tcurrent$`, lines[0])
+	assert.Regexp(t, `^`+a+`\t\S+\t1\t21$`, lines[1])
+
+	require.NoError(t, os.WriteFile(css, []byte("body { color: teal }\n"), 0o644))
+	status, back, stderr := runCmd("link", "-q", dir)
+	require.Equal(t, exitOK, status, stderr)
+	assert.Equal(t, a+"\n", back)
+	status, stdout, _ = runCmd("versions", "-json", dir)
+	require.Equal(t, exitOK, status)
+	assert.Contains(t, stdout, `"stamp": "`+a+`"`)
+	assert.Regexp(t, `(?s)^\[\s*\{\s*"stamp": "`+a+`".*"current": true`, stdout, "the rollback is current")
 }
 
 func TestLinkErrors(t *testing.T) {
@@ -116,13 +154,14 @@ func TestLinkErrors(t *testing.T) {
 		{"negative keep", nil, func(dir string) []string { return []string{"-keep", "-1", dir} }, exitUsage, "-keep -1: want 0 or more"},
 		{"negative grace", nil, func(dir string) []string { return []string{"-grace", "-1h", dir} }, exitUsage, "-grace -1h0m0s: want 0 or more"},
 		{"bad grace", nil, func(dir string) []string { return []string{"-grace", "soon", dir} }, exitUsage, `invalid value "soon" for flag -grace`},
-		{"bad strategy", nil, func(dir string) []string { return []string{"-strategy", "sha1", dir} }, exitUsage, `unknown -strategy "sha1"`},
-		{"bad fixed stamp", nil, func(dir string) []string { return []string{"-strategy", "fixed=../x", dir} }, exitUsage, "stampfs: bad stamp"},
+		{"bad strategy", nil, func(dir string) []string { return []string{"-strategy", "sha1", dir} }, exitUsage, `stampfs link: unknown strategy "sha1": want content, mtime, git or fixed=VALUE` + "\n"},
+		{"bad strategy after DIR", nil, func(dir string) []string { return []string{dir, "-strategy", "sha1"} }, exitUsage, `stampfs link: unknown strategy "sha1": want content, mtime, git or fixed=VALUE` + "\n"},
+		{"bad fixed stamp", nil, func(dir string) []string { return []string{"-strategy", "fixed=../x", dir} }, exitUsage, "stampfs link: -strategy fixed=../x: bad stamp \"../x\""},
 		{"missing DIR", nil, func(dir string) []string { return []string{filepath.Join(dir, "missing")} }, exitError, "no such file or directory"},
 		{
 			"link elsewhere in the way", []string{"v1 -> css"},
 			func(dir string) []string { return []string{"-strategy", "fixed=v1", dir} },
-			exitError, "activate $DIR/v1: exists and is not a stamp link: file already exists",
+			exitError, "stampfs link: activate $DIR/v1: exists and is not a stamp link: file already exists\n",
 		},
 	}
 	for _, tt := range tests {
@@ -138,30 +177,72 @@ func TestLinkErrors(t *testing.T) {
 			if tt.wantStatus == exitUsage {
 				assert.Contains(t, stderr, "usage: stampfs link")
 			}
-			assert.Equal(t, before, entries(t, dir), "nothing changed")
+			assert.Equal(t, before, slices.DeleteFunc(entries(t, dir), func(e string) bool { return e == ".stampfs/" }), "no link changed")
 		})
 	}
 }
 
+// noLinkFS is the OS file system where every link fails with err, as
+// symlink(2) does on a file system without links (EPERM) or in a directory
+// the user may not write (EACCES), which a test run as root cannot make.
+type noLinkFS struct {
+	afero.OsFs
+	err error
+}
+
+func (fsys noLinkFS) SymlinkIfPossible(oldname, newname string) error {
+	return &os.LinkError{Op: "symlink", Old: oldname, New: newname, Err: fsys.err}
+}
+
 func TestLinkNoSymlinks(t *testing.T) {
-	dir := staticDir(t)
-	linkFS = afero.NewReadOnlyFs(afero.NewOsFs())
-	t.Cleanup(func() { linkFS = afero.NewOsFs() })
+	tests := []struct {
+		name   string
+		fsys   afero.Fs
+		status int
+		stdout string
+		stderr string
+	}{
+		{"read-only afero Fs", afero.NewReadOnlyFs(afero.NewOsFs()), exitError, "",
+			"stampfs link: mkdir static/.stampfs: operation not permitted\n"},
+		{"EPERM: no links on this file system", noLinkFS{err: syscall.EPERM}, exitNoSymlinks, staticStamp + "\n",
+			"stampfs link: make the stamp link static/" + staticStamp + ": symlinks unsupported: symlink .stampfs/" + staticStamp + " static/.stampfs-tmp-X: operation not permitted\n"},
+		{"EROFS", noLinkFS{err: syscall.EROFS}, exitNoSymlinks, staticStamp + "\n",
+			"stampfs link: make the stamp link static/" + staticStamp + ": symlinks unsupported: symlink .stampfs/" + staticStamp + " static/.stampfs-tmp-X: read-only file system\n"},
+		{"EACCES: a directory the user may not write", noLinkFS{err: syscall.EACCES}, exitError, "",
+			"stampfs link: make the stamp link static/" + staticStamp + ": permission denied\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := staticDir(t)
+			t.Chdir(filepath.Dir(dir))
+			linkFS = tt.fsys
+			t.Cleanup(func() { linkFS = afero.NewOsFs() })
 
-	status, stdout, stderr := runCmd("link", dir)
+			status, stdout, stderr := runCmd("link", "-q", "static")
 
-	assert.Equal(t, exitNoSymlinks, status)
-	assert.Empty(t, stdout)
-	assert.Contains(t, stderr, "stampfs: symlinks unsupported")
-	assert.Equal(t, []string{"css/"}, entries(t, dir))
+			assert.Equal(t, tt.status, status)
+			assert.Equal(t, tt.stdout, stdout, "the stamp, to be served virtually")
+			assert.Equal(t, tt.stderr, regexp.MustCompile(`stampfs-tmp-[0-9a-f]+`).ReplaceAllString(stderr, "stampfs-tmp-X"))
+			assert.Equal(t, []string{"css/"}, slices.DeleteFunc(entries(t, dir), func(e string) bool { return e == ".stampfs/" }), "no link is left")
+		})
+	}
+}
+
+func TestLinkQuiet(t *testing.T) {
+	dir := staticDir(t, "101 -> .")
+	status, stdout, stderr := runCmd("link", dir, "-q", "-keep=0", "-grace=0")
+	require.Equal(t, exitOK, status, stderr)
+	assert.Equal(t, staticStamp+"\n", stdout)
+	assert.Empty(t, stderr, "no info lines with -q")
+	assert.Equal(t, []string{".stampfs/", staticStamp + " -> .stampfs/" + staticStamp, "css/"}, entries(t, dir))
 }
 
 func TestLinkHelpShowsLinkerDefaults(t *testing.T) {
 	status, stdout, stderr := runCmd("link", "-h")
 
 	assert.Equal(t, exitOK, status)
-	assert.Empty(t, stdout)
-	assert.Contains(t, stderr, "usage: stampfs link")
-	assert.Regexp(t, `-keep int\n.*\(default 2\)`, stderr)
-	assert.Regexp(t, `-grace duration\n.*\(default 1h0m0s\)`, stderr)
+	assert.Empty(t, stderr)
+	assert.Contains(t, stdout, "usage: stampfs link")
+	assert.Regexp(t, `-keep int\n.*\(default 2\)`, stdout)
+	assert.Regexp(t, `-grace duration\n.*\(default 1h0m0s\)`, stdout)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"unicode/utf8"
 
 	"github.com/spf13/afero"
@@ -30,23 +29,21 @@ type manifestFile struct {
 }
 
 func runManifest(args []string, stdout, stderr io.Writer) int {
-	dir, opts, status := scanFlags("manifest", args, stderr)
+	c, dir, opts, status := scanFlags("manifest", args, stdout, stderr)
 	if status >= 0 {
 		return status
 	}
 	opts.Hash = true
-	opts.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	snap, err := stampfs.Scan(afero.NewOsFs(), dir, &opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs manifest: %v\n", err)
-		return exitError
+		return c.fail(err)
 	}
 	m := manifest{Stamp: snap.Stamp(), Strategy: snap.Strategy(), Files: []manifestFile{}}
 	for _, f := range snap.Files() {
 		// JSON strings hold only UTF-8; encoding/json would silently turn
 		// other bytes into U+FFFD and name a file that does not exist.
 		if !utf8.ValidString(f.Name) {
-			fmt.Fprintf(stderr, "stampfs manifest: file name %q is not valid UTF-8, which JSON cannot hold; rename it\n", f.Name)
+			c.say(fmt.Sprintf("file name %q: not valid UTF-8, which JSON cannot hold; rename it", f.Name))
 			return exitError
 		}
 		m.Files = append(m.Files, manifestFile{
@@ -60,8 +57,7 @@ func runManifest(args []string, stdout, stderr io.Writer) int {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(m); err != nil {
-		fmt.Fprintf(stderr, "stampfs manifest: %v\n", err)
-		return exitError
+		return c.fail(fmt.Errorf("write: %w", err))
 	}
 	return exitOK
 }

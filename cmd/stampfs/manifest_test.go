@@ -51,5 +51,5 @@ func TestManifestCommandNameNotUTF8(t *testing.T) {
 	status, out, errOut := runCmd("manifest", dir)
 	assert.Equal(t, exitError, status)
 	assert.Empty(t, out)
-	assert.Contains(t, errOut, `file name "caf\xe9.css" is not valid UTF-8`)
+	assert.Equal(t, "stampfs manifest: file name \"caf\\xe9.css\": not valid UTF-8, which JSON cannot hold; rename it\n", errOut)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,39 +15,27 @@ import (
 // runNginx prints nginx location blocks that serve DIR at a URL prefix
 // through the stamp links that link makes.
 func runNginx(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("stampfs nginx", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	prefix := fl.String("prefix", "/static/", "the URL path DIR is served at")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: stampfs nginx [-prefix /static/] DIR")
-		fl.PrintDefaults()
-		fmt.Fprintln(stderr, "\nPrints location blocks to paste into an nginx server block.")
+	c := newCLI("nginx", "stampfs nginx [-prefix /static/] DIR",
+		"Prints location blocks to paste into an nginx server block.", stdout, stderr)
+	prefix := c.fl.String("prefix", "/static/", "the URL path DIR is served at")
+	pos, status := c.parse(args)
+	if status >= 0 {
+		return status
 	}
-	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	} else if err != nil {
-		return exitUsage
-	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "stampfs nginx: "+format+"\n", a...)
-		fl.Usage()
-		return exitUsage
-	}
-	if fl.NArg() != 1 {
-		return usageErr("want exactly one DIR, got %d arguments", fl.NArg())
+	if len(pos) != 1 {
+		return c.usageError("want exactly one DIR, got %d arguments", len(pos))
 	}
 	p, err := nginxPrefix(*prefix)
 	if err != nil {
-		return usageErr("%v", err)
+		return c.usageError("%v", err)
 	}
-	dir, err := nginxDir(fl.Arg(0))
+	c.dirs = pos
+	dir, err := nginxDir(pos[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs nginx: %v\n", err)
-		return exitError
+		return c.fail(err)
 	}
 	if err := writeNginx(stdout, dir, p); err != nil {
-		fmt.Fprintf(stderr, "stampfs nginx: %v\n", err)
-		return exitError
+		return c.fail(fmt.Errorf("write: %w", err))
 	}
 	return exitOK
 }

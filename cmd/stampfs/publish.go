@@ -23,6 +23,12 @@ const publishInstall = "go install github.com/stampfs/stampfs/publish/cmd/stampf
 func runPublish(args []string, stdout, stderr io.Writer) int {
 	path, err := exec.LookPath(publishProgram)
 	if err != nil {
+		if wantsHelp(args) {
+			fmt.Fprintf(stdout, "usage: stampfs publish -to s3://BUCKET/PREFIX [flags] DIR\n\n"+
+				"stampfs publish runs %s, which is not in PATH. Install it with\n\n\t%s\n\n"+
+				"and run 'stampfs help publish' again for its flags.\n", publishProgram, publishInstall)
+			return exitOK
+		}
 		fmt.Fprintf(stderr, "stampfs publish: %s not found in PATH; install it with: %s\n", publishProgram, publishInstall)
 		return exitError
 	}
@@ -53,4 +59,17 @@ func runPublish(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 	}
+}
+
+// wantsHelp reports whether args ask for help before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }

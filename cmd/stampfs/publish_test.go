@@ -18,6 +18,14 @@ func TestPublishWithoutProgram(t *testing.T) {
 	assert.Equal(t, "stampfs publish: stampfs-publish not found in PATH; install it with: go install github.com/stampfs/stampfs/publish/cmd/stampfs-publish@latest\n", errOut)
 }
 
+func TestPublishHelpWithoutProgram(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	status, out, errOut := runCmd("publish", "-h")
+	assert.Equal(t, exitOK, status)
+	assert.Empty(t, errOut)
+	assert.Contains(t, out, "\tgo install github.com/stampfs/stampfs/publish/cmd/stampfs-publish@latest\n")
+}
+
 func TestPublishRunsProgram(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the stand-in program is a shell script")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"flag"
 	"fmt"
 	"html/template"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -37,130 +37,202 @@ var listening = func(addr string) {}
 func runServe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, args, stdout, stderr)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return serve(ctx, args, stdout, stderr, hup, defaultLimits)
 }
 
 // serveConfig is what the flags of serve say.
 type serveConfig struct {
 	addr, dir string
 	opts      stampfs.Options
+	watch     bool
+	accessLog accessLogFlag
 }
 
-func serveFlags(args []string, stderr io.Writer) (cfg serveConfig, status int) {
-	fl := flag.NewFlagSet("stampfs serve", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+// accessLogFlag is -access-log: off, common (the flag alone) or slog.
+type accessLogFlag string
+
+func (f *accessLogFlag) String() string   { return string(*f) }
+func (f *accessLogFlag) IsBoolFlag() bool { return true }
+func (f *accessLogFlag) Set(v string) error {
+	switch v {
+	case "true", "common":
+		*f = "common"
+	case "false", "off":
+		*f = ""
+	case "slog":
+		*f = "slog"
+	default:
+		return fmt.Errorf("want common, slog or off")
+	}
+	return nil
+}
+
+const serveNotes = `Without DIR it serves a demo site that shows the stamped URLs and headers.
+
+kill -HUP rescans DIR; -watch rescans it once files stop changing (a stat
+of every file twice a second). Idle connections are closed after 60 s; a
+client gets 10 s to send its headers, 30 s its body, and must read at
+least 64 KiB a minute. Near the limit on open files, keep-alives are turned
+off and idle connections closed, so that new clients are answered.`
+
+func serveFlags(args []string, stdout, stderr io.Writer) (c *cli, cfg serveConfig, status int) {
+	c = newCLI("serve", "stampfs serve [-q] [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [-watch] [-access-log[=common|slog]] [DIR]",
+		serveNotes, stdout, stderr)
+	c.logs()
+	fl := c.fl
 	fl.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	prefix := fl.String("prefix", "/static/", "URL path the files are served under; starts and ends with /")
 	mode := fl.String("mode", string(stampfs.ModeAuto), "auto, symlink or virtual: whether to make the stamp link DIR/<stamp> -> .")
 	strategy := fl.String("strategy", string(stampfs.Content), strategyUsage)
 	stale := fl.String("stale", string(stampfs.StaleServe), "answer for an unknown stamp: serve (no-cache), notfound (404) or redirect (302)")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: stampfs serve [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [DIR]")
-		fmt.Fprintln(stderr, "\nWithout DIR it serves a demo site that shows the stamped URLs and headers.")
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return cfg, exitOK
-	} else if err != nil {
-		return cfg, exitUsage
-	}
-	usageError := func(format string, a ...any) (serveConfig, int) {
-		fmt.Fprintf(stderr, "stampfs serve: "+format+"\n", a...)
-		fl.Usage()
-		return cfg, exitUsage
+	fl.BoolVar(&cfg.watch, "watch", false, "development: rescan DIR when its files change")
+	fl.Var(&cfg.accessLog, "access-log", "log every request on stderr: in the common log format, or with =slog as log lines")
+	pos, status := c.parse(args)
+	if status >= 0 {
+		return c, cfg, status
 	}
 	scan, err := parseStrategy(*strategy)
 	if err != nil {
-		return usageError("%v", err)
+		return c, cfg, c.usageError("%v", err)
 	}
 	cfg.opts = stampfs.Options{Prefix: *prefix, Mode: stampfs.Mode(*mode), Stale: stampfs.StalePolicy(*stale), Scan: scan}
 	switch {
 	case !strings.HasPrefix(*prefix, "/") || !strings.HasSuffix(*prefix, "/"):
-		return usageError("-prefix %q must start and end with /", *prefix)
+		return c, cfg, c.usageError("-prefix %q: want a path that starts and ends with /", *prefix)
 	case cfg.opts.Mode != stampfs.ModeAuto && cfg.opts.Mode != stampfs.ModeSymlink && cfg.opts.Mode != stampfs.ModeVirtual:
-		return usageError("unknown -mode %q (want auto, symlink or virtual)", *mode)
+		return c, cfg, c.usageError("unknown mode %q: want auto, symlink or virtual", *mode)
 	case cfg.opts.Stale != stampfs.StaleServe && cfg.opts.Stale != stampfs.StaleNotFound && cfg.opts.Stale != stampfs.StaleRedirect:
-		return usageError("unknown -stale %q (want serve, notfound or redirect)", *stale)
-	case fl.NArg() > 1:
-		return usageError("want at most one DIR, got %d arguments", fl.NArg())
-	case fl.NArg() == 0 && cfg.opts.Mode == stampfs.ModeSymlink:
-		return usageError("-mode symlink needs a DIR: the demo site is embedded and served virtually")
+		return c, cfg, c.usageError("unknown stale policy %q: want serve, notfound or redirect", *stale)
+	case len(pos) > 1:
+		return c, cfg, c.usageError("want at most one DIR, got %d arguments", len(pos))
+	case len(pos) == 0 && cfg.opts.Mode == stampfs.ModeSymlink:
+		return c, cfg, c.usageError("-mode symlink needs a DIR: the demo site is embedded and served virtually")
 	}
-	cfg.dir = fl.Arg(0)
-	return cfg, -1
+	if len(pos) == 1 {
+		cfg.dir = pos[0]
+		c.dirs = pos
+	}
+	return c, cfg, -1
 }
 
 // serve runs the server until ctx is done, then shuts it down gracefully.
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, status := serveFlags(args, stderr)
+// Every value on hup rescans the directory.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-chan os.Signal, lim limits) int {
+	c, cfg, status := serveFlags(args, stdout, stderr)
 	if status >= 0 {
 		return status
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger := c.logger()
 	cfg.opts.Logger = logger
 
 	var (
 		h     *stampfs.Handler
 		index http.Handler
+		names *servedNames
 		err   error
 	)
 	if cfg.dir == "" {
 		static, _ := fs.Sub(demo, "demo/static")
 		if h, err = stampfs.NewFS(static, &cfg.opts); err == nil {
+			names = newServedNames(h, afero.FromIOFS{FS: static}, ".")
 			index, err = demoPage(h, cfg.opts)
 		}
 	} else {
-		if h, err = stampfs.New(afero.NewOsFs(), cfg.dir, &cfg.opts); err == nil {
-			index, err = dirIndex(h, cfg.dir, cfg.opts)
+		err = checkDir(cfg.dir)
+		if err == nil {
+			h, err = stampfs.New(afero.NewOsFs(), cfg.dir, &cfg.opts)
+		}
+		if err == nil {
+			names = newServedNames(h, afero.NewOsFs(), cfg.dir)
+			index = dirIndex(h, cfg.dir, cfg.opts, names)
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs serve: %v\n", err)
-		if errors.Is(err, stampfs.ErrSymlinkUnsupported) {
-			return exitNoSymlinks
+		code := c.fail(err)
+		if errors.Is(err, stampfs.ErrSymlinkUnsupported) && !permissionDenied(err) {
+			code = exitNoSymlinks
 		}
-		return exitError
+		return code
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle(cfg.opts.Prefix, h)
+	rt := &router{prefix: cfg.opts.Prefix, static: h}
 	if cfg.opts.Prefix != "/" {
-		mux.Handle("/{$}", getOnly(index))
+		rt.index = getOnly(index)
+	}
+	var root http.Handler = rt
+	switch cfg.accessLog {
+	case "common":
+		root = accessLog(rt, stderr, nil)
+	case "slog":
+		root = accessLog(rt, nil, slog.New(slog.NewTextHandler(stderr, nil)))
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs serve: %v\n", err)
-		return exitError
+		return c.fail(err)
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv, ln := newServer(root, ln, lim, logger)
 	site := cfg.dir
 	if site == "" {
 		site = "(embedded demo)"
 	}
 	logger.Info("stampfs: listening", "url", "http://"+ln.Addr().String()+"/", "dir", site,
-		"stamp", h.Stamp(), "mode", string(h.Mode()), "prefix", cfg.opts.Prefix)
+		"stamp", h.Stamp(), "mode", string(h.Mode()), "prefix", cfg.opts.Prefix, "watch", cfg.watch)
 	listening(ln.Addr().String())
 
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		fmt.Fprintf(stderr, "stampfs serve: %v\n", err)
-		return exitError
-	case <-ctx.Done():
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	if cfg.watch {
+		go h.Watch(watchCtx, nil) // logs its rescans; returns when serve does
+	}
+loop:
+	for {
+		select {
+		case err := <-done:
+			return c.fail(err)
+		case <-hup:
+			rescan(h, names, logger)
+		case <-ctx.Done():
+			break loop
+		}
 	}
 	logger.Info("stampfs: shutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
-		fmt.Fprintf(stderr, "stampfs serve: shutdown: %v\n", err)
-		return exitError
+		return c.fail(fmt.Errorf("shutdown: %w", err))
 	}
 	return exitOK
+}
+
+// checkDir reports a DIR that is missing or not a directory before the
+// handler probes for links in it.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil && !fi.IsDir() {
+		err = &fs.PathError{Op: "stat", Path: dir, Err: syscall.ENOTDIR}
+	}
+	return err
+}
+
+// rescan refreshes h on SIGHUP and logs the outcome as Handler.Watch logs
+// its own rescans. A failed rescan leaves the old stamp in use.
+func rescan(h *stampfs.Handler, names *servedNames, logger *slog.Logger) {
+	old, start := h.Stamp(), time.Now()
+	err := h.Refresh()
+	if err == nil {
+		err = names.rebuild()
+	}
+	took := time.Since(start).Round(time.Millisecond)
+	if err != nil {
+		logger.Warn("stampfs: rescan failed; serving the old stamp", "reason", "SIGHUP", "stamp", old, "took", took, "err", err.Error())
+		return
+	}
+	logger.Info("stampfs: rescanned", "reason", "SIGHUP", "old", old, "stamp", h.Stamp(), "files", len(names.get()), "took", took)
 }
 
 // asset is one row of the demo page's table.
@@ -202,24 +274,66 @@ func getOnly(h http.Handler) http.Handler {
 	})
 }
 
-// dirIndex lists the stamped URLs of a served directory as plain text, so
-// that a browser pointed at the server's root finds something to click.
-func dirIndex(h *stampfs.Handler, dir string, opts stampfs.Options) (http.Handler, error) {
-	// Only the names are wanted: the mtime strategy reads no file's bytes,
-	// where the handler's own scan already hashed them all.
-	snap, err := stampfs.Scan(afero.NewOsFs(), dir, &stampfs.ScanOptions{Strategy: stampfs.Mtime})
+// servedNames is the sorted list of the names a Handler serves, as of its
+// last rebuild: a stat pass of the directory, kept apart from the
+// handler's own scan, which hashes.
+type servedNames struct {
+	h    *stampfs.Handler
+	fsys afero.Fs
+	dir  string
+
+	mu    sync.Mutex
+	stamp string // the Handler's stamp at the last rebuild
+	names []string
+}
+
+func newServedNames(h *stampfs.Handler, fsys afero.Fs, dir string) *servedNames {
+	n := &servedNames{h: h, fsys: fsys, dir: dir}
+	n.rebuild()
+	return n
+}
+
+// rebuild lists the directory again.
+func (n *servedNames) rebuild() error {
+	stamp := n.h.Stamp()
+	// Only the names are wanted: the mtime strategy reads no file's bytes.
+	snap, err := stampfs.Scan(n.fsys, n.dir, &stampfs.ScanOptions{Strategy: stampfs.Mtime})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var names []string
 	for _, f := range snap.Files() {
-		if _, err := h.URL(f.Name); err == nil {
+		if _, err := n.h.URL(f.Name); err == nil {
 			names = append(names, f.Name)
 		}
 	}
 	sort.Strings(names)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.stamp, n.names = stamp, names
+	return nil
+}
+
+// get returns the names, listed again first if the Handler's stamp moved
+// since (Handler.Watch rescanned).
+func (n *servedNames) get() []string {
+	n.mu.Lock()
+	stale := n.stamp != n.h.Stamp()
+	n.mu.Unlock()
+	if stale {
+		n.rebuild() // on error, the names of the last good listing
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.names
+}
+
+// dirIndex lists the stamped URLs of a served directory as plain text, so
+// that a browser pointed at the server's root finds something to click.
+func dirIndex(h *stampfs.Handler, dir string, opts stampfs.Options, served *servedNames) http.Handler {
 	const maxListed = 500
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		names := served.get()
 		var b strings.Builder
 		fmt.Fprintf(&b, "stampfs is serving %s under %s%s/ (mode %s)\n\n", dir, opts.Prefix, h.Stamp(), h.Mode())
 		for i, name := range names {
@@ -235,5 +349,5 @@ func dirIndex(h *stampfs.Handler, dir string, opts stampfs.Options) (http.Handle
 		w.Header().Set("X-Content-Type-Options", "nosniff") // it echoes Host and file names
 		w.Header().Set("Cache-Control", "no-cache")
 		io.WriteString(w, b.String())
-	}), nil
+	})
 }

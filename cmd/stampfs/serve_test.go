@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -50,7 +51,9 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &syncBuffer{}
 	status := make(chan int, 1)
-	go func() { status <- serve(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, stderr) }()
+	go func() {
+		status <- serve(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, stderr, nil, defaultLimits)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -182,7 +185,7 @@ func TestServeDir(t *testing.T) {
 
 	target, err := os.Readlink(filepath.Join(dir, "v7"))
 	require.NoError(t, err, "auto mode made the stamp link")
-	assert.Equal(t, ".", target)
+	assert.Equal(t, ".stampfs/v7", target)
 	assert.Contains(t, stderr.String(), "mode=symlink")
 }
 
@@ -207,31 +210,41 @@ func TestServeSignal(t *testing.T) {
 }
 
 func TestServeErrors(t *testing.T) {
+	t.Chdir(t.TempDir())
+	require.NoError(t, os.WriteFile("file", nil, 0o644))
 	tests := []struct {
 		name   string
 		args   []string
 		status int
-		msg    string
+		msg    string // the first line of stderr, after "stampfs serve: "
 	}{
-		{"bad mode", []string{"-mode", "hard"}, exitUsage, `unknown -mode "hard"`},
-		{"bad stale", []string{"-stale", "ignore"}, exitUsage, `unknown -stale "ignore"`},
-		{"bad prefix", []string{"-prefix", "static"}, exitUsage, `-prefix "static" must start and end with /`},
-		{"bad strategy", []string{"-strategy", "sha1"}, exitUsage, `unknown -strategy "sha1"`},
-		{"two dirs", []string{"a", "b"}, exitUsage, "want at most one DIR"},
-		{"symlink demo", []string{"-mode", "symlink"}, exitUsage, "-mode symlink needs a DIR"},
+		{"bad mode", []string{"-mode", "hard"}, exitUsage, `unknown mode "hard": want auto, symlink or virtual`},
+		{"bad stale", []string{"-stale", "ignore"}, exitUsage, `unknown stale policy "ignore": want serve, notfound or redirect`},
+		{"bad prefix", []string{"-prefix", "static"}, exitUsage, `-prefix "static": want a path that starts and ends with /`},
+		{"bad strategy", []string{"-strategy", "sha1"}, exitUsage, `unknown strategy "sha1": want content, mtime, git or fixed=VALUE`},
+		{"bad access log", []string{"-access-log=json"}, exitUsage, `invalid boolean value "json" for -access-log: want common, slog or off`},
+		{"two dirs", []string{"a", "b"}, exitUsage, "want at most one DIR, got 2 arguments"},
+		{"symlink demo", []string{"-mode", "symlink"}, exitUsage, "-mode symlink needs a DIR: the demo site is embedded and served virtually"},
 		{"unknown flag", []string{"-port", "1"}, exitUsage, "flag provided but not defined: -port"},
-		{"help", []string{"-h"}, exitOK, "usage: stampfs serve"},
-		{"missing dir", []string{filepath.Join(t.TempDir(), "nope")}, exitError, "no such file or directory"},
-		{"bad address", []string{"-addr", "127.0.0.1:99999"}, exitError, "invalid port"},
+		{"unknown flag after DIR", []string{".", "-port", "1"}, exitUsage, "flag provided but not defined: -port"},
+		{"missing dir", []string{"nope"}, exitError, "stat nope: no such file or directory"},
+		{"file as dir", []string{"file"}, exitError, "stat file: not a directory"},
+		{"bad address", []string{"-q", "-addr", "127.0.0.1:99999"}, exitError, "listen tcp: address 99999: invalid port"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel() // a server that did start stops at once
-			got := serve(ctx, tt.args, io.Discard, &stderr)
+			got := serve(ctx, tt.args, io.Discard, &stderr, nil, defaultLimits)
 			assert.Equal(t, tt.status, got)
-			assert.Contains(t, stderr.String(), tt.msg)
+			first, rest, _ := strings.Cut(stderr.String(), "\n")
+			assert.Equal(t, "stampfs serve: "+tt.msg, first)
+			if tt.status == exitUsage {
+				assert.True(t, strings.HasPrefix(rest, "usage: stampfs serve [-q] "), rest)
+			} else {
+				assert.Empty(t, rest)
+			}
 		})
 	}
 }

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 
 	"github.com/spf13/afero"
@@ -17,65 +14,64 @@ import (
 // strategyUsage documents the -strategy flag of every subcommand that scans.
 const strategyUsage = "how to compute the stamp: content, mtime, git or fixed=VALUE"
 
+// sentinelError is an error with its own text that wraps a sentinel, so
+// that its message needs no sentinel's prefix.
+type sentinelError struct {
+	msg string
+	err error
+}
+
+func (e *sentinelError) Error() string { return e.msg }
+func (e *sentinelError) Unwrap() error { return e.err }
+
 // parseStrategy parses a -strategy value: content, mtime, git, or fixed=VALUE
 // where VALUE is a valid stamp. Any other value is an error wrapping
-// stampfs.ErrBadStamp.
+// stampfs.ErrBadStamp, as Scan's is.
 func parseStrategy(value string) (stampfs.ScanOptions, error) {
 	switch s := stampfs.Strategy(value); s {
 	case stampfs.Content, stampfs.Mtime, stampfs.Git:
 		return stampfs.ScanOptions{Strategy: s}, nil
 	}
 	if version, ok := strings.CutPrefix(value, "fixed="); ok {
-		opts := stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: version}
 		if !vfs.ValidSegment(version) {
-			return stampfs.ScanOptions{}, fmt.Errorf("%w: -strategy fixed=%q: a stamp is 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot", stampfs.ErrBadStamp, version)
+			return stampfs.ScanOptions{}, &sentinelError{fmt.Sprintf("-strategy fixed=%s: bad stamp %q: want 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot", version, version), stampfs.ErrBadStamp}
 		}
-		return opts, nil
+		return stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: version}, nil
 	}
-	return stampfs.ScanOptions{}, fmt.Errorf("%w: unknown -strategy %q (want content, mtime, git or fixed=VALUE)", stampfs.ErrBadStamp, value)
+	return stampfs.ScanOptions{}, &sentinelError{fmt.Sprintf("unknown strategy %q: want content, mtime, git or fixed=VALUE", value), stampfs.ErrBadStamp}
 }
 
 // scanFlags parses the flags and the one DIR argument shared by stamp and
-// manifest. For -h it prints the usage and returns exitOK; for a usage error
-// it prints the error and the usage on stderr and returns exitUsage; else it
-// returns -1.
-func scanFlags(name string, args []string, stderr io.Writer) (dir string, opts stampfs.ScanOptions, status int) {
-	fl := flag.NewFlagSet("stampfs "+name, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	strategy := fl.String("strategy", string(stampfs.Content), strategyUsage)
-	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: stampfs %s [-strategy content|mtime|git|fixed=VALUE] DIR\n", name)
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return "", opts, exitOK
-	} else if err != nil {
-		return "", opts, exitUsage
+// manifest. The status is -1 when the command should go on, else the exit
+// status.
+func scanFlags(name string, args []string, stdout, stderr io.Writer) (c *cli, dir string, opts stampfs.ScanOptions, status int) {
+	c = newCLI(name, "stampfs "+name+" [-q] [-strategy content|mtime|git|fixed=VALUE] DIR", "", stdout, stderr)
+	c.logs()
+	strategy := c.fl.String("strategy", string(stampfs.Content), strategyUsage)
+	pos, status := c.parse(args)
+	if status >= 0 {
+		return c, "", opts, status
 	}
 	opts, err := parseStrategy(*strategy)
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs %s: %v\n", name, err)
-		fl.Usage()
-		return "", opts, exitUsage
+		return c, "", opts, c.usageError("%v", err)
 	}
-	if fl.NArg() != 1 {
-		fmt.Fprintf(stderr, "stampfs %s: want exactly one DIR, got %d arguments\n", name, fl.NArg())
-		fl.Usage()
-		return "", opts, exitUsage
+	if len(pos) != 1 {
+		return c, "", opts, c.usageError("want exactly one DIR, got %d arguments", len(pos))
 	}
-	return fl.Arg(0), opts, -1
+	c.dirs = pos
+	opts.Logger = c.logger()
+	return c, pos[0], opts, -1
 }
 
 func runStamp(args []string, stdout, stderr io.Writer) int {
-	dir, opts, status := scanFlags("stamp", args, stderr)
+	c, dir, opts, status := scanFlags("stamp", args, stdout, stderr)
 	if status >= 0 {
 		return status
 	}
-	opts.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	snap, err := stampfs.Scan(afero.NewOsFs(), dir, &opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "stampfs stamp: %v\n", err)
-		return exitError
+		return c.fail(err)
 	}
 	fmt.Fprintln(stdout, snap.Stamp())
 	return exitOK

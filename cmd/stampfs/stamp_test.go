@@ -34,10 +34,24 @@ func TestParseStrategy(t *testing.T) {
 }
 
 func TestParseStrategyBad(t *testing.T) {
-	for _, value := range []string{"", "fixed", "fixed=", "fixed=.hidden", "fixed=a/b", "fixed=a b", "fixed=..", "Content", "sha256", "content=x", " content"} {
-		t.Run(value, func(t *testing.T) {
-			got, err := parseStrategy(value)
-			assert.ErrorIs(t, err, stampfs.ErrBadStamp)
+	tests := []struct{ value, msg string }{
+		{"", `unknown strategy "": want content, mtime, git or fixed=VALUE`},
+		{"fixed", `unknown strategy "fixed": want content, mtime, git or fixed=VALUE`},
+		{"Content", `unknown strategy "Content": want content, mtime, git or fixed=VALUE`},
+		{"sha256", `unknown strategy "sha256": want content, mtime, git or fixed=VALUE`},
+		{"content=x", `unknown strategy "content=x": want content, mtime, git or fixed=VALUE`},
+		{" content", `unknown strategy " content": want content, mtime, git or fixed=VALUE`},
+		{"fixed=", `-strategy fixed=: bad stamp "": want 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot`},
+		{"fixed=.hidden", `-strategy fixed=.hidden: bad stamp ".hidden": want 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot`},
+		{"fixed=a/b", `-strategy fixed=a/b: bad stamp "a/b": want 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot`},
+		{"fixed=a b", `-strategy fixed=a b: bad stamp "a b": want 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot`},
+		{"fixed=..", `-strategy fixed=..: bad stamp "..": want 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			got, err := parseStrategy(tt.value)
+			assert.ErrorIs(t, err, stampfs.ErrBadStamp, "as Scan's own errors for a bad strategy")
+			assert.EqualError(t, err, tt.msg)
 			assert.Zero(t, got)
 		})
 	}
@@ -88,24 +102,27 @@ func TestStampCommand(t *testing.T) {
 }
 
 // TestScanCommandErrors checks the errors stamp and manifest share: their
-// flags and DIR go through scanFlags, and both scan.
+// flags and DIR go through scanFlags, and both scan. Each is one line.
 func TestScanCommandErrors(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"a.css": "x"})
+	t.Chdir(dir)
 	tests := []struct {
-		name     string
-		args     []string // after the command name
-		status   int
-		contains string
+		name   string
+		args   []string // after the command name
+		status int
+		msg    string // the first line of stderr, after "stampfs CMD: "
 	}{
-		{"no dir", nil, exitUsage, "want exactly one DIR, got 0"},
-		{"two dirs", []string{dir, dir}, exitUsage, "want exactly one DIR, got 2"},
-		{"bad strategy", []string{"-strategy", "sha1", dir}, exitUsage, `unknown -strategy "sha1"`},
-		{"fixed without value", []string{"-strategy", "fixed", dir}, exitUsage, `unknown -strategy "fixed"`},
-		{"bad fixed", []string{"-strategy", "fixed=../x", dir}, exitUsage, "bad stamp"},
-		{"unknown flag", []string{"-keep", "2", dir}, exitUsage, "flag provided but not defined: -keep"},
-		{"missing dir", []string{filepath.Join(dir, "nope")}, exitError, "no such file or directory"},
-		{"file as dir", []string{filepath.Join(dir, "a.css")}, exitError, "not a directory"},
-		{"no repository", []string{"-strategy", "git", dir}, exitError, "no repository"},
+		{"no dir", nil, exitUsage, "want exactly one DIR, got 0 arguments"},
+		{"two dirs", []string{".", "."}, exitUsage, "want exactly one DIR, got 2 arguments"},
+		{"bad strategy", []string{"-strategy", "sha1", "."}, exitUsage, `unknown strategy "sha1": want content, mtime, git or fixed=VALUE`},
+		{"bad strategy after DIR", []string{".", "-strategy", "sha1"}, exitUsage, `unknown strategy "sha1": want content, mtime, git or fixed=VALUE`},
+		{"fixed without value", []string{"-strategy", "fixed", "."}, exitUsage, `unknown strategy "fixed": want content, mtime, git or fixed=VALUE`},
+		{"bad fixed", []string{"-strategy", "fixed=../x", "."}, exitUsage, `-strategy fixed=../x: bad stamp "../x": want 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot`},
+		{"unknown flag", []string{"-keep", "2", "."}, exitUsage, "flag provided but not defined: -keep"},
+		{"missing dir", []string{"nope"}, exitError, "stat nope: no such file or directory"},
+		{"file as dir", []string{"a.css"}, exitError, "scan a.css: not a directory"},
+		{"no repository, relative", []string{"-strategy", "git", "."}, exitError, "git: no repository (.git) in . or any parent directory: file does not exist"},
+		{"no repository, absolute", []string{"-strategy", "git", dir}, exitError, "git: no repository (.git) in " + dir + " or any parent directory: file does not exist"},
 	}
 	for _, cmd := range []string{"stamp", "manifest"} {
 		for _, tt := range tests {
@@ -113,33 +130,60 @@ func TestScanCommandErrors(t *testing.T) {
 				status, out, errOut := runCmd(append([]string{cmd}, tt.args...)...)
 				assert.Equal(t, tt.status, status)
 				assert.Empty(t, out)
-				assert.Contains(t, errOut, tt.contains)
+				want := "stampfs " + cmd + ": " + tt.msg + "\n"
 				if tt.status == exitUsage {
-					assert.Contains(t, errOut, "usage: stampfs "+cmd+" [-strategy content|mtime|git|fixed=VALUE] DIR")
+					want += "usage: stampfs " + cmd + " [-q] [-strategy content|mtime|git|fixed=VALUE] DIR\nRun 'stampfs help " + cmd + "' for details.\n"
 				}
+				assert.Equal(t, want, errOut)
 			})
 		}
 	}
 }
 
-func TestStampCommandHelp(t *testing.T) {
-	status, out, errOut := runCmd("stamp", "-h")
-	assert.Equal(t, exitOK, status)
-	assert.Empty(t, out)
-	assert.Contains(t, errOut, "usage: stampfs stamp [-strategy content|mtime|git|fixed=VALUE] DIR")
+func TestStampCommandFlagsAfterDir(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a": "a\n"})
+	for _, args := range [][]string{
+		{"stamp", dir, "-strategy", "fixed=v1"},
+		{"stamp", "-strategy", "fixed=v1", dir},
+		{"stamp", "-strategy=fixed=v1", "--", dir},
+	} {
+		status, out, errOut := runCmd(args...)
+		assert.Equal(t, exitOK, status, args)
+		assert.Equal(t, "v1\n", out, args)
+		assert.Empty(t, errOut, args)
+	}
+	// After --, a name that looks like a flag is a DIR.
+	status, _, errOut := runCmd("stamp", "--", "-q")
+	assert.Equal(t, exitError, status)
+	assert.Equal(t, "stampfs stamp: stat -q: no such file or directory\n", errOut)
 }
 
 func TestStampCommandMtimeWarns(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"a.css": "a", "b.css": "b"})
+	one := time.Unix(1, 0)
+	for _, name := range []string{"a.css", "b.css"} {
+		require.NoError(t, os.Chtimes(filepath.Join(dir, name), one, one))
+	}
+	status, out, errOut := runCmd("stamp", "-strategy", "mtime", dir)
+	assert.Equal(t, exitOK, status)
+	assert.Equal(t, "1\n", out, "the stamp alone on stdout")
+	assert.Contains(t, errOut, "level=WARN")
+	assert.Contains(t, errOut, "fake file times")
+
+	status, out, quiet := runCmd("stamp", "-q", "-strategy", "mtime", dir)
+	assert.Equal(t, exitOK, status)
+	assert.Equal(t, "1\n", out)
+	assert.Equal(t, errOut, quiet, "-q keeps warnings")
+
 	epoch := time.Unix(0, 0)
 	for _, name := range []string{"a.css", "b.css"} {
 		require.NoError(t, os.Chtimes(filepath.Join(dir, name), epoch, epoch))
 	}
-	status, out, errOut := runCmd("stamp", "-strategy", "mtime", dir)
-	assert.Equal(t, exitOK, status)
-	assert.Equal(t, "0\n", out, "the stamp alone on stdout")
-	assert.Contains(t, errOut, "level=WARN")
-	assert.Contains(t, errOut, "fake file times")
+	status, out, errOut = runCmd("stamp", "-strategy", "mtime", dir)
+	assert.Equal(t, exitError, status)
+	assert.Empty(t, out, "no stamp from no times")
+	assert.Contains(t, errOut, "stampfs stamp: ")
+	assert.Contains(t, errOut, "use the content strategy")
 }
 
 func TestStampCommandGit(t *testing.T) {

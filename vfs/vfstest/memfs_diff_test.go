@@ -1,4 +1,4 @@
-package vfs_test
+package vfstest_test
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/require"
 
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // The differential tests run the same operations on a MemFS and on the
@@ -93,6 +93,7 @@ type op struct {
 	kind   opKind
 	name   string // relative to the base; may hold "", ".", ".." elements
 	name2  string // Rename's new name
+	asIs   bool   // Rename: both names as written, even with a final "/" (see renamePath)
 	target string // Symlink's target, verbatim; "/" first means from the base
 	flag   int
 	perm   fs.FileMode
@@ -104,6 +105,9 @@ type op struct {
 func (o op) String() string {
 	switch o.kind {
 	case opRename:
+		if o.asIs {
+			return fmt.Sprintf("Rename(%q, %q) as written", o.name, o.name2)
+		}
 		return fmt.Sprintf("Rename(%q, %q)", o.name, o.name2)
 	case opSymlink:
 		return fmt.Sprintf("Symlink(%q, %q)", o.target, o.name)
@@ -138,11 +142,27 @@ type side struct {
 
 func (s side) path(name string) string { return s.join(s.base, name) }
 
+// renamePath spells a Rename name the same way for both sides, since
+// os.Rename tells spellings of one directory apart: it refuses "d" onto "d"
+// with EEXIST but leaves rename(2) to move "d" onto "./d", a no-op. A name
+// goes as written when Linux reads that spelling as MemFS reads its cleaned
+// form (no ".." element, which Linux resolves physically, and no final "."
+// or "/", which rename(2) refuses or reads as "follow a link"), or when asIs
+// says so; cleaned otherwise.
+func (s side) renamePath(name string, asIs bool) string {
+	elems := strings.Split(name, "/")
+	last := elems[len(elems)-1]
+	if asIs || (!slices.Contains(elems, "..") && last != "." && last != "") {
+		return s.base + "/" + name
+	}
+	return filepath.Join(s.base, name)
+}
+
 // newSides returns the MemFS side and the OS side, each with its base chain.
 func newSides(t testing.TB) (mem, osSide side) {
 	t.Helper()
 	chain := strings.Repeat("/d", baseDepth)
-	m := vfs.NewMemFS()
+	m := vfstest.NewMemFS()
 	require.NoError(t, m.MkdirAll(chain, 0o755))
 	tmp := t.TempDir()
 	require.NoError(t, os.MkdirAll(tmp+chain, 0o755))
@@ -239,7 +259,7 @@ func (s side) run(o op) (string, error) {
 	case opRemoveAll:
 		return "", s.fsys.RemoveAll(s.path(o.name))
 	case opRename:
-		return "", s.fsys.Rename(s.path(o.name), s.path(o.name2))
+		return "", s.fsys.Rename(s.renamePath(o.name, o.asIs), s.renamePath(o.name2, o.asIs))
 	case opSymlink:
 		target := o.target
 		if strings.HasPrefix(target, "/") {
@@ -562,6 +582,7 @@ func TestMemFSvsOSScript(t *testing.T) {
 	}
 	link := func(target, name string) op { return op{kind: opSymlink, name: name, target: target} }
 	rename := func(from, to string) op { return op{kind: opRename, name: from, name2: to} }
+	renameAsIs := func(from, to string) op { return op{kind: opRename, name: from, name2: to, asIs: true} }
 	const (
 		rd     = os.O_RDONLY
 		wr     = os.O_WRONLY
@@ -651,7 +672,9 @@ func TestMemFSvsOSScript(t *testing.T) {
 			open("f", create, actWrite, 0, "f"), open("g", create, actWrite, 0, "g"), o(opMkdirAll, "d/x"),
 			o(opMkdir, "e"), link("f", "lf"), link("g", "lg"), link("d", "ld"),
 			rename("f", "h"), rename("h", "g"), rename("lg", "lf"), rename("lf", "lf"), rename("g", "ld/g"),
-			rename("d", "e"), rename("e", "d"), rename("d", "d"), rename("d", "./d"), rename("d/x", "d"),
+			rename("d", "e"), rename("e", "d"), rename("d", "d"), rename("d", "./d"), rename("./d", "d"),
+			renameAsIs("d", "d/"), renameAsIs("d/", "d"), renameAsIs("d/", "d/"), rename("d", "a/../d"),
+			rename("d/x", "d"),
 			rename("e", "ld"), rename("e", "d/g"), rename("d/g", "e"), rename("d", "d/x/y"), rename("d", "ld/y"),
 			rename("nope", "h"), rename("nope", "e"), rename("g", "nope/h"), rename("d/g/x", "h"),
 			rename("e", "d/x/e"), rename("d/x/e", "e"), rename("ld", "lx"), rename("..", "y"), rename("e", ".."),

@@ -1,4 +1,4 @@
-package vfs_test
+package vfstest_test
 
 import (
 	"errors"
@@ -19,7 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/internal/fstree"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 // makeFS builds a file system from the makeTree syntax ("css/a.css" a file,
@@ -27,13 +28,13 @@ import (
 // name, so that listTree shows where every byte came from.
 func makeFS(t *testing.T, fsys afero.Fs, specs ...string) {
 	t.Helper()
-	buildTree(t, fsys, func(name string) []byte { return []byte(name) }, specs...)
+	fstree.Build(t, fsys, func(name string) []byte { return []byte(name) }, specs...)
 }
 
 // newMemFS returns a MemFS holding specs (see makeFS).
-func newMemFS(t *testing.T, specs ...string) *vfs.MemFS {
+func newMemFS(t *testing.T, specs ...string) *vfstest.MemFS {
 	t.Helper()
-	m := vfs.NewMemFS()
+	m := vfstest.NewMemFS()
 	makeFS(t, m, specs...)
 	return m
 }
@@ -105,7 +106,7 @@ func TestMemFSPathNames(t *testing.T) {
 }
 
 func TestMemFSZeroValue(t *testing.T) {
-	var m vfs.MemFS
+	var m vfstest.MemFS
 	require.NoError(t, afero.WriteFile(&m, "a", []byte("x"), 0o644))
 	assert.Equal(t, []string{"a:x"}, listTree(t, &m, "/"))
 }
@@ -266,7 +267,10 @@ func TestMemFSRename(t *testing.T) {
 		{"missing target dir", "f", "no/h", syscall.ENOENT, nil},
 		{"dir over empty dir, as os.Rename", "d", "e", syscall.EEXIST, nil},
 		{"dir over non-empty dir", "e", "d", syscall.EEXIST, nil},
-		{"dir onto itself", "d", "./d", syscall.EEXIST, nil},
+		{"dir onto itself, spelled alike, as os.Rename", "d", "d", syscall.EEXIST, nil},
+		{"dir onto itself spelled with ./", "d", "./d", 0, []string{"d/", "d/x:d/x", "e/", "f:f", "g:g", "ld => d", "lf => f", "lg => g"}},
+		{"dir onto itself spelled with /", "d", "d/", 0, []string{"d/", "d/x:d/x", "e/", "f:f", "g:g", "ld => d", "lf => f", "lg => g"}},
+		{"dir onto itself, absolute names", "/d", "/./d", 0, []string{"d/", "d/x:d/x", "e/", "f:f", "g:g", "ld => d", "lf => f", "lg => g"}},
 		{"dir over file", "e", "f", syscall.ENOTDIR, nil},
 		{"dir over link", "e", "lf", syscall.ENOTDIR, nil},
 		{"file over dir", "f", "e", syscall.EEXIST, nil},
@@ -401,7 +405,7 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 func TestMemFSTimes(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	c := &clock{t: t0}
-	m := vfs.NewMemFS()
+	m := vfstest.NewMemFS()
 	m.SetClock(c.now)
 	require.NoError(t, m.MkdirAll("d/sub", 0o755))
 	require.NoError(t, afero.WriteFile(m, "d/f", []byte("x"), 0o644))
@@ -657,7 +661,7 @@ func TestMemFSFileHandle(t *testing.T) {
 }
 
 func TestMemFSHugeOffset(t *testing.T) {
-	m := vfs.NewMemFS()
+	m := vfstest.NewMemFS()
 	f, err := m.Create("f")
 	require.NoError(t, err)
 	defer f.Close()
@@ -708,31 +712,31 @@ func TestMemFSAvoidsMemMapFsFaults(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name  string
-		check func(t *testing.T, m *vfs.MemFS, c *clock)
+		check func(t *testing.T, m *vfstest.MemFS, c *clock)
 	}{
-		{"a and /a are one file", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+		{"a and /a are one file", func(t *testing.T, m *vfstest.MemFS, _ *clock) {
 			require.NoError(t, afero.WriteFile(m, "a", []byte("1"), 0o644))
 			require.NoError(t, afero.WriteFile(m, "/a", []byte("2"), 0o644))
 			assert.Equal(t, []string{"a:2"}, listTree(t, m, "/"))
 		}},
-		{"Chmod cleans its name", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+		{"Chmod cleans its name", func(t *testing.T, m *vfstest.MemFS, _ *clock) {
 			makeFS(t, m, "a")
 			require.NoError(t, m.Chmod("/./a", 0o600))
 			fi, err := m.Stat("a")
 			require.NoError(t, err)
 			assert.Equal(t, fs.FileMode(0o600), fi.Mode())
 		}},
-		{"creating in a missing directory fails", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+		{"creating in a missing directory fails", func(t *testing.T, m *vfstest.MemFS, _ *clock) {
 			_, err := m.Create("missing/a")
 			assert.ErrorIs(t, err, fs.ErrNotExist)
 			assert.Empty(t, listTree(t, m, "/"))
 		}},
-		{"Remove of a non-empty directory fails", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+		{"Remove of a non-empty directory fails", func(t *testing.T, m *vfstest.MemFS, _ *clock) {
 			makeFS(t, m, "d/a")
 			assert.ErrorIs(t, m.Remove("d"), fs.ErrExist) // ENOTEMPTY
 			assert.Equal(t, []string{"d/", "d/a:d/a"}, listTree(t, m, "/"))
 		}},
-		{"Close does not touch mtime", func(t *testing.T, m *vfs.MemFS, c *clock) {
+		{"Close does not touch mtime", func(t *testing.T, m *vfstest.MemFS, c *clock) {
 			makeFS(t, m, "a")
 			c.set(t0.Add(time.Hour))
 			f, err := m.OpenFile("a", os.O_RDWR, 0)
@@ -742,7 +746,7 @@ func TestMemFSAvoidsMemMapFsFaults(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, t0, fi.ModTime())
 		}},
-		{"directory mtimes move", func(t *testing.T, m *vfs.MemFS, c *clock) {
+		{"directory mtimes move", func(t *testing.T, m *vfstest.MemFS, c *clock) {
 			makeFS(t, m, "d/")
 			c.set(t0.Add(time.Hour))
 			makeFS(t, m, "d/a")
@@ -750,7 +754,7 @@ func TestMemFSAvoidsMemMapFsFaults(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, t0.Add(time.Hour), fi.ModTime())
 		}},
-		{"ReadAt reports io.EOF on a short read", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+		{"ReadAt reports io.EOF on a short read", func(t *testing.T, m *vfstest.MemFS, _ *clock) {
 			makeFS(t, m, "a")
 			f, err := m.Open("a")
 			require.NoError(t, err)
@@ -759,7 +763,7 @@ func TestMemFSAvoidsMemMapFsFaults(t *testing.T) {
 			assert.Equal(t, 1, n)
 			assert.Equal(t, io.EOF, err)
 		}},
-		{"symlinks exist", func(t *testing.T, m *vfs.MemFS, _ *clock) {
+		{"symlinks exist", func(t *testing.T, m *vfstest.MemFS, _ *clock) {
 			makeFS(t, m, "static/a", "static/v1 => .")
 			fi, lstat, err := m.LstatIfPossible("static/v1")
 			require.NoError(t, err)
@@ -770,7 +774,7 @@ func TestMemFSAvoidsMemMapFsFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &clock{t: t0}
-			m := vfs.NewMemFS()
+			m := vfstest.NewMemFS()
 			m.SetClock(c.now)
 			tt.check(t, m, c)
 		})

@@ -1,4 +1,4 @@
-package vfs
+package vfstest
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 )
 
 // ErrInjected is the error a [Rule] with a nil Err injects.
-var ErrInjected = errors.New("vfs: injected fault")
+var ErrInjected = errors.New("vfstest: injected fault")
 
 // Op names one operation of an [afero.Fs], an [afero.Symlinker] or an
 // [afero.File] that a [FaultFS] can fail.

@@ -1,4 +1,4 @@
-package vfs_test
+package vfstest_test
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/stampfs/stampfs/vfs"
+	"github.com/stampfs/stampfs/vfs/vfstest"
 )
 
 var errBoom = errors.New("boom")
@@ -78,7 +78,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		op     vfs.Op
+		op     vfstest.Op
 		path   string                                           // the rule's path, relative to the base's root
 		call   func(fsys afero.Fs, p func(string) string) error // the operation under test
 		errOp  string                                           // the Op of the *fs.PathError or *os.LinkError the call returns
@@ -86,7 +86,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 		intact func(t *testing.T, fsys afero.Fs, p func(string) string)
 	}{
 		{
-			name: "Create", errOp: "open", op: vfs.OpCreate, path: "new.txt",
+			name: "Create", errOp: "open", op: vfstest.OpCreate, path: "new.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				f, err := fsys.Create(p("new.txt"))
 				if err == nil {
@@ -99,21 +99,21 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Mkdir", errOp: "mkdir", op: vfs.OpMkdir, path: "new",
+			name: "Mkdir", errOp: "mkdir", op: vfstest.OpMkdir, path: "new",
 			call: func(fsys afero.Fs, p func(string) string) error { return fsys.Mkdir(p("new"), 0o755) },
 			intact: func(t *testing.T, fsys afero.Fs, p func(string) string) {
 				assert.False(t, exists(t, fsys, p("new")), "new was created")
 			},
 		},
 		{
-			name: "MkdirAll", errOp: "mkdir", op: vfs.OpMkdirAll, path: "x/y",
+			name: "MkdirAll", errOp: "mkdir", op: vfstest.OpMkdirAll, path: "x/y",
 			call: func(fsys afero.Fs, p func(string) string) error { return fsys.MkdirAll(p("x/y"), 0o755) },
 			intact: func(t *testing.T, fsys afero.Fs, p func(string) string) {
 				assert.False(t, exists(t, fsys, p("x")), "x was created")
 			},
 		},
 		{
-			name: "Open", errOp: "open", op: vfs.OpOpen, path: "a.txt",
+			name: "Open", errOp: "open", op: vfstest.OpOpen, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				f, err := fsys.Open(p("a.txt"))
 				if err == nil {
@@ -123,7 +123,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "OpenFile", errOp: "open", op: vfs.OpOpenFile, path: "a.txt",
+			name: "OpenFile", errOp: "open", op: vfstest.OpOpenFile, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("a.txt"), os.O_RDWR|os.O_TRUNC, func(afero.File) error { return nil })
 			},
@@ -134,21 +134,21 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Remove", errOp: "remove", op: vfs.OpRemove, path: "a.txt",
+			name: "Remove", errOp: "remove", op: vfstest.OpRemove, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error { return fsys.Remove(p("a.txt")) },
 			intact: func(t *testing.T, fsys afero.Fs, p func(string) string) {
 				assert.True(t, exists(t, fsys, p("a.txt")), "a.txt was removed")
 			},
 		},
 		{
-			name: "RemoveAll", errOp: "unlinkat", op: vfs.OpRemoveAll, path: "dir",
+			name: "RemoveAll", errOp: "unlinkat", op: vfstest.OpRemoveAll, path: "dir",
 			call: func(fsys afero.Fs, p func(string) string) error { return fsys.RemoveAll(p("dir")) },
 			intact: func(t *testing.T, fsys afero.Fs, p func(string) string) {
 				assert.True(t, exists(t, fsys, p("dir/b.txt")), "dir/b.txt was removed")
 			},
 		},
 		{
-			name: "Rename by old name", errOp: "rename", op: vfs.OpRename, path: "a.txt",
+			name: "Rename by old name", errOp: "rename", op: vfstest.OpRename, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error { return fsys.Rename(p("a.txt"), p("c.txt")) },
 			intact: func(t *testing.T, fsys afero.Fs, p func(string) string) {
 				assert.True(t, exists(t, fsys, p("a.txt")), "a.txt was renamed")
@@ -156,18 +156,18 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Rename by new name", errOp: "rename", op: vfs.OpRename, path: "c.txt",
+			name: "Rename by new name", errOp: "rename", op: vfstest.OpRename, path: "c.txt",
 			call: func(fsys afero.Fs, p func(string) string) error { return fsys.Rename(p("a.txt"), p("c.txt")) },
 			intact: func(t *testing.T, fsys afero.Fs, p func(string) string) {
 				assert.True(t, exists(t, fsys, p("a.txt")), "a.txt was renamed")
 			},
 		},
 		{
-			name: "Stat", errOp: "stat", op: vfs.OpStat, path: "a.txt",
+			name: "Stat", errOp: "stat", op: vfstest.OpStat, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error { _, err := fsys.Stat(p("a.txt")); return err },
 		},
 		{
-			name: "Chmod", errOp: "chmod", op: vfs.OpChmod, path: "a.txt",
+			name: "Chmod", errOp: "chmod", op: vfstest.OpChmod, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error { return fsys.Chmod(p("a.txt"), 0o600) },
 			intact: func(t *testing.T, fsys afero.Fs, p func(string) string) {
 				info, err := fsys.Stat(p("a.txt"))
@@ -176,11 +176,11 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Chown", errOp: "chown", op: vfs.OpChown, path: "a.txt",
+			name: "Chown", errOp: "chown", op: vfstest.OpChown, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error { return fsys.Chown(p("a.txt"), -1, -1) },
 		},
 		{
-			name: "Chtimes", errOp: "chtimes", op: vfs.OpChtimes, path: "a.txt",
+			name: "Chtimes", errOp: "chtimes", op: vfstest.OpChtimes, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return fsys.Chtimes(p("a.txt"), time.Unix(1, 0), time.Unix(1, 0))
 			},
@@ -191,14 +191,14 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Lstat", errOp: "lstat", op: vfs.OpLstat, path: "a.txt",
+			name: "Lstat", errOp: "lstat", op: vfstest.OpLstat, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				_, _, err := fsys.(afero.Lstater).LstatIfPossible(p("a.txt"))
 				return err
 			},
 		},
 		{
-			name: "Symlink", errOp: "symlink", op: vfs.OpSymlink, path: "v1", link: true,
+			name: "Symlink", errOp: "symlink", op: vfstest.OpSymlink, path: "v1", link: true,
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return fsys.(afero.Linker).SymlinkIfPossible(".", p("v1"))
 			},
@@ -208,14 +208,14 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Readlink", errOp: "readlink", op: vfs.OpReadlink, path: "ln", link: true,
+			name: "Readlink", errOp: "readlink", op: vfstest.OpReadlink, path: "ln", link: true,
 			call: func(fsys afero.Fs, p func(string) string) error {
 				_, err := fsys.(afero.LinkReader).ReadlinkIfPossible(p("ln"))
 				return err
 			},
 		},
 		{
-			name: "Read", errOp: "read", op: vfs.OpRead, path: "a.txt",
+			name: "Read", errOp: "read", op: vfstest.OpRead, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("a.txt"), os.O_RDONLY, func(f afero.File) error {
 					_, err := f.Read(make([]byte, 5))
@@ -224,7 +224,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "ReadAt", errOp: "read", op: vfs.OpRead, path: "a.txt",
+			name: "ReadAt", errOp: "read", op: vfstest.OpRead, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("a.txt"), os.O_RDONLY, func(f afero.File) error {
 					_, err := f.ReadAt(make([]byte, 4), 1)
@@ -233,7 +233,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Write", errOp: "write", op: vfs.OpWrite, path: "a.txt",
+			name: "Write", errOp: "write", op: vfstest.OpWrite, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("a.txt"), os.O_RDWR, func(f afero.File) error {
 					_, err := f.Write([]byte("J"))
@@ -247,7 +247,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "WriteAt", errOp: "write", op: vfs.OpWrite, path: "a.txt",
+			name: "WriteAt", errOp: "write", op: vfstest.OpWrite, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("a.txt"), os.O_RDWR, func(f afero.File) error {
 					_, err := f.WriteAt([]byte("J"), 0)
@@ -256,7 +256,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "WriteString", errOp: "write", op: vfs.OpWrite, path: "a.txt",
+			name: "WriteString", errOp: "write", op: vfstest.OpWrite, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("a.txt"), os.O_RDWR, func(f afero.File) error {
 					_, err := f.WriteString("J")
@@ -265,7 +265,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Seek", errOp: "seek", op: vfs.OpSeek, path: "a.txt",
+			name: "Seek", errOp: "seek", op: vfstest.OpSeek, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("a.txt"), os.O_RDONLY, func(f afero.File) error {
 					_, err := f.Seek(1, io.SeekStart)
@@ -274,7 +274,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Readdir", errOp: "readdirent", op: vfs.OpReadDir, path: "dir",
+			name: "Readdir", errOp: "readdirent", op: vfstest.OpReadDir, path: "dir",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("dir"), os.O_RDONLY, func(f afero.File) error {
 					_, err := f.Readdir(-1)
@@ -283,7 +283,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Readdirnames", errOp: "readdirent", op: vfs.OpReadDir, path: "dir",
+			name: "Readdirnames", errOp: "readdirent", op: vfstest.OpReadDir, path: "dir",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("dir"), os.O_RDONLY, func(f afero.File) error {
 					_, err := f.Readdirnames(-1)
@@ -292,7 +292,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "File.Stat", errOp: "stat", op: vfs.OpFileStat, path: "a.txt",
+			name: "File.Stat", errOp: "stat", op: vfstest.OpFileStat, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("a.txt"), os.O_RDONLY, func(f afero.File) error {
 					_, err := f.Stat()
@@ -301,13 +301,13 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Sync", errOp: "sync", op: vfs.OpSync, path: "a.txt",
+			name: "Sync", errOp: "sync", op: vfstest.OpSync, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("a.txt"), os.O_RDWR, func(f afero.File) error { return f.Sync() })
 			},
 		},
 		{
-			name: "Truncate", errOp: "truncate", op: vfs.OpTruncate, path: "a.txt",
+			name: "Truncate", errOp: "truncate", op: vfstest.OpTruncate, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				return withFile(fsys, p("a.txt"), os.O_RDWR, func(f afero.File) error { return f.Truncate(0) })
 			},
@@ -318,7 +318,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 			},
 		},
 		{
-			name: "Close", errOp: "close", op: vfs.OpClose, path: "a.txt",
+			name: "Close", errOp: "close", op: vfstest.OpClose, path: "a.txt",
 			call: func(fsys afero.Fs, p func(string) string) error {
 				f, err := fsys.Open(p("a.txt"))
 				if err != nil {
@@ -332,15 +332,15 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 		for _, tt := range tests {
 			base := faultBases(t)[i]
 			t.Run(base.name+"/"+tt.name, func(t *testing.T) {
-				fsys := vfs.NewFaultFS(base.fsys)
-				fsys.Inject(vfs.Rule{Op: tt.op, Path: base.path(tt.path), Err: errBoom})
+				fsys := vfstest.NewFaultFS(base.fsys)
+				fsys.Inject(vfstest.Rule{Op: tt.op, Path: base.path(tt.path), Err: errBoom})
 
 				err := tt.call(fsys, base.path)
 				require.ErrorIs(t, err, errBoom)
 				switch tt.op {
-				case vfs.OpRename:
+				case vfstest.OpRename:
 					assert.Equal(t, &os.LinkError{Op: tt.errOp, Old: base.path("a.txt"), New: base.path("c.txt"), Err: errBoom}, err)
-				case vfs.OpSymlink:
+				case vfstest.OpSymlink:
 					assert.Equal(t, &os.LinkError{Op: tt.errOp, Old: ".", New: base.path(tt.path), Err: errBoom}, err)
 				default:
 					assert.Equal(t, &fs.PathError{Op: tt.errOp, Path: base.path(tt.path), Err: errBoom}, err)
@@ -355,7 +355,7 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 				fsys.Reset()
 				err = tt.call(fsys, base.path)
 				switch {
-				case tt.link && !base.links && tt.op == vfs.OpSymlink:
+				case tt.link && !base.links && tt.op == vfstest.OpSymlink:
 					assert.ErrorIs(t, err, afero.ErrNoSymlink)
 				case tt.link && !base.links:
 					assert.ErrorIs(t, err, afero.ErrNoReadlink)
@@ -370,43 +370,43 @@ func TestFaultFSFailsEachOp(t *testing.T) {
 func TestFaultFSNth(t *testing.T) {
 	tests := []struct {
 		name string
-		rule vfs.Rule
+		rule vfstest.Rule
 		want []bool // whether each of four Stat("a.txt") calls fails
 	}{
-		{"first call", vfs.Rule{Op: vfs.OpStat, Path: "a.txt", Nth: 1}, []bool{true, false, false, false}},
-		{"third call", vfs.Rule{Op: vfs.OpStat, Path: "a.txt", Nth: 3}, []bool{false, false, true, false}},
-		{"every call", vfs.Rule{Op: vfs.OpStat, Path: "a.txt"}, []bool{true, true, true, true}},
-		{"any path", vfs.Rule{Op: vfs.OpStat, Nth: 2}, []bool{false, true, false, false}},
-		{"uncleaned path", vfs.Rule{Op: vfs.OpStat, Path: "./dir/../a.txt"}, []bool{true, true, true, true}},
-		{"other path", vfs.Rule{Op: vfs.OpStat, Path: "dir/b.txt"}, []bool{false, false, false, false}},
-		{"other op", vfs.Rule{Op: vfs.OpLstat, Path: "a.txt"}, []bool{false, false, false, false}},
+		{"first call", vfstest.Rule{Op: vfstest.OpStat, Path: "a.txt", Nth: 1}, []bool{true, false, false, false}},
+		{"third call", vfstest.Rule{Op: vfstest.OpStat, Path: "a.txt", Nth: 3}, []bool{false, false, true, false}},
+		{"every call", vfstest.Rule{Op: vfstest.OpStat, Path: "a.txt"}, []bool{true, true, true, true}},
+		{"any path", vfstest.Rule{Op: vfstest.OpStat, Nth: 2}, []bool{false, true, false, false}},
+		{"uncleaned path", vfstest.Rule{Op: vfstest.OpStat, Path: "./dir/../a.txt"}, []bool{true, true, true, true}},
+		{"other path", vfstest.Rule{Op: vfstest.OpStat, Path: "dir/b.txt"}, []bool{false, false, false, false}},
+		{"other op", vfstest.Rule{Op: vfstest.OpLstat, Path: "a.txt"}, []bool{false, false, false, false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			base := faultBases(t)[0]
-			fsys := vfs.NewFaultFS(base.fsys)
+			fsys := vfstest.NewFaultFS(base.fsys)
 			fsys.Inject(tt.rule)
 			var got []bool
 			for range tt.want {
 				_, err := fsys.Stat("a.txt")
 				if err != nil {
-					assert.ErrorIs(t, err, vfs.ErrInjected)
+					assert.ErrorIs(t, err, vfstest.ErrInjected)
 				}
 				got = append(got, err != nil)
 			}
 			assert.Equal(t, tt.want, got)
-			assert.Equal(t, len(tt.want), fsys.Calls(vfs.OpStat, "a.txt"))
-			assert.Equal(t, len(tt.want), fsys.Calls(vfs.OpStat, "./a.txt"))
-			assert.Equal(t, len(tt.want), fsys.Calls(vfs.OpStat, ""))
-			assert.Zero(t, fsys.Calls(vfs.OpStat, "dir/b.txt"))
+			assert.Equal(t, len(tt.want), fsys.Calls(vfstest.OpStat, "a.txt"))
+			assert.Equal(t, len(tt.want), fsys.Calls(vfstest.OpStat, "./a.txt"))
+			assert.Equal(t, len(tt.want), fsys.Calls(vfstest.OpStat, ""))
+			assert.Zero(t, fsys.Calls(vfstest.OpStat, "dir/b.txt"))
 		})
 	}
 }
 
 func TestFaultFSRuleOrder(t *testing.T) {
-	fsys := vfs.NewFaultFS(afero.NewMemMapFs())
-	fsys.Inject(vfs.Rule{Op: vfs.OpMkdir, Nth: 2, Err: fs.ErrPermission})
-	fsys.Inject(vfs.Rule{Op: vfs.OpMkdir, Err: syscall.EROFS})
+	fsys := vfstest.NewFaultFS(afero.NewMemMapFs())
+	fsys.Inject(vfstest.Rule{Op: vfstest.OpMkdir, Nth: 2, Err: fs.ErrPermission})
+	fsys.Inject(vfstest.Rule{Op: vfstest.OpMkdir, Err: syscall.EROFS})
 
 	err := fsys.Mkdir("a", 0o755)
 	assert.ErrorIs(t, err, syscall.EROFS, "only the second rule matches call 1")
@@ -416,24 +416,24 @@ func TestFaultFSRuleOrder(t *testing.T) {
 }
 
 func TestFaultFSCountsAndReset(t *testing.T) {
-	fsys := vfs.NewFaultFS(afero.NewMemMapFs())
+	fsys := vfstest.NewFaultFS(afero.NewMemMapFs())
 	require.NoError(t, afero.WriteFile(fsys, "a.txt", []byte("hello"), 0o644))
-	fsys.Inject(vfs.Rule{Op: vfs.OpRename, Path: "b.txt", Err: errBoom})
+	fsys.Inject(vfstest.Rule{Op: vfstest.OpRename, Path: "b.txt", Err: errBoom})
 
 	assert.ErrorIs(t, fsys.Rename("a.txt", "b.txt"), errBoom)
 	require.NoError(t, fsys.Rename("a.txt", "c.txt"))
-	assert.Equal(t, 2, fsys.Calls(vfs.OpRename, "a.txt"), "a rename concerns its old name")
-	assert.Equal(t, 1, fsys.Calls(vfs.OpRename, "b.txt"), "a rename concerns its new name")
-	assert.Equal(t, 1, fsys.Calls(vfs.OpRename, "c.txt"))
-	assert.Equal(t, 2, fsys.Calls(vfs.OpRename, ""))
-	assert.Equal(t, 1, fsys.Calls(vfs.OpOpenFile, "a.txt"), "WriteFile opened a.txt once")
-	assert.Equal(t, 1, fsys.Calls(vfs.OpWrite, "a.txt"))
-	assert.Equal(t, 1, fsys.Calls(vfs.OpClose, "a.txt"))
+	assert.Equal(t, 2, fsys.Calls(vfstest.OpRename, "a.txt"), "a rename concerns its old name")
+	assert.Equal(t, 1, fsys.Calls(vfstest.OpRename, "b.txt"), "a rename concerns its new name")
+	assert.Equal(t, 1, fsys.Calls(vfstest.OpRename, "c.txt"))
+	assert.Equal(t, 2, fsys.Calls(vfstest.OpRename, ""))
+	assert.Equal(t, 1, fsys.Calls(vfstest.OpOpenFile, "a.txt"), "WriteFile opened a.txt once")
+	assert.Equal(t, 1, fsys.Calls(vfstest.OpWrite, "a.txt"))
+	assert.Equal(t, 1, fsys.Calls(vfstest.OpClose, "a.txt"))
 
 	fsys.Reset()
-	assert.Zero(t, fsys.Calls(vfs.OpRename, ""))
+	assert.Zero(t, fsys.Calls(vfstest.OpRename, ""))
 	assert.NoError(t, fsys.Rename("c.txt", "b.txt"), "Reset removed the rule")
-	assert.Equal(t, 1, fsys.Calls(vfs.OpRename, "b.txt"))
+	assert.Equal(t, 1, fsys.Calls(vfstest.OpRename, "b.txt"))
 }
 
 // statOnly hides every method of an afero.Fs but the Fs interface's own.
@@ -442,7 +442,7 @@ type statOnly struct{ afero.Fs }
 func TestFaultFSWithoutSymlinks(t *testing.T) {
 	mem := afero.NewMemMapFs()
 	require.NoError(t, afero.WriteFile(mem, "a.txt", []byte("hello"), 0o644))
-	fsys := vfs.NewFaultFS(statOnly{mem})
+	fsys := vfstest.NewFaultFS(statOnly{mem})
 
 	err := fsys.SymlinkIfPossible(".", "v1")
 	var le *os.LinkError
@@ -452,7 +452,7 @@ func TestFaultFSWithoutSymlinks(t *testing.T) {
 
 	_, err = fsys.ReadlinkIfPossible("a.txt")
 	assert.ErrorIs(t, err, afero.ErrNoReadlink)
-	assert.Equal(t, 1, fsys.Calls(vfs.OpReadlink, "a.txt"))
+	assert.Equal(t, 1, fsys.Calls(vfstest.OpReadlink, "a.txt"))
 
 	info, lstatCalled, err := fsys.LstatIfPossible("a.txt")
 	require.NoError(t, err)
@@ -463,13 +463,13 @@ func TestFaultFSWithoutSymlinks(t *testing.T) {
 func TestFaultFSForwardsSymlinks(t *testing.T) {
 	bases := map[string]func(t *testing.T) (afero.Fs, string){
 		"OsFs":  func(t *testing.T) (afero.Fs, string) { return afero.NewOsFs(), t.TempDir() },
-		"MemFS": func(t *testing.T) (afero.Fs, string) { return vfs.NewMemFS(), "/static" },
+		"MemFS": func(t *testing.T) (afero.Fs, string) { return vfstest.NewMemFS(), "/static" },
 	}
 	for name, newBase := range bases {
 		t.Run(name, func(t *testing.T) {
 			base, dir := newBase(t)
 			require.NoError(t, base.MkdirAll(dir, 0o755))
-			fsys := vfs.NewFaultFS(base)
+			fsys := vfstest.NewFaultFS(base)
 			link := filepath.Join(dir, "v1")
 
 			require.NoError(t, fsys.SymlinkIfPossible(".", link))
@@ -482,7 +482,7 @@ func TestFaultFSForwardsSymlinks(t *testing.T) {
 			assert.Equal(t, fs.ModeSymlink, info.Mode().Type())
 
 			// A crash test's step: the link step fails, nothing is made.
-			fsys.Inject(vfs.Rule{Op: vfs.OpSymlink, Path: filepath.Join(dir, "v2"), Err: fs.ErrPermission})
+			fsys.Inject(vfstest.Rule{Op: vfstest.OpSymlink, Path: filepath.Join(dir, "v2"), Err: fs.ErrPermission})
 			err = fsys.SymlinkIfPossible(".", filepath.Join(dir, "v2"))
 			assert.Equal(t, &os.LinkError{Op: "symlink", Old: ".", New: filepath.Join(dir, "v2"), Err: fs.ErrPermission}, err)
 			_, _, err = fsys.LstatIfPossible(filepath.Join(dir, "v2"))
@@ -492,9 +492,9 @@ func TestFaultFSForwardsSymlinks(t *testing.T) {
 }
 
 func TestFaultFSConcurrent(t *testing.T) {
-	fsys := vfs.NewFaultFS(afero.NewMemMapFs())
+	fsys := vfstest.NewFaultFS(afero.NewMemMapFs())
 	require.NoError(t, afero.WriteFile(fsys, "a.txt", []byte("hello"), 0o644))
-	fsys.Inject(vfs.Rule{Op: vfs.OpRead, Path: "a.txt", Nth: 50})
+	fsys.Inject(vfstest.Rule{Op: vfstest.OpRead, Path: "a.txt", Nth: 50})
 
 	const workers, each = 8, 20
 	var (
@@ -516,14 +516,14 @@ func TestFaultFSConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, 1, failures, "exactly the 50th read fails")
-	assert.GreaterOrEqual(t, fsys.Calls(vfs.OpRead, "a.txt"), workers*each)
-	assert.Equal(t, workers*each, fsys.Calls(vfs.OpOpen, "a.txt"))
+	assert.GreaterOrEqual(t, fsys.Calls(vfstest.OpRead, "a.txt"), workers*each)
+	assert.Equal(t, workers*each, fsys.Calls(vfstest.OpOpen, "a.txt"))
 }
 
 func TestOpString(t *testing.T) {
-	assert.Equal(t, "Rename", vfs.OpRename.String())
-	assert.Equal(t, "File.Stat", vfs.OpFileStat.String())
-	assert.Equal(t, "Close", vfs.OpClose.String())
-	assert.Equal(t, "Op(0)", vfs.Op(0).String())
-	assert.Equal(t, "Op(99)", vfs.Op(99).String())
+	assert.Equal(t, "Rename", vfstest.OpRename.String())
+	assert.Equal(t, "File.Stat", vfstest.OpFileStat.String())
+	assert.Equal(t, "Close", vfstest.OpClose.String())
+	assert.Equal(t, "Op(0)", vfstest.Op(0).String())
+	assert.Equal(t, "Op(99)", vfstest.Op(99).String())
 }

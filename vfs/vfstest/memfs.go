@@ -1,4 +1,4 @@
-package vfs
+package vfstest
 
 import (
 	"errors"
@@ -446,7 +446,9 @@ func (m *MemFS) RemoveAll(name string) error {
 // Rename moves oldname to newname as os.Rename does on Linux. A file or link
 // atomically replaces a file or link; a link in either name's last element is
 // not followed. Like os.Rename, it refuses to replace a directory, even an
-// empty one, with fs.ErrExist (syscall.EEXIST). A directory cannot replace a
+// empty one, with fs.ErrExist (syscall.EEXIST), unless newname is another
+// spelling of oldname ("/d" and "/./d" or "/d/"): then, as on Linux, nothing
+// moves and Rename succeeds. A directory cannot replace a
 // non-directory (syscall.ENOTDIR) or move into itself (syscall.EINVAL); the
 // root cannot move (syscall.EBUSY). Errors are *os.LinkError.
 func (m *MemFS) Rename(oldname, newname string) error {
@@ -461,14 +463,16 @@ func (m *MemFS) Rename(oldname, newname string) error {
 func (m *MemFS) rename(oldname, newname string) error {
 	from, errFrom := m.resolve(oldname, noFollow)
 	to, errTo := m.resolve(newname, noFollow)
-	// os.Rename refuses to replace a directory before it calls rename(2).
+	// os.Rename refuses to replace a directory before it calls rename(2),
+	// unless the names are two spellings of the directory itself ("d" and
+	// "./d" or "d/"), which rename(2) leaves where it is.
 	if errTo == nil && to.node != nil && to.node.isDir() {
 		switch {
 		case errFrom != nil:
 			return errFrom
 		case from.node == nil:
 			return syscall.ENOENT
-		case from.node != to.node || path.Clean("/"+oldname) == path.Clean("/"+newname):
+		case from.node != to.node || oldname == newname:
 			return syscall.EEXIST
 		}
 	}
