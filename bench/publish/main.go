@@ -7,9 +7,10 @@
 // 100 directories, about 40 MB), builds stampfs-publish from this checkout,
 // starts versitygw (POSIX backend in a temporary directory, on 127.0.0.1),
 // then, -runs times and alternating which side goes first, publishes the
-// tree to an empty bucket and again unchanged with each side:
+// tree to an empty bucket (and, for stampfs, an empty version store) and
+// again unchanged with each side:
 //
-//	stampfs-publish -endpoint URL -to s3://pub-N/static DIR
+//	stampfs-publish -endpoint URL -store STORE-N -to s3://pub-N/static DIR
 //	aws --endpoint-url URL s3 sync DIR s3://sync-N/static/
 //
 // It prints the median wall times and their ratios, and checks that an
@@ -115,8 +116,11 @@ func bench(cfg config, w io.Writer) (bool, error) {
 				return false, err
 			}
 		}
+		// Each run starts with an empty version store too, outside the
+		// tree so that aws s3 sync does not see it.
+		store := filepath.Join(work, fmt.Sprintf("store-%d", i))
 		pub := func() (time.Duration, string, error) {
-			return timed(env, publish, "-endpoint", endpoint, "-jobs", fmt.Sprint(cfg.jobs), "-to", "s3://"+pb+"/static", dir)
+			return timed(env, publish, "-endpoint", endpoint, "-jobs", fmt.Sprint(cfg.jobs), "-store", store, "-to", "s3://"+pb+"/static", dir)
 		}
 		sync := func() (time.Duration, string, error) {
 			return timed(env, cfg.aws, "--endpoint-url", endpoint, "s3", "sync", "--only-show-errors", dir, "s3://"+sb+"/static/")
