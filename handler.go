@@ -83,7 +83,9 @@ type Options struct {
 	Stale StalePolicy
 	// Scan configures the scanner. The Handler always records every file's
 	// SHA-256 (ScanOptions.Hash), whatever the strategy. A nil Scan.Logger
-	// means Logger.
+	// means Logger. Scan.Progress is told of every scan and publish the
+	// Handler makes, at New and at each Refresh, each ending in a call with
+	// Done set.
 	Scan ScanOptions
 	// Keep and Grace tune the pruning of old versions and their links, as
 	// Linker.Keep and Linker.Grace do: the Keep most recently activated

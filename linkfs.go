@@ -680,24 +680,18 @@ func (l *Linker) tempName() string {
 }
 
 // keep and grace are Keep and Grace with their zero values resolved.
-func (l *Linker) keep() int {
-	switch {
-	case l.Keep == 0:
-		return DefaultKeep
-	case l.Keep < 0:
-		return 0
-	}
-	return l.Keep
-}
+func (l *Linker) keep() int            { return orDefault(l.Keep, DefaultKeep) }
+func (l *Linker) grace() time.Duration { return orDefault(l.Grace, DefaultGrace) }
 
-func (l *Linker) grace() time.Duration {
+// orDefault resolves a retention setting: zero means def, negative none.
+func orDefault[T int | time.Duration](v, def T) T {
 	switch {
-	case l.Grace == 0:
-		return DefaultGrace
-	case l.Grace < 0:
+	case v == 0:
+		return def
+	case v < 0:
 		return 0
 	}
-	return l.Grace
+	return v
 }
 
 func (l *Linker) now() time.Time {

@@ -24,7 +24,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/afero"
 
@@ -110,34 +109,9 @@ func (v *Version) FS() fs.FS {
 // Manifest returns the version's Manifest with the given URL prefix and
 // origin. It reads nothing: the integrity values were computed at publish.
 func (v *Version) Manifest(opts *ManifestOptions) (*Manifest, error) {
-	var o ManifestOptions
-	if opts != nil {
-		o = *opts
-	}
-	prefix, base, err := checkPrefixBase(o.Prefix, o.Base)
-	if err != nil {
-		return nil, err
-	}
-	m := &Manifest{Version: ManifestVersion, Stamp: v.Stamp, Strategy: v.Strategy, Prefix: prefix, Files: make(map[string]ManifestFile)}
-	sri := make(map[string]string, len(v.Files))
-	for i, f := range v.Files {
-		sri[f.Name] = v.rows[i].sri
-	}
-	served, encodings := servedFiles(v.Files)
-	for _, f := range served {
-		if !utf8.ValidString(f.Name) {
-			return nil, &fs.PathError{Op: "manifest", Path: f.Name, Err: errNotUTF8}
-		}
-		m.Files[f.Name] = ManifestFile{
-			URL:       base + prefix + v.Stamp + "/" + escapeName(f.Name),
-			Size:      f.Size,
-			SHA256:    hex.EncodeToString(f.SHA256[:]),
-			Integrity: sri[f.Name],
-			Type:      contentType(f.Name),
-			Encodings: encodings[f.Name],
-		}
-	}
-	return m, nil
+	return buildManifest(v.Stamp, v.Strategy, v.Files, opts, func(i int, _ File) (string, error) {
+		return v.rows[i].sri, nil
+	})
 }
 
 // lookup returns the index of the file name in v.Files, or -1.
@@ -204,6 +178,9 @@ func (l *Linker) storeDir() string {
 // or Git stamp already held with other bytes is an error wrapping
 // ErrStampTaken, and the store is left as it was.
 //
+// ScanOptions.Progress is told of the files stored, copied or linked, with
+// their sizes; the totals are known once the scan is over.
+//
 // Errors: the scanner's errors; a *fs.PathError naming the store path and
 // the cause (fs.ErrPermission, a full disk's syscall.ENOSPC, ...) when the
 // store cannot be written, in which case nothing is half-visible; one
@@ -213,6 +190,8 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	if opts != nil {
 		o = *opts
 	}
+	m := startMeter(o.Progress)
+	defer m.finish() // on every error; once the files are placed, the call below
 	strategy := o.Strategy
 	if strategy == "" {
 		strategy = Content
@@ -220,6 +199,7 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	scanned := time.Now() // file times are the real clock's, whatever l.Now says
 	stratOpts := o
 	stratOpts.Hash = false
+	stratOpts.Progress = nil // m reports; the scan reads no content
 	if strategy == Content {
 		// The content stamp is computed below, from the stored bytes.
 		stratOpts.Strategy, stratOpts.Version = Fixed, "x"
@@ -228,17 +208,19 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.total(snap.files)
 	store := l.storeDir()
 	if err := l.fsys.MkdirAll(store, 0o755); err != nil {
 		return nil, ensurePathError("mkdir", store, err)
 	}
 
 	cache := l.hashCache()
-	b := &builder{l: l, store: store, snap: snap, cache: cache}
+	b := &builder{l: l, store: store, snap: snap, cache: cache, m: m}
 	defer b.cleanup()
 	if err := b.stage(); err != nil {
 		return nil, err
 	}
+	m.finish() // before the log lines below
 
 	stamp := snap.stamp
 	if strategy == Content {
@@ -307,6 +289,7 @@ type builder struct {
 
 	files []File // snap's table with the stored bytes' SHA-256
 	rows  []indexRow
+	m     *meter // counts the files placed
 
 	copied, linked atomic.Int64
 }
@@ -393,6 +376,7 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 			f.SHA256 = b.cache.Files[c].SHA256
 			b.rows[i] = indexRow{live: st, stored: ino, sri: b.cache.rows[c].sri}
 			b.linked.Add(1)
+			b.m.add(1, f.Size)
 			return nil
 		}
 	}
@@ -403,6 +387,7 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 			f.Size, f.ModTime, f.SHA256 = res.size, res.mtime, res.sha
 			b.rows[i] = indexRow{live: res.live, stored: res.ino, sri: res.sri}
 			b.copied.Add(1)
+			b.m.add(1, res.size)
 			return nil
 		}
 		if !errors.Is(err, errChanged) || try == 2 {

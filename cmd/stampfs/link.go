@@ -50,6 +50,7 @@ func runLink(args []string, stdout, stderr io.Writer) int {
 	dir := pos[0]
 	c.dirs = pos
 
+	opts.Progress = c.progress()
 	logger := c.logger()
 	opts.Logger = logger
 	l := stampfs.NewLinker(linkFS, dir)

@@ -15,6 +15,9 @@
 //
 // Flags may come before or after DIR. Help goes to stdout; every error is
 // one line on stderr, "stampfs COMMAND: what failed: why".
+// On a terminal, stamp, link, manifest and serve (at startup) keep one
+// progress line on stderr while their scan or publish runs longer than a
+// second; -q turns it off.
 //
 // publish runs stampfs-publish (go install
 // github.com/stampfs/stampfs/publish/cmd/stampfs-publish@latest) from PATH

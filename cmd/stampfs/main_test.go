@@ -73,7 +73,7 @@ func TestHelp(t *testing.T) {
 			if name == "nginx" || name == "version" || name == "versions" || name == "publish" {
 				assert.NotContains(t, want, "-q", "it logs nothing")
 			} else {
-				assert.Contains(t, want, "\n  -q\tquiet: log warnings and errors only\n")
+				assert.Contains(t, want, "\n  -q\tquiet: no progress line; log warnings and errors only\n")
 			}
 			for _, args := range [][]string{{name, "-h"}, {name, "--help"}, {name, "x", "-h"}} {
 				status, out, errOut := runCmd(args...)

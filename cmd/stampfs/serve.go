@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -125,6 +126,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-c
 	if status >= 0 {
 		return status
 	}
+	// The first scan, before the server starts, shows its progress; the
+	// rescans of a running server only log.
+	var started atomic.Bool
+	if progress := c.progress(); progress != nil {
+		cfg.opts.Scan.Progress = func(p stampfs.Progress) {
+			if !started.Load() {
+				progress(p)
+			}
+		}
+	}
 	logger := c.logger()
 	cfg.opts.Logger = logger
 
@@ -150,6 +161,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-c
 			index = dirIndex(h, cfg.dir, cfg.opts, names)
 		}
 	}
+	started.Store(true)
 	if err != nil {
 		code := c.fail(err)
 		if errors.Is(err, stampfs.ErrSymlinkUnsupported) && !permissionDenied(err) {
