@@ -43,8 +43,9 @@ type Options struct {
 	// is the bucket's root. It must be a valid fs.FS path.
 	Prefix string
 	// Keep and Grace say which other versions survive: the Keep newest
-	// and all whose manifest is younger than Grace. Zero means 2 and one
-	// hour, as on disk; a negative value means none.
+	// and all whose manifest is younger than Grace. Zero means
+	// stampfs.DefaultKeep and stampfs.DefaultGrace (2 and one hour), as on
+	// disk; a negative value means none.
 	Keep  int
 	Grace time.Duration
 	// Jobs bounds the requests in flight. Default 16.
@@ -84,8 +85,8 @@ func Publish(ctx context.Context, b Bucket, v *Version, opts *Options) (Stats, e
 	if opts != nil {
 		o = *opts
 	}
-	o.Keep = orDefault(o.Keep, 2)
-	o.Grace = orDefault(o.Grace, time.Hour)
+	o.Keep = orDefault(o.Keep, stampfs.DefaultKeep)
+	o.Grace = orDefault(o.Grace, stampfs.DefaultGrace)
 	o.Jobs = orDefault(o.Jobs, 16)
 	if o.Now == nil {
 		o.Now = time.Now
@@ -95,6 +96,8 @@ func Publish(ctx context.Context, b Bucket, v *Version, opts *Options) (Stats, e
 	return p.stats, err
 }
 
+// orDefault resolves a retention setting as stampfs.Linker does: zero means
+// def, negative none.
 func orDefault[T int | time.Duration](v, def T) T {
 	switch {
 	case v == 0:
