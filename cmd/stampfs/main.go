@@ -9,6 +9,7 @@
 //	stampfs serve    [-q] [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [-watch] [-access-log[=common|slog]] [DIR]
 //	stampfs manifest [-q] [-strategy S] DIR
 //	stampfs nginx    [-prefix /static/] DIR
+//	stampfs publish  -to s3://BUCKET/PREFIX [-endpoint URL] [-region R] [-keep N] [-grace D] [-base URL] DIR
 //	stampfs version
 //	stampfs help     [COMMAND]
 //
@@ -17,6 +18,10 @@
 // On a terminal, stamp, link, manifest and serve (at startup) keep one
 // progress line on stderr while their scan or publish runs longer than a
 // second; -q turns it off.
+//
+// publish runs stampfs-publish (go install
+// github.com/stampfs/stampfs/publish/cmd/stampfs-publish@latest) from PATH
+// with the same arguments: the AWS SDK lives in that nested module, not here.
 //
 // Exit status: 0 on success, 1 on an error, 2 on a usage error, 3 when
 // symlinks are unsupported where link was asked to make one.
@@ -48,6 +53,7 @@ var commands = map[string]command{
 	"serve":    runServe,
 	"manifest": runManifest,
 	"nginx":    runNginx,
+	"publish":  runPublish,
 	"version":  runVersion,
 	"versions": runVersions,
 }
@@ -106,6 +112,7 @@ commands:
   serve     serve DIR (or a demo site) under /static/<stamp>/
   manifest  print DIR's stamp and files as JSON
   nginx     print nginx location blocks that serve DIR through its stamp links
+  publish   put DIR's version in an S3-compatible bucket for a CDN (runs stampfs-publish)
   version   print the version of stampfs
 
 Run 'stampfs help <command>' for its flags.
