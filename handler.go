@@ -109,6 +109,16 @@ type Options struct {
 	// directory or file system) the Handler serves the live tree instead,
 	// as NewFS always does (see ServeHTTP).
 	Store string
+	// Current, when set, takes the current stamp and table from a published
+	// manifest (the current.json that stampfs publish writes, or any
+	// version-1 Manifest) instead of scanning and publishing the
+	// directory: New and every Refresh call it, so that an app server
+	// renders the stamp a bucket holds. URL and FuncMap name its files
+	// (with Base, under the CDN's origin) and Integrity gives its values.
+	// ServeHTTP serves the stamp from the store's version when the store
+	// holds it, and answers 404 for its files otherwise (the CDN serves
+	// them). Only New takes it.
+	Current func() (*Manifest, error)
 	// Logger receives the stamp, the mode and every link made or removed.
 	// Nil is silent.
 	Logger *slog.Logger
@@ -139,6 +149,7 @@ type Handler struct {
 	osfs bool
 	iofs fs.FS // NewFS
 
+	current func() (*Manifest, error)
 	linker  *Linker // New
 	links   bool    // symlink mode: make stamp links
 	noStore bool    // the store cannot be written: serve the live tree
@@ -225,6 +236,7 @@ func newHandler(opts *Options) (*Handler, error) {
 		keep:      o.Keep,
 		grace:     o.Grace,
 		store:     o.Store,
+		current:   o.Current,
 	}
 	if h.prefix == "" {
 		h.prefix = "/static/"
@@ -359,7 +371,8 @@ func (h *Handler) Refresh() error {
 	if err != nil {
 		return err
 	}
-	if st.version != nil && h.links {
+	own := st.version != nil && h.current == nil // a version this Handler published
+	if own && h.links {
 		if err := h.linker.Activate(st.stamp); err != nil {
 			return err
 		}
@@ -368,7 +381,7 @@ func (h *Handler) Refresh() error {
 	if old == nil || old.stamp != st.stamp {
 		h.log(slog.LevelInfo, "stampfs: serving", "stamp", st.stamp, "mode", string(h.mode), "store", st.version != nil, "files", len(st.files), "memory", st.held)
 	}
-	if st.version != nil {
+	if own {
 		// The linker logs every version and link it keeps or removes.
 		if _, err := h.linker.Prune(st.stamp); err != nil {
 			h.log(slog.LevelWarn, "stampfs: pruning old versions", "err", err.Error())

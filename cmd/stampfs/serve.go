@@ -80,7 +80,7 @@ least 64 KiB a minute. Near the limit on open files, keep-alives are turned
 off and idle connections closed, so that new clients are answered.`
 
 func serveFlags(args []string, stdout, stderr io.Writer) (c *cli, cfg serveConfig, status int) {
-	c = newCLI("serve", "stampfs serve [-q] [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [-watch] [-access-log[=common|slog]] [DIR]",
+	c = newCLI("serve", "stampfs serve [-q] [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [-watch] [-access-log[=common|slog]] [-base URL] [-current FILE] [DIR]",
 		serveNotes, stdout, stderr)
 	c.logs()
 	fl := c.fl
@@ -91,6 +91,8 @@ func serveFlags(args []string, stdout, stderr io.Writer) (c *cli, cfg serveConfi
 	stale := fl.String("stale", string(stampfs.StaleServe), "answer for an unknown stamp: serve (no-cache), notfound (404) or redirect (302)")
 	fl.BoolVar(&cfg.watch, "watch", false, "development: rescan DIR when its files change")
 	fl.Var(&cfg.accessLog, "access-log", "log every request on stderr: in the common log format, or with =slog as log lines")
+	base := fl.String("base", "", "origin put before every URL the pages render, such as a CDN's https://cdn.example.com")
+	current := fl.String("current", "", "take the current stamp and files from this published manifest (current.json), read again on every rescan")
 	pos, status := c.parse(args)
 	if status >= 0 {
 		return c, cfg, status
@@ -99,7 +101,17 @@ func serveFlags(args []string, stdout, stderr io.Writer) (c *cli, cfg serveConfi
 	if err != nil {
 		return c, cfg, c.usageError("%v", err)
 	}
-	cfg.opts = stampfs.Options{Prefix: *prefix, Mode: stampfs.Mode(*mode), Stale: stampfs.StalePolicy(*stale), Scan: scan}
+	cfg.opts = stampfs.Options{Prefix: *prefix, Base: *base, Mode: stampfs.Mode(*mode), Stale: stampfs.StalePolicy(*stale), Scan: scan}
+	if *current != "" {
+		file := *current
+		cfg.opts.Current = func() (*stampfs.Manifest, error) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return nil, err
+			}
+			return stampfs.ParseManifest(data)
+		}
+	}
 	switch {
 	case !strings.HasPrefix(*prefix, "/") || !strings.HasSuffix(*prefix, "/"):
 		return c, cfg, c.usageError("-prefix %q: want a path that starts and ends with /", *prefix)
@@ -109,6 +121,8 @@ func serveFlags(args []string, stdout, stderr io.Writer) (c *cli, cfg serveConfi
 		return c, cfg, c.usageError("unknown stale policy %q: want serve, notfound or redirect", *stale)
 	case len(pos) > 1:
 		return c, cfg, c.usageError("want at most one DIR, got %d arguments", len(pos))
+	case len(pos) == 0 && *current != "":
+		return c, cfg, c.usageError("-current needs a DIR: the demo site is embedded")
 	case len(pos) == 0 && cfg.opts.Mode == stampfs.ModeSymlink:
 		return c, cfg, c.usageError("-mode symlink needs a DIR: the demo site is embedded and served virtually")
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
+	"encoding/hex"
 	"html"
 	"io"
 	"io/fs"
@@ -336,4 +338,41 @@ func TestServeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServeCurrent: with -current, serve takes the stamp from a published
+// manifest: it serves that version from the store, renders the CDN's URLs
+// with -base, and reads the manifest again on SIGHUP.
+func TestServeCurrent(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "css"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "css", "a.css"), []byte("a{}"), 0o644))
+	status, stamp, stderr := runCmd("link", "-q", dir)
+	require.Equal(t, exitOK, status, stderr)
+	stamp = strings.TrimSpace(stamp)
+	current := filepath.Join(t.TempDir(), "current.json")
+	require.NoError(t, os.WriteFile(current, []byte(`{"version":1,"stamp":"`+stamp+`","strategy":"content","prefix":"/static/","files":{"css/a.css":{"url":"x","size":3,"sha256":"`+sha256hex("a{}")+`","integrity":"sha384-x","type":"text/css; charset=utf-8","encodings":[]}}}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "css", "a.css"), []byte("b{}"), 0o644)) // the live tree moved on; the bucket did not
+
+	hup := make(chan os.Signal, 1)
+	base, _ := startServeWith(t, defaultLimits, hup, "-current", current, "-base", "https://cdn.example", dir)
+	resp, body := get(t, base+"/static/"+stamp+"/css/a.css")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "a{}", string(body), "the version the manifest names")
+	_, body = get(t, base+"/")
+	assert.Contains(t, string(body), "https://cdn.example/static/"+stamp+"/css/a.css")
+
+	require.NoError(t, os.WriteFile(current, []byte(`{"version":1,"stamp":"v9","strategy":"fixed","prefix":"/static/","files":{"css/a.css":{"size":3,"sha256":"`+sha256hex("c{}")+`"}}}`), 0o644))
+	hup <- syscall.SIGHUP
+	require.Eventually(t, func() bool {
+		_, body := get(t, base+"/")
+		return strings.Contains(string(body), "https://cdn.example/static/v9/css/a.css")
+	}, 10*time.Second, 20*time.Millisecond)
+	resp, _ = get(t, base+"/static/v9/css/a.css")
+	assert.Equal(t, 404, resp.StatusCode, "bytes this server does not hold")
+}
+
+func sha256hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
