@@ -105,7 +105,9 @@
 // Integrity call sees the old snapshot or the new one, never a mix. Refresh
 // calls run one at a time; on error the old snapshot stays in use. In symlink
 // mode the new stamp link exists before the swap, and old links are pruned
-// after it. A [Snapshot] is immutable. For tests, vfstest.NewMemFS (package
+// after it. Call Refresh on a signal after a deploy (see the SIGHUP example),
+// or in development let [Handler.Watch] call it once files stop changing. A
+// [Snapshot] is immutable. For tests, vfstest.NewMemFS (package
 // github.com/stampfs/stampfs/vfs/vfstest) gives an in-memory afero.Fs with
 // real symbolic links that behaves like Linux.
 package stampfs

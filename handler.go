@@ -83,12 +83,15 @@ type Options struct {
 	Stale StalePolicy
 	// Scan configures the scanner. The Handler always records every file's
 	// SHA-256 (ScanOptions.Hash), whatever the strategy. A nil Scan.Logger
-	// means Logger.
+	// means Logger. Scan.Progress is told of every scan and publish the
+	// Handler makes, at New and at each Refresh, each ending in a call with
+	// Done set.
 	Scan ScanOptions
-	// Keep and Grace tune the pruning of old stamp links in symlink mode:
-	// the newest Keep old links and any younger than Grace survive. Zero
-	// means the Linker's defaults (2 and one hour); a negative value means
-	// none (keep no old link by count; no grace period).
+	// Keep and Grace tune the pruning of old versions and their links, as
+	// Linker.Keep and Linker.Grace do: the Keep most recently activated
+	// others and any activated within Grace survive. Zero means DefaultKeep
+	// and DefaultGrace (2 and one hour); a negative value means none (keep
+	// no old version by count; no grace period).
 	Keep  int
 	Grace time.Duration
 	// MemoryLimit bounds the bytes of small files the Handler holds in
@@ -106,6 +109,16 @@ type Options struct {
 	// directory or file system) the Handler serves the live tree instead,
 	// as NewFS always does (see ServeHTTP).
 	Store string
+	// Current, when set, takes the current stamp and table from a published
+	// manifest (the current.json that stampfs publish writes, or any
+	// version-1 Manifest) instead of scanning and publishing the
+	// directory: New and every Refresh call it, so that an app server
+	// renders the stamp a bucket holds. URL and FuncMap name its files
+	// (with Base, under the CDN's origin) and Integrity gives its values.
+	// ServeHTTP serves the stamp from the store's version when the store
+	// holds it, and answers 404 for its files otherwise (the CDN serves
+	// them). Only New takes it.
+	Current func() (*Manifest, error)
 	// Logger receives the stamp, the mode and every link made or removed.
 	// Nil is silent.
 	Logger *slog.Logger
@@ -136,6 +149,7 @@ type Handler struct {
 	osfs bool
 	iofs fs.FS // NewFS
 
+	current func() (*Manifest, error)
 	linker  *Linker // New
 	links   bool    // symlink mode: make stamp links
 	noStore bool    // the store cannot be written: serve the live tree
@@ -143,6 +157,7 @@ type Handler struct {
 
 	mu       sync.Mutex // serializes Refresh
 	cur      atomic.Pointer[state]
+	misroute sync.Once    // warns once of a request outside the prefix
 	versions versionCache // tables of other stamps' versions, for requests under them
 }
 
@@ -179,8 +194,15 @@ func New(fsys afero.Fs, dir string, opts *Options) (*Handler, error) {
 
 // NewFS scans fsys (rooted at ".") and returns a Handler for it. It always
 // runs in virtual mode: opts.Mode must be empty, ModeAuto or ModeVirtual.
-// An embed.FS has no modification times, so use the Content (default),
-// Fixed or Git strategy with it.
+// It has no version store, so it serves fsys's current bytes, immutable
+// only under the current stamp (and earlier stamps whose bytes it served
+// unchanged).
+//
+// An embed.FS holds its directory under its own name: for
+// //go:embed static, pass fs.Sub(embedded, "static") so that names are
+// "css/site.css", not "static/css/site.css". It has no modification times
+// and no .git directory, so use the Content (default) or Fixed strategy:
+// Mtime fails and Git finds no repository.
 func NewFS(fsys fs.FS, opts *Options) (*Handler, error) {
 	h, err := newHandler(opts)
 	if err != nil {
@@ -214,6 +236,7 @@ func newHandler(opts *Options) (*Handler, error) {
 		keep:      o.Keep,
 		grace:     o.Grace,
 		store:     o.Store,
+		current:   o.Current,
 	}
 	if h.prefix == "" {
 		h.prefix = "/static/"
@@ -261,12 +284,7 @@ func newHandler(opts *Options) (*Handler, error) {
 // once whether links work.
 func (h *Handler) chooseMode() error {
 	l := NewLinker(h.fsys, h.dir)
-	if h.keep != 0 {
-		l.Keep = max(h.keep, 0)
-	}
-	if h.grace != 0 {
-		l.Grace = max(h.grace, 0)
-	}
+	l.Keep, l.Grace = h.keep, h.grace // the same zero and negative values
 	l.Logger = h.logger
 	l.Store = h.store
 	h.linker = l
@@ -353,7 +371,8 @@ func (h *Handler) Refresh() error {
 	if err != nil {
 		return err
 	}
-	if st.version != nil && h.links {
+	own := st.version != nil && h.current == nil // a version this Handler published
+	if own && h.links {
 		if err := h.linker.Activate(st.stamp); err != nil {
 			return err
 		}
@@ -362,7 +381,7 @@ func (h *Handler) Refresh() error {
 	if old == nil || old.stamp != st.stamp {
 		h.log(slog.LevelInfo, "stampfs: serving", "stamp", st.stamp, "mode", string(h.mode), "store", st.version != nil, "files", len(st.files), "memory", st.held)
 	}
-	if st.version != nil {
+	if own {
 		// The linker logs every version and link it keeps or removes.
 		if _, err := h.linker.Prune(st.stamp); err != nil {
 			h.log(slog.LevelWarn, "stampfs: pruning old versions", "err", err.Error())

@@ -47,6 +47,11 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request) {
 	st := h.cur.Load()
 	p := r.URL.Path
 	if len(p) <= len(h.prefix) || p[:len(h.prefix)] != h.prefix || encodedSeparator(r.URL.RawPath) {
+		if !strings.HasPrefix(p, h.prefix) && p+"/" != h.prefix {
+			h.misroute.Do(func() {
+				h.log(slog.LevelWarn, "stampfs: a request outside Prefix: mount the Handler at its prefix, without http.StripPrefix", "path", p, "prefix", h.prefix)
+			})
+		}
 		notFound(w, r, nil)
 		return
 	}

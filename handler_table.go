@@ -7,18 +7,22 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 
 	"github.com/spf13/afero"
+
+	"github.com/stampfs/stampfs/vfs"
 )
 
 // errChanged says that a file's bytes differ from those the scan hashed.
@@ -136,11 +140,11 @@ func (st *state) servedBefore(stamp string, rep *entry) bool {
 // build scans (publishing the version when there is a store) and returns a
 // new state whose history extends old's.
 func (h *Handler) build(old *state) (*state, error) {
-	snap, v, err := h.source()
+	snap, v, remote, err := h.source()
 	if err != nil {
 		return nil, err
 	}
-	st, err := h.table(snap, v, old)
+	st, err := h.table(snap, v, remote, old)
 	if err != nil {
 		return nil, err
 	}
@@ -171,33 +175,74 @@ func (h *Handler) build(old *state) (*state, error) {
 }
 
 // source returns the snapshot to serve: the version Publish makes of the
-// directory, or a scan of the live tree where there is no store to write.
-func (h *Handler) source() (*Snapshot, *Version, error) {
+// directory, a scan of the live tree where there is no store to write, or
+// what Options.Current names (remote, when its bytes are not here).
+func (h *Handler) source() (snap *Snapshot, v *Version, remote *Manifest, err error) {
 	if h.iofs != nil {
 		snap, err := Scan(afero.FromIOFS{FS: h.iofs}, ".", &h.scan)
-		return snap, nil, err
+		return snap, nil, nil, err
+	}
+	if h.current != nil {
+		return h.fromManifest()
 	}
 	if !h.noStore {
 		v, err := h.linker.Publish(&h.scan)
 		switch {
 		case err == nil:
-			return &Snapshot{stamp: v.Stamp, strategy: v.Strategy, files: v.Files}, v, nil
+			return &Snapshot{stamp: v.Stamp, strategy: v.Strategy, files: v.Files}, v, nil, nil
 		case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS):
 			h.noStore = true
 			h.log(slog.LevelWarn, "stampfs: the version store cannot be written; serving the live tree, immutable only under the current stamp", "store", h.linker.storeDir(), "err", err.Error())
 		default:
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	snap, err := scan(h.fsys, h.dir, &h.scan, true)
-	return snap, nil, err
+	snap, err = scan(h.fsys, h.dir, &h.scan, true)
+	return snap, nil, nil, err
+}
+
+// fromManifest returns the snapshot Options.Current names: the store's
+// version of its stamp when the store holds one with the same files, and
+// otherwise the manifest's table alone, whose bytes are not here.
+func (h *Handler) fromManifest() (*Snapshot, *Version, *Manifest, error) {
+	m, err := h.current()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("stampfs: Options.Current: %w", err)
+	}
+	if m == nil || m.Version != ManifestVersion || !vfs.ValidSegment(m.Stamp) {
+		return nil, nil, nil, fmt.Errorf("stampfs: Options.Current: not a version-1 manifest with a valid stamp: %w", fs.ErrInvalid)
+	}
+	files := make([]File, 0, len(m.Files))
+	for name, mf := range m.Files {
+		f := File{Name: name, Size: mf.Size}
+		if n, err := hex.Decode(f.SHA256[:], []byte(mf.SHA256)); err != nil || n != sha256.Size {
+			return nil, nil, nil, fmt.Errorf("stampfs: Options.Current: %s: bad sha256: %w", name, fs.ErrInvalid)
+		}
+		files = append(files, f)
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	if v, err := h.linker.Version(m.Stamp); err == nil {
+		for _, f := range files {
+			if i := v.lookup(f.Name); i < 0 || v.Files[i].SHA256 != f.SHA256 {
+				return nil, nil, nil, &fs.PathError{Op: "current", Path: v.dir, Err: fmt.Errorf("%w: the store's version differs from the manifest at %s", ErrStampTaken, f.Name)}
+			}
+		}
+		return &Snapshot{stamp: v.Stamp, strategy: v.Strategy, files: v.Files}, v, nil, nil
+	}
+	return &Snapshot{stamp: m.Stamp, strategy: m.Strategy, files: files}, nil, m, nil
 }
 
 // table builds the serving table of snap, whose bytes are v's when v is not
-// nil and the live tree's otherwise. It holds small files in memory.
-func (h *Handler) table(snap *Snapshot, v *Version, old *state) (*state, error) {
+// nil, nowhere here when remote is not nil, and the live tree's otherwise. It
+// holds small files in memory.
+func (h *Handler) table(snap *Snapshot, v *Version, remote *Manifest, old *state) (*state, error) {
 	st := &state{stamp: snap.Stamp(), version: v}
 	switch {
+	case remote != nil:
+		// The bytes are not here: the CDN serves them.
+		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) {
+			return nil, nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+		}
 	case h.iofs != nil:
 		fsys := h.iofs
 		st.open = func(name string) (io.ReadCloser, fs.FileInfo, error) { return openFS(fsys, name) }
@@ -275,6 +320,13 @@ func (h *Handler) table(snap *Snapshot, v *Version, old *state) (*state, error) 
 		}
 	}
 	budget := h.memLimit
+	if remote != nil {
+		budget = -1
+		for _, e := range order {
+			sri := remote.Files[e.name].Integrity
+			e.sriOnce.Do(func() { e.sri = sri })
+		}
+	}
 	for _, e := range order {
 		if e.size <= h.fileLimit && e.size <= budget {
 			if err := st.hold(e); err != nil {

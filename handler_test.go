@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -434,4 +435,26 @@ func TestNewFSUnseekable(t *testing.T) {
 			check(t, do(t, h, tt.method, tt.path, tt.header...), tt.want)
 		})
 	}
+}
+
+// TestMountedWrongWarnsOnce: behind http.StripPrefix (or at another prefix)
+// every request misses the prefix; the Handler says so once.
+func TestMountedWrongWarnsOnce(t *testing.T) {
+	var log strings.Builder
+	h, err := stampfs.New(memFS(t, site), "/static", &stampfs.Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	stripped := http.StripPrefix("/static", h)
+	for range 3 {
+		w := httptest.NewRecorder()
+		stripped.ServeHTTP(w, httptest.NewRequest("GET", "/static/"+h.Stamp()+"/css/a.css", nil))
+		assert.Equal(t, 404, w.Code)
+	}
+	assert.Equal(t, 1, strings.Count(log.String(), "a request outside Prefix"), log.String())
+	assert.Contains(t, log.String(), "without http.StripPrefix")
+}
+
+func TestNewNilFS(t *testing.T) {
+	h, err := stampfs.New(nil, "static", nil)
+	assert.Nil(t, h)
+	assert.ErrorIs(t, err, fs.ErrInvalid)
 }

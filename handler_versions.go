@@ -54,7 +54,7 @@ func (h *Handler) versionState(stamp string) *state {
 	v, err := h.linker.Version(stamp)
 	if err == nil {
 		snap := &Snapshot{stamp: v.Stamp, strategy: v.Strategy, files: v.Files}
-		st, err = h.table(snap, v, nil)
+		st, err = h.table(snap, v, nil, nil)
 		if err != nil {
 			h.log(slog.LevelWarn, "stampfs: not serving a version that does not match its index", "version", v.dir, "err", err.Error())
 		}

@@ -26,10 +26,11 @@ import (
 // or read symbolic links here.
 var ErrSymlinkUnsupported = errors.New("stampfs: symlinks unsupported")
 
-// Defaults of the Linker fields that NewLinker sets.
+// The retention a zero Linker.Keep and Linker.Grace (and Options.Keep and
+// Options.Grace) mean.
 const (
-	defaultKeep  = 2
-	defaultGrace = time.Hour
+	DefaultKeep  = 2
+	DefaultGrace = time.Hour
 )
 
 // tempPrefix starts the name of every temporary link a Linker makes. The
@@ -56,16 +57,16 @@ const tempMinAge = time.Minute
 // same directory at once.
 type Linker struct {
 	// Keep is the number of old versions (and old stamp links) Prune keeps
-	// besides the current one, most recently activated first. NewLinker
-	// sets 2; 0 (or less) keeps none by count.
+	// besides the current one, most recently activated first. Zero means
+	// DefaultKeep (2); a negative value keeps none by count.
 	Keep int
 
 	// Grace is the age under which Prune keeps any version and stamp link,
 	// so that processes of a rolling deploy, each with its own stamp, never
-	// remove each other's while both run. NewLinker sets one hour; 0 (or
-	// less) means no grace period. A version's age is measured from its
-	// last Publish or Activate, a link's from its own modification time,
-	// which Activate refreshes.
+	// remove each other's while both run. Zero means DefaultGrace (one
+	// hour); a negative value means no grace period. A version's age is
+	// measured from its last Publish or Activate, a link's from its own
+	// modification time, which Activate refreshes.
 	Grace time.Duration
 
 	// Logger receives one record per link created, removed or kept, with
@@ -85,16 +86,11 @@ type Linker struct {
 	dir  string
 }
 
-// NewLinker returns a Linker for the directory dir on fsys with Keep 2 and
-// Grace one hour. It does not touch the file system; call Probe to learn
+// NewLinker returns a Linker for the directory dir on fsys, with the default
+// retention (Keep and Grace zero). It does not touch the file system; call Probe to learn
 // whether symbolic links work there.
 func NewLinker(fsys afero.Fs, dir string) *Linker {
-	return &Linker{
-		Keep:  defaultKeep,
-		Grace: defaultGrace,
-		fsys:  fsys,
-		dir:   dir,
-	}
+	return &Linker{fsys: fsys, dir: dir}
 }
 
 // Probe reports whether stamp links work in the directory by making a
@@ -256,251 +252,6 @@ var errNoVersion = fmt.Errorf("stampfs: no such version in the store (publish it
 // replace.
 var errNotStampLink = fmt.Errorf("exists and is not a stamp link: %w", fs.ErrExist)
 
-// Prune removes the versions of the store other than current's, except the
-// Keep most recently activated and any activated within Grace, each with its
-// stamp link, and returns the paths it removed (links, then versions, in the
-// order removed). A version disappears from the store in one rename before
-// its files are deleted, so readers see it whole or not at all; files it
-// shares with retained versions live on in them.
-//
-// A stamp link is stampfs's to remove only if it has the form Activate
-// makes (<dir>/S -> the store's S), or a form older deploys made (a target
-// of "." or an absolute path naming the directory, with no ".." element)
-// under a name such deploys produced: all digits (mtime stamps) or 12
-// lowercase hex digits (content stamps). Links of the Activate form go with
-// their version, or when their version is gone; links of the older forms by
-// the same Keep and Grace rule, by their own modification time. Nothing else
-// is ever removed, apart from temporary links and staging directories of a
-// crashed run, once older than Grace and a minute (links) or an hour
-// (staging directories). Without symbolic links (virtual mode) Prune still
-// prunes versions.
-//
-// Prune and Activate take the store's lock, so a version or link that a
-// concurrent Activate renews is never removed. A link or version that
-// disappears while Prune works on it was removed by another process and is
-// not an error. Prune carries on past an entry it cannot read or remove and
-// returns the errors joined, each naming the path and the step that failed,
-// along with the paths it did remove.
-func (l *Linker) Prune(current string) (removed []string, err error) {
-	if !vfs.ValidSegment(current) {
-		return nil, fmt.Errorf("%w: %q", ErrBadStamp, current)
-	}
-	sl, linkErr := l.symlinker()
-	if _, statErr := l.fsys.Stat(l.storeDir()); linkErr != nil && errors.Is(statErr, fs.ErrNotExist) {
-		return nil, linkErr // no store, and links are not possible: nothing to prune
-	}
-	unlock, err := l.lock()
-	if err != nil {
-		return nil, err
-	}
-	var errs []error
-	var doomed []string // versions renamed out of the way, to delete after unlocking
-	func() {
-		defer unlock()
-		if linkErr != nil {
-			sl = nil
-		}
-		removed, doomed, errs = l.pruneVersions(sl, current)
-		if sl != nil {
-			r, e := l.pruneLinks(sl, current)
-			removed, errs = append(removed, r...), append(errs, e...)
-		}
-		errs = append(errs, l.pruneStaging(doomed)...)
-	}()
-	for _, d := range doomed {
-		if err := l.fsys.RemoveAll(d); err != nil {
-			errs = append(errs, ensurePathError("remove", d, err))
-		}
-	}
-	return removed, errors.Join(errs...)
-}
-
-// pruneVersions removes the versions Prune does not keep, with their stamp
-// links when sl can read links. Each version is renamed to a staging name,
-// returned in doomed for deletion once the lock is released.
-func (l *Linker) pruneVersions(sl afero.Symlinker, current string) (removed, doomed []string, errs []error) {
-	entries, err := l.listVersions()
-	if err != nil {
-		return nil, nil, []error{err}
-	}
-	now := l.now()
-	kept := 0
-	for _, e := range entries {
-		dir := filepath.Join(l.storeDir(), e.stamp)
-		age := now.Sub(e.activated)
-		switch {
-		case e.stamp == current:
-			l.log("version kept", slog.String("version", dir), slog.String("reason", "current"))
-			continue
-		case kept < l.Keep:
-			kept++
-			l.log("version kept", slog.String("version", dir), slog.String("reason", "newest"), slog.Int("keep", l.Keep))
-			continue
-		case age < l.Grace:
-			l.log("version kept", slog.String("version", dir), slog.String("reason", "younger than grace period"), slog.Duration("age", age), slog.Duration("grace", l.Grace))
-			continue
-		}
-		if sl != nil {
-			link := filepath.Join(l.dir, e.stamp)
-			if _, kind, err := l.linkInfo(sl, link); err == nil && kind == storeLink {
-				if err := l.fsys.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					errs = append(errs, ensurePathError("remove", link, err))
-					continue // the link stays valid: keep its version
-				}
-				removed = append(removed, link)
-				l.log("link removed", slog.String("link", link), slog.Duration("age", age))
-			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
-				continue
-			}
-		}
-		gone := filepath.Join(l.storeDir(), stagingPre+randomHex())
-		if err := l.fsys.Rename(dir, gone); err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, ensurePathError("rename", dir, err))
-			}
-			continue
-		}
-		removed = append(removed, dir)
-		doomed = append(doomed, gone)
-		l.log("version removed", slog.String("version", dir), slog.Duration("age", age))
-	}
-	return removed, doomed, errs
-}
-
-// pruneLinks removes stamp links whose version is gone, links of the older
-// forms by the Keep and Grace rule, and temporary links of crashed runs.
-func (l *Linker) pruneLinks(sl afero.Symlinker, current string) (removed []string, errs []error) {
-	names, err := l.readDirNames()
-	if err != nil {
-		return nil, []error{err}
-	}
-	now := l.now()
-	type candidate struct {
-		name  string
-		mtime time.Time
-	}
-	var legacy []candidate
-	for _, base := range names {
-		name := filepath.Join(l.dir, base)
-		temp := strings.HasPrefix(base, tempPrefix)
-		if !temp && !vfs.ValidSegment(base) {
-			continue
-		}
-		fi, kind, err := l.linkInfo(sl, name)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		switch {
-		case temp:
-			if kind == notStampLink {
-				continue
-			}
-			age := now.Sub(fi.ModTime())
-			if age < max(l.Grace, tempMinAge) {
-				continue
-			}
-			if ok, err := l.remove1(sl, name, fi.ModTime()); err != nil {
-				errs = append(errs, err)
-			} else if ok {
-				removed = append(removed, name)
-				l.log("link removed", slog.String("link", name), slog.String("reason", "temporary link left behind"), slog.Duration("age", age))
-			}
-		case base == current && kind != notStampLink:
-			l.log("link kept", slog.String("link", name), slog.String("reason", "current"))
-		case kind == storeLink:
-			if _, err := l.fsys.Stat(filepath.Join(l.storeDir(), base)); !errors.Is(err, fs.ErrNotExist) {
-				continue // kept with its version
-			}
-			if ok, err := l.remove1(sl, name, fi.ModTime()); err != nil {
-				errs = append(errs, err)
-			} else if ok {
-				removed = append(removed, name)
-				l.log("link removed", slog.String("link", name), slog.String("reason", "its version is gone"))
-			}
-		case kind == legacyLink && legacyStampName(base):
-			legacy = append(legacy, candidate{name, fi.ModTime()})
-		}
-	}
-
-	// Newest first; equal times fall back to the name for a stable order.
-	slices.SortFunc(legacy, func(a, b candidate) int {
-		if c := b.mtime.Compare(a.mtime); c != 0 {
-			return c
-		}
-		return strings.Compare(b.name, a.name)
-	})
-	for i, c := range legacy {
-		age := now.Sub(c.mtime)
-		switch {
-		case i < l.Keep:
-			l.log("link kept", slog.String("link", c.name), slog.String("reason", "newest"), slog.Int("keep", l.Keep))
-			continue
-		case age < l.Grace:
-			l.log("link kept", slog.String("link", c.name), slog.String("reason", "younger than grace period"), slog.Duration("age", age), slog.Duration("grace", l.Grace))
-			continue
-		}
-		ok, err := l.remove1(sl, c.name, c.mtime)
-		if err != nil {
-			errs = append(errs, err)
-		} else if ok {
-			removed = append(removed, c.name)
-			l.log("link removed", slog.String("link", c.name), slog.Duration("age", age))
-		}
-	}
-	return removed, errs
-}
-
-// pruneStaging removes staging directories of crashed runs from the store,
-// other than those of doomed, which Prune deletes itself.
-func (l *Linker) pruneStaging(doomed []string) (errs []error) {
-	f, err := l.fsys.Open(l.storeDir())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return []error{ensurePathError("open", l.storeDir(), err)}
-	}
-	infos, err := f.Readdir(-1)
-	f.Close()
-	if err != nil {
-		return []error{ensurePathError("readdir", l.storeDir(), err)}
-	}
-	now := l.now()
-	for _, fi := range infos {
-		if !fi.IsDir() || !strings.HasPrefix(fi.Name(), stagingPre) || now.Sub(fi.ModTime()) < max(l.Grace, stagingMinAge) {
-			continue
-		}
-		p := filepath.Join(l.storeDir(), fi.Name())
-		if slices.Contains(doomed, p) {
-			continue
-		}
-		if err := l.fsys.RemoveAll(p); err != nil {
-			errs = append(errs, ensurePathError("remove", p, err))
-			continue
-		}
-		l.log("staging directory removed", slog.String("dir", p), slog.String("reason", "left behind"))
-	}
-	return errs
-}
-
-// legacyStampName reports whether name is one that deploys before versions
-// gave their links: all digits (the recipe's mtime stamps) or 12 lowercase
-// hex digits (content stamps).
-func legacyStampName(name string) bool {
-	digits, hex12 := true, len(name) == 12
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		isDigit := '0' <= c && c <= '9'
-		digits = digits && isDigit
-		hex12 = hex12 && (isDigit || 'a' <= c && c <= 'f')
-	}
-	return name != "" && (digits || hex12)
-}
-
 // linkKind says what a name in the directory is to the Linker.
 type linkKind int
 
@@ -558,29 +309,6 @@ func (l *Linker) linkInfoAs(sl afero.Symlinker, name, base string) (fs.FileInfo,
 func (l *Linker) isStoreTarget(dir string) bool {
 	want, err := l.linkTarget("x")
 	return err == nil && dir == strings.TrimSuffix(want, "x")
-}
-
-// remove1 removes the link name unless its modification time is no longer
-// mtime, which means another process has just re-activated it. It reports
-// whether it removed the link; a link already gone is not an error.
-func (l *Linker) remove1(sl afero.Symlinker, name string, mtime time.Time) (bool, error) {
-	fi, _, err := sl.LstatIfPossible(name)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
-	case err != nil:
-		return false, ensurePathError("lstat", name, err)
-	case fi.Mode()&fs.ModeSymlink == 0 || !fi.ModTime().Equal(mtime):
-		return false, nil
-	}
-	err = l.fsys.Remove(name)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
-	case err != nil:
-		return false, ensurePathError("remove", name, err)
-	}
-	return true, nil
 }
 
 // isDirTarget reports whether a link in the directory with this target leads

@@ -80,7 +80,7 @@ func crashOnce(t *testing.T, lfs linkFS, tree []string, stamp string, rule vfste
 		fsys.Inject(r)
 	}
 	l := stampfs.NewLinker(fsys, dir)
-	l.Keep, l.Grace = 0, 0
+	l.Keep, l.Grace = -1, -1
 
 	errA := l.Activate(stamp)
 	var errP error
@@ -125,7 +125,7 @@ func publishStamps(t *testing.T, fsys afero.Fs, dir string, stamps ...string) {
 func linkAndPrune(t *testing.T, fsys afero.Fs, dir, stamp string, now func() time.Time) {
 	t.Helper()
 	l := stampfs.NewLinker(fsys, dir)
-	l.Keep, l.Grace, l.Now = 0, 0, now
+	l.Keep, l.Grace, l.Now = -1, -1, now
 	require.NoError(t, l.Activate(stamp))
 	_, err := l.Prune(stamp)
 	require.NoError(t, err)

@@ -147,7 +147,7 @@ func TestLinkerRaceHelper(t *testing.T) {
 	}
 
 	l := stampfs.NewLinker(afero.NewOsFs(), dir)
-	l.Keep, l.Grace = keep, grace
+	l.Keep, l.Grace = orNone(keep), orNone(grace)
 	for r := range rounds {
 		_, err := l.Publish(&stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: stamp})
 		require.NoErrorf(t, err, "round %d", r)

@@ -311,7 +311,7 @@ func TestLinkerPrune(t *testing.T) {
 					fsys, dir := lfs.make(t)
 					makeLinkTree(t, lfs, fsys, dir, tt.tree...)
 					l := stampfs.NewLinker(fsys, dir)
-					l.Keep, l.Grace = tt.keep, tt.grace
+					l.Keep, l.Grace = orNone(tt.keep), orNone(tt.grace)
 
 					removed, err := l.Prune(tt.current)
 
@@ -338,7 +338,7 @@ func TestLinkerPruneBadStamp(t *testing.T) {
 				fsys, dir := lfs.make(t)
 				makeLinkTree(t, lfs, fsys, dir, "v1 -> . @2h", ".stampfs-tmp-x -> . @2h")
 				l := stampfs.NewLinker(fsys, dir)
-				l.Keep, l.Grace = 0, 0
+				l.Keep, l.Grace = -1, -1
 
 				removed, err := l.Prune(current)
 
@@ -352,8 +352,10 @@ func TestLinkerPruneBadStamp(t *testing.T) {
 
 func TestNewLinkerDefaults(t *testing.T) {
 	l := stampfs.NewLinker(afero.NewMemMapFs(), "static")
-	assert.Equal(t, 2, l.Keep)
-	assert.Equal(t, time.Hour, l.Grace)
+	assert.Zero(t, l.Keep, "zero means DefaultKeep")
+	assert.Zero(t, l.Grace, "zero means DefaultGrace")
+	assert.Equal(t, 2, stampfs.DefaultKeep)
+	assert.Equal(t, time.Hour, stampfs.DefaultGrace)
 	assert.Nil(t, l.Logger)
 	assert.Nil(t, l.Now)
 }
@@ -364,7 +366,7 @@ func TestLinkerNow(t *testing.T) {
 			fsys, dir := lfs.make(t)
 			makeLinkTree(t, lfs, fsys, dir, "101 -> .", "102 -> .")
 			l := stampfs.NewLinker(fsys, dir)
-			l.Keep = 0
+			l.Keep = -1
 
 			removed, err := l.Prune("102")
 			require.NoError(t, err)
@@ -534,4 +536,13 @@ func dirNames(entries []os.DirEntry) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// orNone turns a test table's 0 ("none") into the negative value that means
+// none to a Linker, whose zero means the default.
+func orNone[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

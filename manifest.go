@@ -73,6 +73,14 @@ type ManifestOptions struct {
 // cannot be read, and one wrapping the package's "changed since the scan"
 // error for a file whose bytes no longer match snap.
 func NewManifest(fsys fs.FS, snap *Snapshot, opts *ManifestOptions) (*Manifest, error) {
+	return buildManifest(snap.Stamp(), snap.Strategy(), snap.files, opts, func(_ int, f File) (string, error) {
+		return fileIntegrity(fsys, f)
+	})
+}
+
+// buildManifest returns the manifest of the counted files of stamp, with
+// each served file's integrity value from sri (given its index in files).
+func buildManifest(stamp string, strategy Strategy, files []File, opts *ManifestOptions, sri func(i int, f File) (string, error)) (*Manifest, error) {
 	var o ManifestOptions
 	if opts != nil {
 		o = *opts
@@ -81,27 +89,25 @@ func NewManifest(fsys fs.FS, snap *Snapshot, opts *ManifestOptions) (*Manifest, 
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{
-		Version:  ManifestVersion,
-		Stamp:    snap.Stamp(),
-		Strategy: snap.Strategy(),
-		Prefix:   prefix,
-		Files:    make(map[string]ManifestFile),
+	m := &Manifest{Version: ManifestVersion, Stamp: stamp, Strategy: strategy, Prefix: prefix, Files: make(map[string]ManifestFile)}
+	index := make(map[string]int, len(files))
+	for i, f := range files {
+		index[f.Name] = i
 	}
-	served, encodings := servedFiles(snap.files)
+	served, encodings := servedFiles(files)
 	for _, f := range served {
 		if !utf8.ValidString(f.Name) {
 			return nil, &fs.PathError{Op: "manifest", Path: f.Name, Err: errNotUTF8}
 		}
-		sri, err := fileIntegrity(fsys, f)
+		integrity, err := sri(index[f.Name], f)
 		if err != nil {
 			return nil, err
 		}
 		m.Files[f.Name] = ManifestFile{
-			URL:       base + prefix + m.Stamp + "/" + escapeName(f.Name),
+			URL:       base + prefix + stamp + "/" + escapeName(f.Name),
 			Size:      f.Size,
 			SHA256:    hex.EncodeToString(f.SHA256[:]),
-			Integrity: sri,
+			Integrity: integrity,
 			Type:      contentType(f.Name),
 			Encodings: encodings[f.Name],
 		}

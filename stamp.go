@@ -65,9 +65,17 @@ var ErrBadStamp = errors.New("stampfs: bad stamp")
 // ScanOptions configures Scan. A nil *ScanOptions means the zero value.
 type ScanOptions struct {
 	Strategy Strategy     // zero means Content
-	Version  string       // the stamp for Fixed
+	Version  string       // the stamp for Fixed; with another strategy, an error
 	Hash     bool         // record every file's SHA-256 even when the strategy does not need it
 	Logger   *slog.Logger // nil is silent
+
+	// Progress, when not nil, is told how the work goes: about every
+	// 150 ms from a goroutine of the scan's own, then once more with
+	// Progress.Done set when the work is over, successful or not, on the
+	// goroutine that called Scan or Publish before it returns. The calls
+	// never overlap. Progress must return quickly: the next report waits
+	// for it, and the last one delays the return.
+	Progress func(Progress)
 }
 
 // File is one counted file of a Snapshot.
@@ -140,12 +148,17 @@ func scan(fsys afero.Fs, dir string, opts *ScanOptions, stat bool) (*Snapshot, e
 	if opts != nil {
 		o = *opts
 	}
+	m := startMeter(o.Progress)
+	defer m.finish() // on every error; once the walk is over, the call below
 	strategy := o.Strategy
 	if strategy == "" {
 		strategy = Content
 	}
 	switch strategy {
 	case Content, Mtime, Git:
+		if o.Version != "" {
+			return nil, fmt.Errorf("%w: ScanOptions.Version %q is for the Fixed strategy, not %s: %w", ErrBadStamp, o.Version, strategy, fs.ErrInvalid)
+		}
 	case Fixed:
 		if !vfs.ValidSegment(o.Version) {
 			return nil, fmt.Errorf("%w: fixed version %q is not 1 to 64 characters of [0-9A-Za-z._-] not starting with a dot", ErrBadStamp, o.Version)
@@ -165,10 +178,16 @@ func scan(fsys afero.Fs, dir string, opts *ScanOptions, stat bool) (*Snapshot, e
 	var stats []liveStat
 	var err error
 	if _, isOS := fsys.(*afero.OsFs); isOS && osWalk != nil {
-		files, stats, err = osWalk(dir, hash, stat)
+		files, stats, err = osWalk(dir, hash, stat, m)
 	} else {
-		files, stats, err = walkPortable(fsys, dir, hash, stat)
+		files, stats, err = walkPortable(fsys, dir, hash, stat, m)
 	}
+	if err == nil {
+		m.total(files)
+	}
+	// Done before the stamp, whose warnings would otherwise land in the
+	// middle of a progress line.
+	m.finish()
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +197,10 @@ func scan(fsys afero.Fs, dir string, opts *ScanOptions, stat bool) (*Snapshot, e
 	case Content:
 		stamp = contentStamp(files)
 	case Mtime:
-		stamp = mtimeStamp(files, o.Logger, dir)
+		stamp, err = mtimeStamp(files, o.Logger, dir)
+		if err != nil {
+			return nil, err
+		}
 	case Git:
 		id, err := gitref.Head(fsys, dir)
 		if err != nil {
@@ -231,15 +253,18 @@ func (s *Snapshot) Lookup(name string) (File, bool) {
 // When hash is set, File.Size is the number of bytes hashed; otherwise it is
 // the size Lstat reports. ModTime is the Lstat mtime in both cases.
 //
-// With stat set it also returns each file's liveStat, in the same order.
-var osWalk func(dir string, hash, stat bool) ([]File, []liveStat, error)
+// With stat set it also returns each file's liveStat, in the same order. It
+// counts its progress on m: bytes as they are hashed and files once hashed,
+// or files and their sizes as they are listed when hash is not set.
+var osWalk func(dir string, hash, stat bool, m *meter) ([]File, []liveStat, error)
 
 // maxDepth bounds how deep walkPortable descends, so that a directory cycle
 // on an Fs that reports links as directories ends.
 const maxDepth = 255
 
-// walkPortable is the walk every afero.Fs can take; osWalk must agree with it exactly.
-func walkPortable(fsys afero.Fs, dir string, hash, stat bool) ([]File, []liveStat, error) {
+// walkPortable is the walk every afero.Fs can take; osWalk must agree with
+// it exactly, also in what it counts on m.
+func walkPortable(fsys afero.Fs, dir string, hash, stat bool, m *meter) ([]File, []liveStat, error) {
 	info, err := fsys.Stat(dir)
 	if err != nil {
 		return nil, nil, err
@@ -248,6 +273,9 @@ func walkPortable(fsys afero.Fs, dir string, hash, stat bool) ([]File, []liveSta
 		return nil, nil, &fs.PathError{Op: "scan", Path: dir, Err: syscall.ENOTDIR}
 	}
 	w := newWalker(fsys, dir)
+	if !hash {
+		w.m = m // counts what it lists
+	}
 	if err := w.walk(w.prefix, 0); err != nil {
 		return nil, nil, err
 	}
@@ -267,7 +295,8 @@ func walkPortable(fsys afero.Fs, dir string, hash, stat bool) ([]File, []liveSta
 		}
 	}
 	if hash {
-		if err := hashFiles(files, func(i int) (io.ReadCloser, error) { return w.open(w.found[i].path) }, w.errPath); err != nil {
+		m.total(files) // the sizes Lstat gave; Scan sets them again from the bytes hashed
+		if err := hashFiles(files, func(i int) (io.ReadCloser, error) { return w.open(w.found[i].path) }, w.errPath, m); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -283,6 +312,7 @@ type walker struct {
 	dir     string // as the caller gave it, for error paths
 	prefix  string // filepath.Clean(dir) and a separator; "" for "."
 	found   []fsPath
+	m       *meter // counts the files found; nil when hashing counts them
 }
 
 // fsPath is a counted file found by the walk.
@@ -382,6 +412,7 @@ func (w *walker) walk(dir string, depth int) error {
 				p.slash = w.slashName(path)
 			}
 			w.found = append(w.found, p)
+			w.m.add(1, p.size)
 		case mode.IsDir():
 			subdirs = append(subdirs, path)
 		}
@@ -424,9 +455,10 @@ func pathError(op, path string, err error) error {
 var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // hashFiles fills SHA256 and Size of every file, reading them with open on a
-// few goroutines. The error returned is that of the first failing file in
-// slice order, whatever the scheduling.
-func hashFiles(files []File, open func(i int) (io.ReadCloser, error), errPath func(name string) string) error {
+// few goroutines, and counts the bytes and files hashed on m. The error
+// returned is that of the first failing file in slice order, whatever the
+// scheduling.
+func hashFiles(files []File, open func(i int) (io.ReadCloser, error), errPath func(name string) string, m *meter) error {
 	workers := min(runtime.GOMAXPROCS(0), 4, len(files)/4+1)
 	var (
 		next    atomic.Int64
@@ -446,7 +478,7 @@ func hashFiles(files []File, open func(i int) (io.ReadCloser, error), errPath fu
 			if i >= len(files) {
 				return
 			}
-			err := hashFile(&files[i], i, open, errPath, h, buf)
+			err := hashFile(&files[i], i, open, errPath, h, buf, m)
 			if err != nil {
 				stop.Store(true)
 				mu.Lock()
@@ -472,8 +504,9 @@ type resetHash interface {
 }
 
 // hashFile reads the file f names through buf into h, and sets f.SHA256 and
-// f.Size from what it read.
-func hashFile(f *File, i int, open func(i int) (io.ReadCloser, error), errPath func(name string) string, h resetHash, buf []byte) error {
+// f.Size from what it read. It counts the bytes on m as they are read, and
+// the file once it is read whole.
+func hashFile(f *File, i int, open func(i int) (io.ReadCloser, error), errPath func(name string) string, h resetHash, buf []byte, m *meter) error {
 	r, err := open(i)
 	if err != nil {
 		return err
@@ -485,6 +518,7 @@ func hashFile(f *File, i int, open func(i int) (io.ReadCloser, error), errPath f
 		n, err := r.Read(buf)
 		h.Write(buf[:n])
 		size += int64(n)
+		m.add(0, int64(n))
 		if err == io.EOF {
 			break
 		}
@@ -492,6 +526,7 @@ func hashFile(f *File, i int, open func(i int) (io.ReadCloser, error), errPath f
 			return pathError("read", errPath(f.Name), err)
 		}
 	}
+	m.add(1, 0)
 	f.Size = size
 	h.Sum(f.SHA256[:0])
 	return nil
@@ -542,10 +577,10 @@ func appendSumLine(b []byte, f *File) []byte {
 
 // mtimeStamp is the newest ModTime of files in whole Unix seconds, "0" for
 // no files. It warns through logger when the times look made up.
-func mtimeStamp(files []File, logger *slog.Logger, dir string) string {
+func mtimeStamp(files []File, logger *slog.Logger, dir string) (string, error) {
 	if len(files) == 0 {
 		warn(logger, "stampfs: mtime stamp of a directory without counted files is 0", "dir", dir)
-		return "0"
+		return "0", nil
 	}
 	newest := files[0]
 	allEqual := true
@@ -563,6 +598,9 @@ func mtimeStamp(files []File, logger *slog.Logger, dir string) string {
 			suspect = f
 		}
 	}
+	if newest.ModTime.Unix() <= 0 {
+		return "", fmt.Errorf("%w: every counted file of %s has a zero or pre-1970 modification time (as in an embed.FS), which makes no mtime stamp; use the content strategy", ErrBadStamp, dir)
+	}
 	stamp := strconv.FormatInt(newest.ModTime.Unix(), 10)
 	switch {
 	case suspect != nil && suspect.ModTime.After(now):
@@ -575,7 +613,7 @@ func mtimeStamp(files []File, logger *slog.Logger, dir string) string {
 		warn(logger, "stampfs: mtime stamp from files that all have the same time, as after a fresh checkout or copy; use the content strategy",
 			"dir", dir, "files", len(files), "mtime", newest.ModTime, "stamp", stamp)
 	}
-	return stamp
+	return stamp, nil
 }
 
 func warn(logger *slog.Logger, msg string, args ...any) {

@@ -65,12 +65,12 @@ func sysFstatat() uintptr {
 
 // walkLinux lists the counted files of dir, sorted bytewise by Name, with
 // SHA256 filled when hash is set. See osWalk for the contract.
-func walkLinux(dir string, hash, stat bool) ([]File, []liveStat, error) {
+func walkLinux(dir string, hash, stat bool, m *meter) ([]File, []liveStat, error) {
 	fd, err := openScanRoot(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	w := &linuxWalk{root: dir, hash: hash}
+	w := &linuxWalk{root: dir, hash: hash, m: m}
 	w.cond.L = &w.mu
 	d := &linuxDir{fd: fd}
 	d.refs.Store(1)
@@ -123,6 +123,7 @@ func openScanRoot(dir string) (int, error) {
 type linuxWalk struct {
 	root string
 	hash bool
+	m    *meter // counts the files and bytes hashed, or listed
 
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -419,6 +420,11 @@ func (w *linuxWalk) readDir(k *linuxWorker, d *linuxDir, job linuxJob) (errKey, 
 				e.size, e.sec, e.nsec = st.Size, sec, int32(nsec)
 				e.stat = statOf(&st)
 				k.files++
+				if w.hash {
+					w.m.add(1, 0) // its bytes counted as they were read
+				} else {
+					w.m.add(1, st.Size)
+				}
 			default:
 				continue
 			}
@@ -509,6 +515,7 @@ func (w *linuxWalk) hashFile(k *linuxWorker, dirfd int, name *byte, st *syscall.
 		}
 		total += int64(n)
 		k.h.Write(k.buf[:n])
+		w.m.add(0, int64(n))
 		// A short read that ends at the size fstat gave is the end of the
 		// file: asking again would only return 0. (A file growing now could
 		// as well have grown after the last read.)

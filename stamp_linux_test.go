@@ -452,12 +452,12 @@ func TestOSWalkAllocations(t *testing.T) {
 // walkLinuxFiles and walkPortableFiles are the two walks without the
 // liveStat table, which most tests here do not need.
 func walkLinuxFiles(dir string, hash bool) ([]File, error) {
-	files, _, err := walkLinux(dir, hash, false)
+	files, _, err := walkLinux(dir, hash, false, nil)
 	return files, err
 }
 
 func walkPortableFiles(fsys afero.Fs, dir string, hash bool) ([]File, error) {
-	files, _, err := walkPortable(fsys, dir, hash, false)
+	files, _, err := walkPortable(fsys, dir, hash, false, nil)
 	return files, err
 }
 
@@ -471,9 +471,9 @@ func TestWalkLinuxStatsAgree(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, []byte(name), 0o644))
 	}
 	for _, hash := range []bool{false, true} {
-		files, stats, err := walkLinux(dir, hash, true)
+		files, stats, err := walkLinux(dir, hash, true, nil)
 		require.NoError(t, err)
-		pfiles, pstats, err := walkPortable(afero.NewOsFs(), dir, hash, true)
+		pfiles, pstats, err := walkPortable(afero.NewOsFs(), dir, hash, true, nil)
 		require.NoError(t, err)
 		assert.Equal(t, pfiles, files)
 		assert.Equal(t, pstats, stats)

@@ -71,7 +71,6 @@ func TestScanMtimeWarnings(t *testing.T) {
 		{"all equal", map[string]time.Time{"a": real1, "b": real1, "c": real1}, "1717243200", "all have the same time"},
 		{"epoch", map[string]time.Time{"a": real1, "b": time.Unix(0, 0)}, "1717243200", "fake file times"},
 		{"one second, as Nix", map[string]time.Time{"a": time.Unix(1, 0), "b": time.Unix(1, 0)}, "1", "fake file times"},
-		{"zero time", map[string]time.Time{"a": {}}, "-62135596800", "fake file times"},
 		{"future", map[string]time.Time{"a": real1, "b": future}, strconv.FormatInt(future.Unix(), 10), "in the future"},
 		{"no files", nil, "0", "without counted files is 0"},
 	}
@@ -100,8 +99,26 @@ func TestScanMtimeWarnings(t *testing.T) {
 func TestScanMtimeNilLoggerIsSilent(t *testing.T) {
 	fsys := afero.NewMemMapFs()
 	makeTree(t, fsys, "static", "a", "b")
-	epoch := time.Unix(0, 0)
-	require.NoError(t, fsys.Chtimes("static/a", epoch, epoch))
-	require.NoError(t, fsys.Chtimes("static/b", epoch, epoch))
-	assert.Equal(t, "0", scan(t, fsys, "static", &stampfs.ScanOptions{Strategy: stampfs.Mtime}).Stamp())
+	one := time.Unix(1, 0)
+	require.NoError(t, fsys.Chtimes("static/a", one, one))
+	require.NoError(t, fsys.Chtimes("static/b", one, one))
+	assert.Equal(t, "1", scan(t, fsys, "static", &stampfs.ScanOptions{Strategy: stampfs.Mtime}).Stamp())
+}
+
+// TestScanMtimeWithoutTimes: a tree whose times are all zero or at the
+// epoch (an embed.FS) has no mtime stamp: an error saying why, never a
+// negative or zero stamp, whether or not a logger listens.
+func TestScanMtimeWithoutTimes(t *testing.T) {
+	for name, tm := range map[string]time.Time{"zero time": {}, "epoch": time.Unix(0, 0), "before 1970": time.Unix(-5, 0)} {
+		t.Run(name, func(t *testing.T) {
+			fsys := afero.NewMemMapFs()
+			makeTree(t, fsys, "static", "a", "b")
+			require.NoError(t, fsys.Chtimes("static/a", tm, tm))
+			require.NoError(t, fsys.Chtimes("static/b", tm, tm))
+			_, err := stampfs.Scan(fsys, "static", &stampfs.ScanOptions{Strategy: stampfs.Mtime})
+			require.ErrorIs(t, err, stampfs.ErrBadStamp)
+			assert.ErrorContains(t, err, "zero or pre-1970 modification time")
+			assert.ErrorContains(t, err, "use the content strategy")
+		})
+	}
 }

@@ -489,12 +489,17 @@ func TestScanFixedBadVersion(t *testing.T) {
 	}
 }
 
-func TestScanFixedIgnoresVersionForOtherStrategies(t *testing.T) {
+// TestScanVersionNeedsFixed: a Version with another strategy is an error,
+// not silently ignored.
+func TestScanVersionNeedsFixed(t *testing.T) {
 	fsys := afero.NewMemMapFs()
 	makeTree(t, fsys, "static", "a.css")
-	snap := scan(t, fsys, "static", &stampfs.ScanOptions{Version: "../not-checked"})
-	assert.Equal(t, stampfs.Content, snap.Strategy())
-	assert.Len(t, snap.Stamp(), 12)
+	for _, s := range []stampfs.Strategy{"", stampfs.Content, stampfs.Mtime, stampfs.Git} {
+		_, err := stampfs.Scan(fsys, "static", &stampfs.ScanOptions{Strategy: s, Version: "v1"})
+		require.ErrorIs(t, err, stampfs.ErrBadStamp, "strategy %q", s)
+		assert.ErrorIs(t, err, fs.ErrInvalid)
+		assert.ErrorContains(t, err, `ScanOptions.Version "v1" is for the Fixed strategy`)
+	}
 }
 
 func TestScanUnreadableOS(t *testing.T) {

@@ -70,7 +70,7 @@ func TestScanUsesOSWalkOnlyOnOsFs(t *testing.T) {
 	saved := osWalk
 	t.Cleanup(func() { osWalk = saved })
 	var calls []string
-	osWalk = func(dir string, hash, stat bool) ([]File, []liveStat, error) {
+	osWalk = func(dir string, hash, stat bool, _ *meter) ([]File, []liveStat, error) {
 		calls = append(calls, dir)
 		return []File{{Name: "from-osWalk"}}, nil, nil
 	}
@@ -151,7 +151,7 @@ func TestOSWalkAgreesOnUnreadable(t *testing.T) {
 			require.NoError(t, os.Chmod(path, 0))
 			t.Cleanup(func() { os.Chmod(path, 0o755) })
 			for _, hash := range []bool{false, true} {
-				_, _, err := walkPortable(afero.NewOsFs(), dir, hash, false)
+				_, _, err := walkPortable(afero.NewOsFs(), dir, hash, false, nil)
 				if !hash && name == "css/a.css" {
 					assert.NoError(t, err, "an unreadable file is only opened to hash it")
 				}
@@ -165,8 +165,8 @@ func TestOSWalkAgreesOnUnreadable(t *testing.T) {
 // or errors with the same type, text, path and cause.
 func assertSameWalk(t *testing.T, dir string, hash bool) {
 	t.Helper()
-	want, wantStats, wantErr := walkPortable(afero.NewOsFs(), dir, hash, true)
-	got, gotStats, err := osWalk(dir, hash, true)
+	want, wantStats, wantErr := walkPortable(afero.NewOsFs(), dir, hash, true, nil)
+	got, gotStats, err := osWalk(dir, hash, true, nil)
 	if wantErr == nil {
 		require.NoError(t, err)
 		assert.Equal(t, want, got)

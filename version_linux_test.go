@@ -45,7 +45,7 @@ func TestPublishKilled(t *testing.T) {
 	}
 
 	l := stampfs.NewLinker(afero.NewOsFs(), dir)
-	l.Keep, l.Grace = 0, 0
+	l.Keep, l.Grace = -1, -1
 	l.Now = func() time.Time { return time.Now().Add(2 * time.Hour) } // past every leftover's minimum age
 	v := publish(t, l, nil)
 	require.NoError(t, l.Activate(v.Stamp))
@@ -68,7 +68,7 @@ func TestPublishKilledHelper(t *testing.T) {
 		t.Skip("runs only as a subprocess of TestPublishKilled")
 	}
 	l := stampfs.NewLinker(afero.NewOsFs(), dir)
-	l.Keep, l.Grace = 1, 0
+	l.Keep, l.Grace = 1, -1
 	for i := 0; ; i++ {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "d0", "f0.css"), []byte(fmt.Sprint("round ", i, time.Now().UnixNano())), 0o644))
 		v, err := l.Publish(nil)

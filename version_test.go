@@ -2,8 +2,10 @@ package stampfs_test
 
 import (
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -314,4 +316,42 @@ func inode(t testing.TB, name string) uint64 {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	require.True(t, ok)
 	return st.Ino
+}
+
+// TestPublishUnchangedAndChanged: publishing an unchanged tree again reads,
+// copies and stages nothing; after a change, the new version holds exactly
+// the tree's files (no temporary names left from sharing bytes).
+func TestPublishUnchangedAndChanged(t *testing.T) {
+	for _, lfs := range linkFSes() {
+		t.Run(lfs.name, func(t *testing.T) {
+			fsys, dir := lfs.make(t)
+			makeTree(t, fsys, dir, "a.css=one", "b/c.js=two", "d.txt=three")
+			var log strings.Builder
+			l := stampfs.NewLinker(fsys, dir)
+			l.Logger = slog.New(slog.NewTextHandler(&log, nil))
+			old := time.Now().Add(-time.Minute) // older than the hash cache's racy window
+			for _, name := range []string{"a.css", "b/c.js", "d.txt"} {
+				require.NoError(t, fsys.Chtimes(filepath.Join(dir, name), old, old))
+			}
+			a := publish(t, l, nil)
+
+			log.Reset()
+			again := publish(t, l, nil)
+			assert.Equal(t, a.Stamp, again.Stamp)
+			assert.Contains(t, log.String(), `msg="version unchanged"`)
+			assert.NotContains(t, log.String(), "version published")
+
+			makeTree(t, fsys, dir, "a.css=ONE")
+			b := publish(t, l, nil)
+			var stored []string
+			require.NoError(t, afero.Walk(fsys, b.Dir(), func(p string, fi fs.FileInfo, err error) error {
+				if err == nil && !fi.IsDir() && !strings.HasPrefix(fi.Name(), ".") {
+					rel, _ := filepath.Rel(b.Dir(), p)
+					stored = append(stored, filepath.ToSlash(rel))
+				}
+				return err
+			}))
+			assert.ElementsMatch(t, []string{"a.css", "b/c.js", "d.txt"}, stored, "exactly the tree's files")
+		})
+	}
 }

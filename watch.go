@@ -11,7 +11,7 @@ import (
 )
 
 // DefaultWatchInterval is the default WatchOptions.Interval.
-const DefaultWatchInterval = time.Second
+const DefaultWatchInterval = 500 * time.Millisecond
 
 // WatchOptions configures Handler.Watch. A nil *WatchOptions means the zero
 // value, and every zero field means its default.
@@ -29,9 +29,8 @@ type WatchOptions struct {
 // Watch polls the Handler's directory every opts.Interval and calls Refresh
 // once the counted files changed (a file added, removed, or given another
 // size or modification time) and then stayed unchanged for opts.Quiet. It is
-// meant for development: a poll is a stat of every counted file, the cheap
-// pass of the Mtime strategy, and reads no file's bytes; only the rescan
-// hashes.
+// meant for development: a poll is a stat of every counted file and reads
+// no file's bytes; only the rescan hashes.
 //
 // Watch logs every rescan through Options.Logger: the old stamp, the new
 // one, the number of files and the time taken, or the error, after which the
@@ -98,9 +97,13 @@ func (h *Handler) newWatcher(opts *WatchOptions) (*watcher, error) {
 	return w, nil
 }
 
+// statOnly makes Scan a stat pass: the Fixed strategy reads no file and,
+// unlike Mtime, does not refuse a tree without times (an embed.FS, Nix).
+var statOnly = ScanOptions{Strategy: Fixed, Version: "stat"}
+
 // stat lists the counted files with their sizes and modification times.
 func (w *watcher) stat() tableState {
-	snap, err := Scan(w.fsys, w.dir, &ScanOptions{Strategy: Mtime})
+	snap, err := Scan(w.fsys, w.dir, &statOnly)
 	if err != nil {
 		return tableState{err: err.Error()}
 	}

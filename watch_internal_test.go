@@ -117,3 +117,21 @@ func TestWatchFailedRescanKeepsServing(t *testing.T) {
 	assert.False(t, w.poll(now.Add(2*time.Second)))
 	assert.Equal(t, 1, strings.Count(log.String(), "rescan failed"))
 }
+
+// TestWatchTreeWithoutTimes: a tree whose files all have zero times, which
+// makes no mtime stamp, is still watched by size.
+func TestWatchTreeWithoutTimes(t *testing.T) {
+	fsys, h, _, log := watchedMem(t, time.Millisecond)
+	require.NoError(t, fsys.Chtimes("static/css/a.css", time.Time{}, time.Time{}))
+	w, err := h.newWatcher(&WatchOptions{Interval: time.Millisecond, Quiet: time.Millisecond})
+	require.NoError(t, err)
+	require.Empty(t, w.last.err)
+	require.Len(t, w.last.files, 1)
+
+	require.NoError(t, afero.WriteFile(fsys, "static/css/a.css", []byte("a{color:red}"), 0o644))
+	require.NoError(t, fsys.Chtimes("static/css/a.css", time.Time{}, time.Time{}))
+	now := time.Unix(1e9, 0)
+	assert.False(t, w.poll(now))
+	assert.True(t, w.poll(now.Add(time.Second)), log.String())
+	assert.Equal(t, mustStamp(t, "a{color:red}"), h.Stamp())
+}

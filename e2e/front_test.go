@@ -64,14 +64,6 @@ func frontSite(t *testing.T, root string) string {
 	return filepath.Join(root, "srv", "current", "static")
 }
 
-// writeTree writes files (slash-separated names) under dir.
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, data := range files {
-		writeFile(t, filepath.Join(dir, filepath.FromSlash(name)), []byte(data))
-	}
-}
-
 func writeFile(t *testing.T, path string, data []byte) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))

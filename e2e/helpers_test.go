@@ -16,18 +16,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMain runs the tests, then removes the directory that stampfsBin built
-// the stampfs command into.
+// TestMain runs the tests, then removes the directories that the builds of
+// the commands went into.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.dir != "" {
-		_ = os.RemoveAll(build.dir)
+	for _, b := range []*binBuild{&build, &publishBuild} {
+		if b.dir != "" {
+			_ = os.RemoveAll(b.dir)
+		}
 	}
 	os.Exit(code)
 }
 
-// build is the one build of the stampfs command that stampfsBin makes.
-var build struct {
+// binBuild is the one build of a command per test binary.
+type binBuild struct {
 	once sync.Once
 	dir  string // removed by TestMain
 	path string
@@ -35,21 +37,31 @@ var build struct {
 	err  error
 }
 
+// get builds pkg into a directory of its own as name, once, and returns
+// its path.
+func (b *binBuild) get(t *testing.T, pkg, name string) string {
+	t.Helper()
+	b.once.Do(func() {
+		b.dir, b.err = os.MkdirTemp("", "stampfs-e2e-bin-")
+		if b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, name)
+		cmd := exec.Command("go", "build", "-o", b.path, pkg)
+		b.out, b.err = cmd.CombinedOutput()
+	})
+	require.NoError(t, b.err, "go build %s:\n%s", pkg, b.out)
+	return b.path
+}
+
+// build is the stampfs command's, publishBuild stampfs-publish's.
+var build, publishBuild binBuild
+
 // stampfsBin builds the stampfs command of this checkout once per test binary
 // and returns its path.
 func stampfsBin(t *testing.T) string {
 	t.Helper()
-	build.once.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "stampfs-e2e-bin-")
-		if build.err != nil {
-			return
-		}
-		build.path = filepath.Join(build.dir, "stampfs")
-		cmd := exec.Command("go", "build", "-o", build.path, "github.com/stampfs/stampfs/cmd/stampfs")
-		build.out, build.err = cmd.CombinedOutput()
-	})
-	require.NoError(t, build.err, "go build ./cmd/stampfs:\n%s", build.out)
-	return build.path
+	return build.get(t, "github.com/stampfs/stampfs/cmd/stampfs", "stampfs")
 }
 
 // findProgram returns the path of the program name, looked up in PATH and

@@ -22,29 +22,29 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/stampfs/stampfs/bench/internal/report"
+	"github.com/stampfs/stampfs/bench/internal/tree"
 )
 
 // config is what the flags set.
 type config struct {
-	files, dirs, size, runs int
-	dir                     string // the tree; "" means a temporary directory
-	stampfs                 string // a stampfs binary; "" means build one from the checkout
-	check                   bool   // exit 1 when a target is missed
+	tree.Spec
+	runs    int
+	dir     string // the tree; "" means a temporary directory
+	stampfs string // a stampfs binary; "" means build one from the checkout
+	check   bool   // exit 1 when a target is missed
 }
 
 // The targets the scanner must meet on the default tree.
@@ -56,9 +56,7 @@ const (
 
 func main() {
 	var cfg config
-	flag.IntVar(&cfg.files, "files", 100_000, "number of files in the tree")
-	flag.IntVar(&cfg.dirs, "dirs", 1_000, "number of directories they are spread over")
-	flag.IntVar(&cfg.size, "size", 4096, "mean file size in bytes (sizes vary from half to one and a half times it)")
+	cfg.Flags(flag.CommandLine)
 	flag.IntVar(&cfg.runs, "runs", 7, "timed runs of each side")
 	flag.StringVar(&cfg.dir, "dir", "", "where to generate the tree, kept for the next run, which rewrites only files that differ (it removes nothing); default a temporary directory")
 	flag.StringVar(&cfg.stampfs, "stampfs", "", "stampfs binary to measure; default: build cmd/stampfs from this checkout")
@@ -66,13 +64,7 @@ func main() {
 	flag.Parse()
 
 	ok, err := run(cfg, os.Stdout)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "scan:", err)
-		os.Exit(2)
-	}
-	if cfg.check && !ok {
-		os.Exit(1)
-	}
+	report.Exit("scan", ok, cfg.check, err)
 }
 
 // side is one command timed in the benchmark.
@@ -89,7 +81,7 @@ type side struct {
 // run generates the tree, runs the comparison and writes the report to w.
 // ok is false when a target is missed.
 func run(cfg config, w io.Writer) (ok bool, err error) {
-	if cfg.files < 1 || cfg.dirs < 1 || cfg.size < 0 || cfg.runs < 1 {
+	if cfg.Files < 1 || cfg.Dirs < 1 || cfg.Size < 0 || cfg.runs < 1 {
 		return false, errors.New("-files, -dirs and -runs must be positive, -size not negative")
 	}
 	tmp, err := os.MkdirTemp("", "stampfs-bench-")
@@ -106,14 +98,14 @@ func run(cfg config, w io.Writer) (ok bool, err error) {
 	}
 
 	start := time.Now()
-	size, err := generate(dir, cfg.files, cfg.dirs, cfg.size)
+	size, err := tree.Generate(dir, cfg.Files, cfg.Dirs, cfg.Size)
 	if err != nil {
 		return false, fmt.Errorf("generate: %w", err)
 	}
 	// Write the new tree out now rather than while the sides run.
 	syscall.Sync()
 	fmt.Fprintf(w, "tree: %d files in %d directories, %.1f MB, in %s (ready in %.1fs)\n",
-		cfg.files, cfg.dirs, float64(size)/1e6, dir, time.Since(start).Seconds())
+		cfg.Files, cfg.Dirs, float64(size)/1e6, dir, time.Since(start).Seconds())
 
 	bin := cfg.stampfs
 	if bin == "" {
@@ -163,30 +155,22 @@ func run(cfg config, w io.Writer) (ok bool, err error) {
 	}
 
 	ok = true
-	report := func(label string, ours, peer *side, target float64) {
-		ratio := median(ours.times).Seconds() / median(peer.times).Seconds()
-		fmt.Fprintf(w, "%-8s %-42s median %7.3fs  (cpu %.3fs)\n", label, ours.name, median(ours.times).Seconds(), median(ours.cpu).Seconds())
-		fmt.Fprintf(w, "%-8s %-42s median %7.3fs  (cpu %.3fs)\n", "", peer.name, median(peer.times).Seconds(), median(peer.cpu).Seconds())
-		fmt.Fprintf(w, "%-8s ratio %.3f (target <= %.2f) %s\n\n", "", ratio, target, verdict(ratio <= target, &ok))
+	compare := func(label string, ours, peer *side, target float64) {
+		ratio := report.Median(ours.times).Seconds() / report.Median(peer.times).Seconds()
+		fmt.Fprintf(w, "%-8s %-42s median %7.3fs  (cpu %.3fs)\n", label, ours.name, report.Median(ours.times).Seconds(), report.Median(ours.cpu).Seconds())
+		fmt.Fprintf(w, "%-8s %-42s median %7.3fs  (cpu %.3fs)\n", "", peer.name, report.Median(peer.times).Seconds(), report.Median(peer.cpu).Seconds())
+		fmt.Fprintf(w, "%-8s ratio %.3f (target <= %.2f) %s\n\n", "", ratio, target, report.Verdict(ratio <= target, &ok))
 	}
-	report("mtime", mtimeOurs, mtimePeer, mtimeTarget)
-	report("content", contentOurs, contentPeer, contentTarget)
+	compare("mtime", mtimeOurs, mtimePeer, mtimeTarget)
+	compare("content", contentOurs, contentPeer, contentTarget)
 	for _, s := range []*side{mtimeOurs, contentOurs} {
 		fmt.Fprintf(w, "max RSS  %-42s %6.1f MiB (target < %d MiB) %s\n",
-			s.name, float64(s.rss)/(1<<20), rssTarget>>20, verdict(s.rss < rssTarget, &ok))
+			s.name, float64(s.rss)/(1<<20), rssTarget>>20, report.Verdict(s.rss < rssTarget, &ok))
 	}
 	for _, s := range []*side{mtimePeer, contentPeer} {
 		fmt.Fprintf(w, "max RSS  %-42s %6.1f MiB (largest process of the pipeline)\n", s.name, float64(s.rss)/(1<<20))
 	}
 	return ok, nil
-}
-
-func verdict(met bool, ok *bool) string {
-	if met {
-		return "ok"
-	}
-	*ok = false
-	return "MISSED"
 }
 
 // run runs the side once, recording its output and peak memory, and its
@@ -212,69 +196,4 @@ func (s *side) run(timed bool) error {
 	}
 	s.out = strings.TrimSpace(stdout.String())
 	return nil
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// generate makes (or completes) the tree in dir: files spread evenly over
-// dirs directories d0000…, named f000000.css and so on, of pseudo-random
-// bytes and sizes and distinct mtimes, all derived from the file's index so
-// that every run and machine gets the same tree. A file already there with
-// the right size and mtime is kept. It returns the total size.
-func generate(dir string, files, dirs, size int) (int64, error) {
-	exts := []string{".css", ".js", ".svg", ".png", ".woff2", ".json", ".map", ".html"}
-	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	jobs := make(chan int)
-	var (
-		mu    sync.Mutex
-		first error
-		total int64
-		wg    sync.WaitGroup
-	)
-	for range max(8, runtime.NumCPU()*2) {
-		wg.Go(func() {
-			var buf []byte
-			var sum int64
-			for d := range jobs {
-				sub := filepath.Join(dir, fmt.Sprintf("d%04d", d))
-				err := os.MkdirAll(sub, 0o755)
-				for i := d; i < files && err == nil; i += dirs {
-					rng := rand.New(rand.NewPCG(uint64(i), 0x5eed))
-					n := size/2 + rng.IntN(size+1)
-					mtime := base.Add(time.Duration(i)*time.Second + time.Duration(rng.IntN(1e9)))
-					path := filepath.Join(sub, fmt.Sprintf("f%06d%s", i, exts[i%len(exts)]))
-					sum += int64(n)
-					if info, e := os.Lstat(path); e == nil && info.Mode().IsRegular() && info.Size() == int64(n) && info.ModTime().Equal(mtime) {
-						continue
-					}
-					buf = slices.Grow(buf[:0], n)[:n]
-					rand.NewChaCha8([32]byte{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)}).Read(buf)
-					if err = os.WriteFile(path, buf, 0o644); err == nil {
-						err = os.Chtimes(path, mtime, mtime)
-					}
-				}
-				if err != nil {
-					mu.Lock()
-					first = cmp.Or(first, err)
-					mu.Unlock()
-				}
-			}
-			mu.Lock()
-			total += sum
-			mu.Unlock()
-		})
-	}
-	for d := range dirs {
-		jobs <- d
-	}
-	close(jobs)
-	wg.Wait()
-	return total, first
 }

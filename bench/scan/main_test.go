@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stampfs/stampfs/bench/internal/tree"
 )
 
 // TestRunSmall runs the whole benchmark on a 200-file tree: generation, the
@@ -16,7 +18,7 @@ import (
 // takes the full tree on a quiet machine.
 func TestRunSmall(t *testing.T) {
 	var out strings.Builder
-	_, err := run(config{files: 200, dirs: 10, size: 512, runs: 1, dir: t.TempDir()}, &out)
+	_, err := run(config{Spec: tree.Spec{Files: 200, Dirs: 10, Size: 512}, runs: 1, dir: t.TempDir()}, &out)
 	require.NoError(t, err, out.String())
 	for _, want := range []string{
 		"tree: 200 files in 10 directories",

@@ -40,53 +40,12 @@ for side in $SIDES; do
   esac
 done
 
-need=()
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v nginx >/dev/null 2>&1 || need+=(nginx)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]} with apt-get" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+source "$here/lib.sh"
+need_tools wrk nginx curl
+set_pinning "$PIN"
 
-server_pin=() wrk_pin=() pinning="none"
-if [ "$PIN" = auto ] && command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
-  server_pin=(taskset -c 0) wrk_pin=(taskset -c 1) pinning="server on CPU 0, wrk on CPU 1"
-fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/stampfs-loopback.XXXXXX")
-chmod 755 "$work" # an nginx worker runs as nobody and must reach the files
-pid="" logs=()
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "building stampfs and the peer servers" >&2
-(cd "$root" && go build -o "$work/stampfs" ./cmd/stampfs)
-(cd "$bench" && go build -o "$work/peer" ./serve/cmd/peer)
-dir="$work/static"
-"$work/peer" -fixture "$dir"
-chmod -R a+rX "$dir"
-asset=css/app.css # serve.Asset
-# Read the headers apart from the loop, so that set -e stops the script if
-# peer fails rather than measuring every side without them.
-header_lines=$("$work/peer" -headers)
-headers=()
-while IFS= read -r h; do headers+=(-H "$h"); done <<<"$header_lines"
-
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port found" >&2; return 1
-}
+setup_work loopback
+logs=()
 
 # check URL: the asset must come back 200 with 4096 bytes, so every side does
 # the same work. When it does not, it prints the server's log.
@@ -203,15 +162,16 @@ http {
 EOF
 }
 
-# cpu_ticks PID prints the CPU time (user + system, in clock ticks) that
-# the server PID and its children (nginx's workers) have used so far.
+# cpu_ticks PID prints the user + system clock ticks that PID and its
+# children (nginx's workers) have used.
 cpu_ticks() {
   local p t=0
   for p in "$1" $(pgrep -P "$1" || true); do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    t=$((t + $(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0)))
   done
   echo "$t"
 }
+seconds=${DURATION%s} # wrk's -d in seconds, as this script takes it
 
 declare -A rps cpu
 for round in $(seq 1 "$ROUNDS"); do
@@ -226,31 +186,16 @@ for round in $(seq 1 "$ROUNDS"); do
       stop
     done
     check "$url"
-    ticks0=$(cpu_ticks "$pid")
-    out=$("${wrk_pin[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "${headers[@]}" "$url")
-    ticks1=$(cpu_ticks "$pid")
+    c0=$(cpu_ticks "$pid")
+    r=$(wrk_rps "$side" "$url")
+    c1=$(cpu_ticks "$pid")
     stop
-    if grep -q 'Non-2xx' <<<"$out"; then
-      echo "$side: wrk saw non-2xx answers, so its figure would not compare:" >&2
-      echo "$out" >&2
-      exit 1
-    fi
-    grep 'Socket errors' <<<"$out" | sed "s/^/$side: /" >&2 || true
-    r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    if [ -z "$r" ]; then
-      echo "$side: no Requests/sec in wrk's output:" >&2
-      echo "$out" >&2
-      exit 1
-    fi
-    n=$(awk '/requests in/ {print $1}' <<<"$out")
-    us=$(awk -v t=$((ticks1 - ticks0)) -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t * 1e6 / hz / n}')
+    us=$(awk -v t=$((c1 - c0)) -v r="$r" -v s="$seconds" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz * 1e6 / (r * s)}')
     echo "round $round  $side  $r req/s  $us µs CPU/request  ($url)" >&2
     rps[$side]="${rps[$side]:-} $r"
     cpu[$side]="${cpu[$side]:-} $us"
   done
 done
-
-median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo
 base_side=""
@@ -265,7 +210,9 @@ for side in $SIDES; do
   m=$(median "${rps[$side]}")
   ratio="-"
   if [ -n "$base" ] && [ "$side" != "$base_side" ]; then ratio=$(awk -v a="$base" -v b="$m" 'BEGIN {printf "%.2f×", a/b}'); fi
-  printf '| %s | %.0f | %s | %s |\n' "$side" "$m" "$ratio" "$(median "${cpu[$side]}")"
+  c="-"
+  [ -n "${cpu[$side]:-}" ] && c=$(median "${cpu[$side]}")
+  printf '| %s | %.0f | %s | %s |\n' "$side" "$m" "$ratio" "$c"
 done
 if [[ " $SIDES " == *" nginx "* && " $SIDES " == *" nginx-alias "* ]]; then
   awk -v a="$(median "${rps[nginx]}")" -v b="$(median "${rps[nginx-alias]}")" \

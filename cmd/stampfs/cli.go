@@ -19,7 +19,8 @@ type cli struct {
 	stdout, stderr io.Writer
 	fl             *flag.FlagSet
 	quiet          *bool
-	dirs           []string // as the user gave them, for errors
+	dirs           []string      // as the user gave them, for errors
+	line           *progressLine // the progress line on stderr, when there is one
 }
 
 func newCLI(name, synopsis, notes string, stdout, stderr io.Writer) *cli {
@@ -29,9 +30,9 @@ func newCLI(name, synopsis, notes string, stdout, stderr io.Writer) *cli {
 	return &cli{name: name, synopsis: synopsis, notes: notes, stdout: stdout, stderr: stderr, fl: fl}
 }
 
-// logs adds -q, for a command that logs.
+// logs adds -q, for a command that logs and shows progress.
 func (c *cli) logs() {
-	c.quiet = c.fl.Bool("q", false, "quiet: log warnings and errors only")
+	c.quiet = c.fl.Bool("q", false, "quiet: no progress line; log warnings and errors only")
 }
 
 // help prints the usage, the flags and the notes on w.
@@ -90,7 +91,16 @@ func (c *cli) fail(err error) int {
 
 // say prints one line "stampfs NAME: msg" on stderr.
 func (c *cli) say(msg string) {
-	fmt.Fprintf(c.stderr, "stampfs %s: %s\n", c.name, msg)
+	fmt.Fprintf(c.errOut(), "stampfs %s: %s\n", c.name, msg)
+}
+
+// errOut is stderr, through the progress line when there is one, so that
+// messages are written above it.
+func (c *cli) errOut() io.Writer {
+	if c.line != nil {
+		return c.line
+	}
+	return c.stderr
 }
 
 // message is err's text without the library's "stampfs: " prefixes (the
@@ -149,5 +159,5 @@ func (c *cli) logger() *slog.Logger {
 	if c.quiet != nil && *c.quiet {
 		level = slog.LevelWarn
 	}
-	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(c.errOut(), &slog.HandlerOptions{Level: level}))
 }

@@ -27,9 +27,8 @@ func runLink(args []string, stdout, stderr io.Writer) int {
 		"Prints the stamp. Exit status 3 means symlinks are unsupported in DIR;\nthe stamp is printed all the same, to be served virtually.", stdout, stderr)
 	c.logs()
 	strategy := c.fl.String("strategy", string(stampfs.Content), strategyUsage)
-	defaults := stampfs.NewLinker(linkFS, "")
-	keep := c.fl.Int("keep", defaults.Keep, "how many old versions to keep besides the current one, most recently activated first")
-	grace := c.fl.Duration("grace", defaults.Grace, "keep every version activated within this; 0 for none")
+	keep := c.fl.Int("keep", stampfs.DefaultKeep, "how many old versions to keep besides the current one, most recently activated first")
+	grace := c.fl.Duration("grace", stampfs.DefaultGrace, "keep every version activated within this; 0 for none")
 	store := c.fl.String("store", "", "the version store (default DIR/"+stampfs.DefaultStore+"); on DIR's file system, so versions share bytes")
 	mf := manifestFlags(c)
 	pos, status := c.parse(args)
@@ -55,10 +54,17 @@ func runLink(args []string, stdout, stderr io.Writer) int {
 	dir := pos[0]
 	c.dirs = pos
 
+	opts.Progress = c.progress()
 	logger := c.logger()
 	opts.Logger = logger
 	l := stampfs.NewLinker(linkFS, dir)
 	l.Keep, l.Grace, l.Logger, l.Store = *keep, *grace, logger, *store
+	if *keep == 0 {
+		l.Keep = -1 // none: a Linker's zero means the default
+	}
+	if *grace == 0 {
+		l.Grace = -1
+	}
 	v, err := l.Publish(&opts)
 	if err != nil {
 		return c.fail(err)

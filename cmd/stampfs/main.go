@@ -10,11 +10,19 @@
 //	stampfs manifest [-q] [-strategy S] [-prefix /static/] [-base URL] [-o FILE] DIR
 //	stampfs nginx    [-prefix /static/] [-store DIR] [-brotli] DIR
 //	stampfs apache   [-prefix /static/] [-store DIR] DIR
+//	stampfs publish  -to s3://BUCKET/PREFIX [-endpoint URL] [-region R] [-keep N] [-grace D] [-base URL] DIR
 //	stampfs version
 //	stampfs help     [COMMAND]
 //
 // Flags may come before or after DIR. Help goes to stdout; every error is
 // one line on stderr, "stampfs COMMAND: what failed: why".
+// On a terminal, stamp, link, manifest and serve (at startup) keep one
+// progress line on stderr while their scan or publish runs longer than a
+// second; -q turns it off.
+//
+// publish runs stampfs-publish (go install
+// github.com/stampfs/stampfs/publish/cmd/stampfs-publish@latest) from PATH
+// with the same arguments: the AWS SDK lives in that nested module, not here.
 //
 // Exit status: 0 on success, 1 on an error, 2 on a usage error, 3 when
 // symlinks are unsupported where link was asked to make one.
@@ -47,6 +55,7 @@ var commands = map[string]command{
 	"manifest": runManifest,
 	"nginx":    runNginx,
 	"apache":   runApache,
+	"publish":  runPublish,
 	"version":  runVersion,
 	"versions": runVersions,
 }
@@ -106,6 +115,7 @@ commands:
   manifest  print DIR's manifest: each served file's URL and integrity, as JSON
   nginx     print nginx location blocks that serve DIR's versions and live tree
   apache    print Apache 2.4 directives that serve DIR's versions and live tree
+  publish   put DIR's version in an S3-compatible bucket for a CDN (runs stampfs-publish)
   version   print the version of stampfs
 
 Run 'stampfs help <command>' for its flags.

@@ -61,14 +61,19 @@ func TestRunUsage(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for name := range commands {
 		t.Run(name, func(t *testing.T) {
+			if name == "publish" {
+				// Its flags are stampfs-publish's; without it, the help
+				// says how to install it (see TestPublishWithoutProgram).
+				t.Setenv("PATH", t.TempDir())
+			}
 			status, want, errOut := runCmd("help", name)
 			assert.Equal(t, exitOK, status)
 			assert.Empty(t, errOut)
 			assert.True(t, strings.HasPrefix(want, "usage: stampfs "+name), want)
-			if name == "nginx" || name == "apache" || name == "version" || name == "versions" {
+			if name == "nginx" || name == "apache" || name == "version" || name == "versions" || name == "publish" {
 				assert.NotContains(t, want, "-q", "it logs nothing")
 			} else {
-				assert.Contains(t, want, "\n  -q\tquiet: log warnings and errors only\n")
+				assert.Contains(t, want, "\n  -q\tquiet: no progress line; log warnings and errors only\n")
 			}
 			for _, args := range [][]string{{name, "-h"}, {name, "--help"}, {name, "x", "-h"}} {
 				status, out, errOut := runCmd(args...)

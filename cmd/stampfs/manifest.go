@@ -44,6 +44,7 @@ func runManifest(args []string, stdout, stderr io.Writer) int {
 	dir := pos[0]
 	c.dirs = pos
 	opts.Hash = true
+	opts.Progress = c.progress()
 	opts.Logger = c.logger()
 	snap, err := stampfs.Scan(afero.NewOsFs(), dir, &opts)
 	if err != nil {

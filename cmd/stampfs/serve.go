@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -79,7 +80,7 @@ least 64 KiB a minute. Near the limit on open files, keep-alives are turned
 off and idle connections closed, so that new clients are answered.`
 
 func serveFlags(args []string, stdout, stderr io.Writer) (c *cli, cfg serveConfig, status int) {
-	c = newCLI("serve", "stampfs serve [-q] [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [-watch] [-access-log[=common|slog]] [DIR]",
+	c = newCLI("serve", "stampfs serve [-q] [-addr 127.0.0.1:8080] [-prefix /static/] [-mode auto|symlink|virtual] [-strategy S] [-stale serve|notfound|redirect] [-watch] [-access-log[=common|slog]] [-base URL] [-current FILE] [DIR]",
 		serveNotes, stdout, stderr)
 	c.logs()
 	fl := c.fl
@@ -90,6 +91,8 @@ func serveFlags(args []string, stdout, stderr io.Writer) (c *cli, cfg serveConfi
 	stale := fl.String("stale", string(stampfs.StaleServe), "answer for an unknown stamp: serve (no-cache), notfound (404) or redirect (302)")
 	fl.BoolVar(&cfg.watch, "watch", false, "development: rescan DIR when its files change")
 	fl.Var(&cfg.accessLog, "access-log", "log every request on stderr: in the common log format, or with =slog as log lines")
+	base := fl.String("base", "", "origin put before every URL the pages render, such as a CDN's https://cdn.example.com")
+	current := fl.String("current", "", "take the current stamp and files from this published manifest (current.json), read again on every rescan")
 	pos, status := c.parse(args)
 	if status >= 0 {
 		return c, cfg, status
@@ -98,7 +101,17 @@ func serveFlags(args []string, stdout, stderr io.Writer) (c *cli, cfg serveConfi
 	if err != nil {
 		return c, cfg, c.usageError("%v", err)
 	}
-	cfg.opts = stampfs.Options{Prefix: *prefix, Mode: stampfs.Mode(*mode), Stale: stampfs.StalePolicy(*stale), Scan: scan}
+	cfg.opts = stampfs.Options{Prefix: *prefix, Base: *base, Mode: stampfs.Mode(*mode), Stale: stampfs.StalePolicy(*stale), Scan: scan}
+	if *current != "" {
+		file := *current
+		cfg.opts.Current = func() (*stampfs.Manifest, error) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return nil, err
+			}
+			return stampfs.ParseManifest(data)
+		}
+	}
 	switch {
 	case !strings.HasPrefix(*prefix, "/") || !strings.HasSuffix(*prefix, "/"):
 		return c, cfg, c.usageError("-prefix %q: want a path that starts and ends with /", *prefix)
@@ -108,6 +121,8 @@ func serveFlags(args []string, stdout, stderr io.Writer) (c *cli, cfg serveConfi
 		return c, cfg, c.usageError("unknown stale policy %q: want serve, notfound or redirect", *stale)
 	case len(pos) > 1:
 		return c, cfg, c.usageError("want at most one DIR, got %d arguments", len(pos))
+	case len(pos) == 0 && *current != "":
+		return c, cfg, c.usageError("-current needs a DIR: the demo site is embedded")
 	case len(pos) == 0 && cfg.opts.Mode == stampfs.ModeSymlink:
 		return c, cfg, c.usageError("-mode symlink needs a DIR: the demo site is embedded and served virtually")
 	}
@@ -124,6 +139,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-c
 	c, cfg, status := serveFlags(args, stdout, stderr)
 	if status >= 0 {
 		return status
+	}
+	// The first scan, before the server starts, shows its progress; the
+	// rescans of a running server only log.
+	var started atomic.Bool
+	if progress := c.progress(); progress != nil {
+		cfg.opts.Scan.Progress = func(p stampfs.Progress) {
+			if !started.Load() {
+				progress(p)
+			}
+		}
 	}
 	logger := c.logger()
 	cfg.opts.Logger = logger
@@ -150,6 +175,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-c
 			index = dirIndex(h, cfg.dir, cfg.opts, names)
 		}
 	}
+	started.Store(true)
 	if err != nil {
 		code := c.fail(err)
 		if errors.Is(err, stampfs.ErrSymlinkUnsupported) && !permissionDenied(err) {
@@ -296,8 +322,9 @@ func newServedNames(h *stampfs.Handler, fsys afero.Fs, dir string) *servedNames 
 // rebuild lists the directory again.
 func (n *servedNames) rebuild() error {
 	stamp := n.h.Stamp()
-	// Only the names are wanted: the mtime strategy reads no file's bytes.
-	snap, err := stampfs.Scan(n.fsys, n.dir, &stampfs.ScanOptions{Strategy: stampfs.Mtime})
+	// Only the names are wanted: a fixed stamp reads no file's bytes, and
+	// needs no file times (the demo's embed.FS has none).
+	snap, err := stampfs.Scan(n.fsys, n.dir, &stampfs.ScanOptions{Strategy: stampfs.Fixed, Version: "names"})
 	if err != nil {
 		return err
 	}

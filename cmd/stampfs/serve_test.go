@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
+	"encoding/hex"
 	"html"
 	"io"
 	"io/fs"
@@ -45,6 +47,12 @@ func (s *syncBuffer) String() string {
 // ends, and returns its base URL and its stderr.
 func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
 	t.Helper()
+	return startServeWith(t, defaultLimits, nil, args...)
+}
+
+// startServeWith is startServe with the limits lim and SIGHUP arriving on hup.
+func startServeWith(t *testing.T, lim limits, hup <-chan os.Signal, args ...string) (string, *syncBuffer) {
+	t.Helper()
 	addr := make(chan string, 1)
 	listening = func(a string) { addr <- a }
 	t.Cleanup(func() { listening = func(string) {} })
@@ -52,7 +60,7 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
 	stderr := &syncBuffer{}
 	status := make(chan int, 1)
 	go func() {
-		status <- serve(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, stderr, nil, defaultLimits)
+		status <- serve(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, stderr, hup, lim)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -189,17 +197,32 @@ func TestServeDir(t *testing.T) {
 	assert.Contains(t, stderr.String(), "mode=symlink")
 }
 
+// TestServeSignal: kill -HUP rescans and serve goes on; SIGTERM ends it
+// with status 0.
 func TestServeSignal(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.css": "a{}"})
 	addr := make(chan string, 1)
 	listening = func(a string) { addr <- a }
 	defer func() { listening = func(string) {} }()
 	status := make(chan int, 1)
-	go func() { status <- runServe([]string{"-addr", "127.0.0.1:0"}, io.Discard, io.Discard) }()
+	stderr := &syncBuffer{}
+	go func() {
+		status <- runServe([]string{"-addr", "127.0.0.1:0", "-mode", "virtual", dir}, io.Discard, stderr)
+	}()
+	var base string
 	select {
-	case <-addr:
+	case a := <-addr:
+		base = "http://" + a
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not start")
 	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.css"), []byte("b{}"), 0o644))
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "reason=SIGHUP") }, 10*time.Second, 10*time.Millisecond)
+	resp, body := get(t, base+"/")
+	assert.Equal(t, 200, resp.StatusCode, "still serving after SIGHUP")
+	assert.Contains(t, string(body), "/b.css")
+
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
 	select {
 	case got := <-status:
@@ -207,6 +230,74 @@ func TestServeSignal(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("SIGTERM did not stop serve")
 	}
+}
+
+// TestServeReload: a rescan on SIGHUP logs the old and new stamps, the files
+// and the time, and the index shows the new URLs; a failed one logs the
+// error and keeps the old stamp.
+func TestServeReload(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.css": "a{}"})
+	hup := make(chan os.Signal)
+	base, stderr := startServeWith(t, defaultLimits, hup, "-mode", "virtual", dir)
+	old := stampOf(t, "content", dir)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.css"), []byte("b{}"), 0o644))
+	stamp := stampOf(t, "content", dir)
+
+	hup <- syscall.SIGHUP
+	hup <- syscall.SIGHUP // the first has been handled once the second is taken
+	assert.Regexp(t, `level=INFO msg="stampfs: rescanned" reason=SIGHUP old=`+old+` stamp=`+stamp+` files=2 took=\S+\n`, stderr.String())
+	_, body := get(t, base+"/")
+	assert.Contains(t, string(body), "/static/"+stamp+"/b.css\n")
+
+	require.NoError(t, os.Rename(dir, dir+".gone"))
+	hup <- syscall.SIGHUP
+	hup <- syscall.SIGHUP
+	assert.Contains(t, stderr.String(), `level=WARN msg="stampfs: rescan failed; serving the old stamp" reason=SIGHUP stamp=`+stamp+` took=`)
+	assert.Contains(t, stderr.String(), "no such file or directory")
+	_, body = get(t, base+"/")
+	assert.Contains(t, string(body), "/static/"+stamp+"/b.css\n", "the old snapshot is served")
+}
+
+// stampOf is what `stampfs stamp -strategy strategy dir` prints.
+func stampOf(t *testing.T, strategy, dir string) string {
+	t.Helper()
+	status, out, errOut := runCmd("stamp", "-strategy", strategy, dir)
+	require.Equal(t, exitOK, status, errOut)
+	return strings.TrimSpace(out)
+}
+
+// TestServeWatch: with -watch an edit shows on the next page load.
+func TestServeWatch(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.css": "a{}"})
+	base, stderr := startServe(t, "-watch", "-mode", "virtual", dir)
+	_, before := get(t, base+"/")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.css"), []byte("a{color:red}"), 0o644))
+	want := stampOf(t, "content", dir)
+	require.Eventually(t, func() bool {
+		_, body := get(t, base+"/")
+		return strings.Contains(string(body), "/static/"+want+"/a.css\n")
+	}, 10*time.Second, 50*time.Millisecond, "before: %s", before)
+	// The line follows the swap, after pruning.
+	assert.Eventually(t, func() bool {
+		return strings.Contains(stderr.String(), `msg="stampfs: rescanned" reason="files changed" old=`) &&
+			strings.Contains(stderr.String(), " stamp="+want+" files=1 took=")
+	}, 5*time.Second, 10*time.Millisecond, stderr)
+}
+
+// TestServeDemoRescan: the embedded demo, whose files have no times, can
+// be watched and rescanned; nothing changes.
+func TestServeDemoRescan(t *testing.T) {
+	hup := make(chan os.Signal)
+	base, stderr := startServeWith(t, defaultLimits, hup, "-watch")
+	hup <- syscall.SIGHUP
+	hup <- syscall.SIGHUP
+	resp, page := get(t, base+"/")
+	assert.Equal(t, 200, resp.StatusCode)
+	m := regexp.MustCompile(`id="stamp">([0-9a-f]{12})<`).FindSubmatch(page)
+	require.NotNil(t, m)
+	assert.Contains(t, stderr.String(), "watch=true")
+	assert.Contains(t, stderr.String(), `msg="stampfs: rescanned" reason=SIGHUP old=`+string(m[1])+` stamp=`+string(m[1])+` files=3 took=`)
+	assert.NotContains(t, stderr.String(), "level=WARN")
 }
 
 func TestServeErrors(t *testing.T) {
@@ -247,4 +338,41 @@ func TestServeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServeCurrent: with -current, serve takes the stamp from a published
+// manifest: it serves that version from the store, renders the CDN's URLs
+// with -base, and reads the manifest again on SIGHUP.
+func TestServeCurrent(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "css"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "css", "a.css"), []byte("a{}"), 0o644))
+	status, stamp, stderr := runCmd("link", "-q", dir)
+	require.Equal(t, exitOK, status, stderr)
+	stamp = strings.TrimSpace(stamp)
+	current := filepath.Join(t.TempDir(), "current.json")
+	require.NoError(t, os.WriteFile(current, []byte(`{"version":1,"stamp":"`+stamp+`","strategy":"content","prefix":"/static/","files":{"css/a.css":{"url":"x","size":3,"sha256":"`+sha256hex("a{}")+`","integrity":"sha384-x","type":"text/css; charset=utf-8","encodings":[]}}}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "css", "a.css"), []byte("b{}"), 0o644)) // the live tree moved on; the bucket did not
+
+	hup := make(chan os.Signal, 1)
+	base, _ := startServeWith(t, defaultLimits, hup, "-current", current, "-base", "https://cdn.example", dir)
+	resp, body := get(t, base+"/static/"+stamp+"/css/a.css")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "a{}", string(body), "the version the manifest names")
+	_, body = get(t, base+"/")
+	assert.Contains(t, string(body), "https://cdn.example/static/"+stamp+"/css/a.css")
+
+	require.NoError(t, os.WriteFile(current, []byte(`{"version":1,"stamp":"v9","strategy":"fixed","prefix":"/static/","files":{"css/a.css":{"size":3,"sha256":"`+sha256hex("c{}")+`"}}}`), 0o644))
+	hup <- syscall.SIGHUP
+	require.Eventually(t, func() bool {
+		_, body := get(t, base+"/")
+		return strings.Contains(string(body), "https://cdn.example/static/v9/css/a.css")
+	}, 10*time.Second, 20*time.Millisecond)
+	resp, _ = get(t, base+"/static/v9/css/a.css")
+	assert.Equal(t, 404, resp.StatusCode, "bytes this server does not hold")
+}
+
+func sha256hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -20,9 +22,11 @@ type limits struct {
 	stall  time.Duration // for each writeChunk bytes of a response to leave
 	// highWater is the number of open connections above which keep-alives
 	// are turned off and idle connections closed, until the count is back
-	// to 3/4 of it. Zero means 7/8 of the soft RLIMIT_NOFILE.
+	// to half of it. Zero means 3/4 of the descriptors left under the soft
+	// RLIMIT_NOFILE.
 	highWater int
-	sndbuf    int // socket send buffer of accepted connections; 0 leaves the kernel's
+	sndbuf    int                            // socket send buffer of accepted connections; 0 leaves the kernel's
+	connState func(net.Conn, http.ConnState) // called after the tracker's own hook, for tests
 }
 
 // defaultLimits: idle connections go after a minute (nginx's
@@ -48,20 +52,34 @@ func newServer(h http.Handler, ln net.Listener, lim limits, errorLog *slog.Logge
 	if high == 0 {
 		high = descriptorHighWater()
 	}
-	t := &connTracker{srv: srv, high: high, low: high * 3 / 4}
+	t := &connTracker{srv: srv, high: high, low: high / 2}
 	srv.ConnState = t.state
+	if hook := lim.connState; hook != nil {
+		srv.ConnState = func(c net.Conn, s http.ConnState) { t.state(c, s); hook(c, s) }
+	}
 	return srv, &stallListener{Listener: ln, lim: lim}
 }
 
-// descriptorHighWater is 7/8 of the soft limit on open files (Go raises it
-// to the hard limit at start), leaving room for the files served, logs and
-// the listener.
+// descriptorHighWater is 3/4 of the descriptors left under the soft limit
+// on open files (Go raises it to the hard limit at start) once those open
+// now and a reserve of 16 (logs, a probe, files streamed) are set aside.
 func descriptorHighWater() int {
 	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == 0 || rl.Cur > 1<<30 {
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<30 {
 		return 1 << 20
 	}
-	return max(int(rl.Cur/8*7), 8)
+	free := int(rl.Cur) - openFiles() - 16
+	return max(free/4*3, 4)
+}
+
+// openFiles counts the process's open descriptors where /proc says, and
+// guesses 16 elsewhere.
+func openFiles() int {
+	des, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 16
+	}
+	return len(des) - 1 // the directory ReadDir had open
 }
 
 // bodyDeadline gives a request that has a body d to send it.
@@ -76,33 +94,41 @@ func bodyDeadline(h http.Handler, d time.Duration) http.Handler {
 }
 
 // connTracker turns keep-alives off while more than high connections are
-// open, which closes the idle ones at once and every other one after its
-// response, so that descriptors stay free for new clients; it turns them on
-// again at low.
+// open, which closes the idle ones at once, every connection that goes idle
+// meanwhile, and every other one after its response, so that descriptors
+// stay free for new clients; it turns them on again at low.
 type connTracker struct {
 	srv       *http.Server
 	high, low int
+	shedding  atomic.Bool
 
-	mu       sync.Mutex
-	open     int
-	shedding bool
+	mu   sync.Mutex
+	open int
 }
 
-func (t *connTracker) state(_ net.Conn, s http.ConnState) {
+func (t *connTracker) state(c net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateActive:
+		return // once a request: keep it cheap
+	case http.StateIdle:
+		if t.shedding.Load() {
+			c.Close() // answered before keep-alives went off
+		}
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	switch s {
-	case http.StateNew:
+	if s == http.StateNew {
 		t.open++
-	case http.StateClosed, http.StateHijacked:
+	} else {
 		t.open--
 	}
 	switch {
-	case !t.shedding && t.open > t.high:
-		t.shedding = true
+	case !t.shedding.Load() && t.open > t.high:
+		t.shedding.Store(true)
 		t.srv.SetKeepAlivesEnabled(false) // closes the idle connections
-	case t.shedding && t.open <= t.low:
-		t.shedding = false
+	case t.shedding.Load() && t.open <= t.low:
+		t.shedding.Store(false)
 		t.srv.SetKeepAlivesEnabled(true)
 	}
 }
@@ -134,12 +160,25 @@ func (l *stallListener) Accept() (net.Conn, error) {
 type stallConn struct {
 	*net.TCPConn
 	stall time.Duration
+	set   time.Time // when the write deadline was last moved
+}
+
+// extend moves the write deadline to stall from now, unless it was moved
+// less than stall/8 ago: every chunk gets at least 7/8 of stall, and a
+// busy connection does not reset its timer on every small write.
+func (c *stallConn) extend() error {
+	now := time.Now()
+	if now.Sub(c.set) < c.stall/8 {
+		return nil
+	}
+	c.set = now
+	return c.SetWriteDeadline(now.Add(c.stall))
 }
 
 func (c *stallConn) Write(p []byte) (n int, err error) {
 	for len(p) > 0 {
 		chunk := p[:min(len(p), writeChunk)]
-		if err := c.SetWriteDeadline(time.Now().Add(c.stall)); err != nil {
+		if err := c.extend(); err != nil {
 			return n, err
 		}
 		m, err := c.TCPConn.Write(chunk)
@@ -166,7 +205,7 @@ func (c *stallConn) ReadFrom(r io.Reader) (n int64, err error) {
 		if limit >= 0 {
 			want = min(want, limit-n)
 		}
-		if err := c.SetWriteDeadline(time.Now().Add(c.stall)); err != nil {
+		if err := c.extend(); err != nil {
 			return n, err
 		}
 		m, err := c.TCPConn.ReadFrom(&io.LimitedReader{R: src, N: want})

@@ -60,6 +60,7 @@ func scanFlags(name string, args []string, stdout, stderr io.Writer) (c *cli, di
 		return c, "", opts, c.usageError("want exactly one DIR, got %d arguments", len(pos))
 	}
 	c.dirs = pos
+	opts.Progress = c.progress()
 	opts.Logger = c.logger()
 	return c, pos[0], opts, -1
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -164,20 +165,31 @@ func TestStampCommandFlagsAfterDir(t *testing.T) {
 
 func TestStampCommandMtimeWarns(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"a.css": "a", "b.css": "b"})
-	epoch := time.Unix(0, 0)
+	one := time.Unix(1, 0)
 	for _, name := range []string{"a.css", "b.css"} {
-		require.NoError(t, os.Chtimes(filepath.Join(dir, name), epoch, epoch))
+		require.NoError(t, os.Chtimes(filepath.Join(dir, name), one, one))
 	}
 	status, out, errOut := runCmd("stamp", "-strategy", "mtime", dir)
 	assert.Equal(t, exitOK, status)
-	assert.Equal(t, "0\n", out, "the stamp alone on stdout")
+	assert.Equal(t, "1\n", out, "the stamp alone on stdout")
 	assert.Contains(t, errOut, "level=WARN")
 	assert.Contains(t, errOut, "fake file times")
 
 	status, out, quiet := runCmd("stamp", "-q", "-strategy", "mtime", dir)
 	assert.Equal(t, exitOK, status)
-	assert.Equal(t, "0\n", out)
-	assert.Equal(t, errOut, quiet, "-q keeps warnings")
+	assert.Equal(t, "1\n", out)
+	noTime := regexp.MustCompile(`time=\S+ `)
+	assert.Equal(t, noTime.ReplaceAllString(errOut, ""), noTime.ReplaceAllString(quiet, ""), "-q keeps warnings")
+
+	epoch := time.Unix(0, 0)
+	for _, name := range []string{"a.css", "b.css"} {
+		require.NoError(t, os.Chtimes(filepath.Join(dir, name), epoch, epoch))
+	}
+	status, out, errOut = runCmd("stamp", "-strategy", "mtime", dir)
+	assert.Equal(t, exitError, status)
+	assert.Empty(t, out, "no stamp from no times")
+	assert.Contains(t, errOut, "stampfs stamp: ")
+	assert.Contains(t, errOut, "use the content strategy")
 }
 
 func TestStampCommandGit(t *testing.T) {

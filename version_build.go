@@ -1,0 +1,410 @@
+package stampfs
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/afero"
+)
+
+// builder stages one version: the files of snap, placed under staging.
+type builder struct {
+	l       *Linker
+	store   string
+	snap    *Snapshot
+	cache   *Version // the newest version, whose index is the hash cache; nil for none
+	staging string   // "" once renamed into place or removed
+
+	files  []File // snap's table with the stored bytes' SHA-256
+	rows   []indexRow
+	copies []bool // files[i] was copied from the live tree, not linked
+	m      *meter // counts the files placed
+
+	copied, linked atomic.Int64
+}
+
+// stage places every file of the snapshot in a new staging directory.
+func (b *builder) stage() error {
+	b.staging = filepath.Join(b.store, stagingPre+randomHex())
+	if err := b.l.fsys.Mkdir(b.staging, 0o755); err != nil {
+		b.staging = ""
+		return ensurePathError("mkdir", filepath.Join(b.store, stagingPre+"…"), err)
+	}
+	b.files = slices.Clone(b.snap.files)
+	b.rows = make([]indexRow, len(b.files))
+	b.copies = make([]bool, len(b.files))
+	made := map[string]bool{}
+	for _, f := range b.files {
+		for d := pathDir(f.Name); d != "" && !made[d]; d = pathDir(d) {
+			made[d] = true
+		}
+	}
+	dirs := make([]string, 0, len(made))
+	for d := range made {
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs) // parents first
+	for _, d := range dirs {
+		p := filepath.Join(b.staging, filepath.FromSlash(d))
+		if err := b.l.fsys.Mkdir(p, 0o755); err != nil {
+			return ensurePathError("mkdir", p, err)
+		}
+	}
+
+	var cached map[string]int
+	if b.cache != nil {
+		cached = make(map[string]int, len(b.cache.Files))
+		for i, f := range b.cache.Files {
+			cached[f.Name] = i
+		}
+	}
+	var (
+		next  atomic.Int64
+		mu    sync.Mutex
+		errAt = len(b.files)
+		first error
+		wg    sync.WaitGroup
+	)
+	work := func() {
+		buf := make([]byte, 64<<10)
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(b.files) {
+				return
+			}
+			if err := b.place(i, cached, buf); err != nil {
+				mu.Lock()
+				if i < errAt {
+					errAt, first = i, err
+				}
+				mu.Unlock()
+				next.Store(int64(len(b.files))) // stop the others
+				return
+			}
+		}
+	}
+	for range max(4, runtime.GOMAXPROCS(0)) {
+		wg.Go(work)
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	b.dedup()
+	return nil
+}
+
+// place puts file i into the staging directory: a link to the cache
+// version's copy when the hash cache vouches for it, a copy otherwise.
+func (b *builder) place(i int, cached map[string]int, buf []byte) error {
+	f := &b.files[i]
+	st := b.snap.stats[i]
+	dst := filepath.Join(b.staging, filepath.FromSlash(f.Name))
+	if c, ok := cached[f.Name]; ok && cacheVouches(b.cache, c, f, st) {
+		src := filepath.Join(b.cache.dir, filepath.FromSlash(f.Name))
+		if ino, err := b.l.hardLink(src, dst, f.Size); err == nil {
+			f.SHA256 = b.cache.Files[c].SHA256
+			b.rows[i] = indexRow{live: st, stored: ino, sri: b.cache.rows[c].sri}
+			b.linked.Add(1)
+			b.m.add(1, f.Size)
+			return nil
+		}
+	}
+	src := filepath.Join(b.l.dir, filepath.FromSlash(f.Name))
+	for try := 0; ; try++ {
+		res, err := b.l.copyFile(src, dst, buf)
+		if err == nil {
+			f.Size, f.ModTime, f.SHA256 = res.size, res.mtime, res.sha
+			b.rows[i] = indexRow{live: res.live, stored: res.ino, sri: res.sri}
+			b.copies[i] = true
+			b.copied.Add(1)
+			b.m.add(1, res.size)
+			return nil
+		}
+		if !errors.Is(err, errChanged) || try == 2 {
+			return err
+		}
+		b.l.log("file changed while it was copied; copying again", slog.String("file", src))
+	}
+}
+
+// cacheVouches reports whether the cache version's row c still describes
+// the live file f with stat st: same size, mtime, device, inode and change
+// time, and not modified within racyWindow of the cache version's scan.
+func cacheVouches(cache *Version, c int, f *File, st liveStat) bool {
+	cf, row := cache.Files[c], cache.rows[c]
+	if cf.Size != f.Size || !cf.ModTime.Equal(f.ModTime) || row.live != st || row.sri == (sri384{}) {
+		return false
+	}
+	return f.ModTime.Before(cache.scanned.Add(-racyWindow))
+}
+
+// dedup replaces a copied file whose bytes a retained version already holds
+// by a link to that version's copy, so a rollback or a renamed file costs no
+// disk. It is best effort: on any failure the copy stays.
+func (b *builder) dedup() {
+	if b.copied.Load() == 0 {
+		return
+	}
+	if _, ok := b.l.fsys.(*afero.OsFs); !ok {
+		return // hard links need the OS file system
+	}
+	versions, err := b.l.Versions()
+	if err != nil {
+		return
+	}
+	held := make(map[[32]byte]string)
+	for _, v := range versions {
+		for j, f := range v.Files {
+			if v.rows[j].stored != 0 {
+				held[f.SHA256] = filepath.Join(v.dir, filepath.FromSlash(f.Name))
+			}
+		}
+	}
+	for i := range b.files {
+		f := &b.files[i]
+		src, ok := held[f.SHA256]
+		if !b.copies[i] || !ok || b.rows[i].stored == 0 {
+			continue // linked from the cache version already, or nothing to share
+		}
+		dst := filepath.Join(b.staging, filepath.FromSlash(f.Name))
+		tmp := dst + ".stampfs-dedup"
+		ino, err := b.l.hardLink(src, tmp, f.Size)
+		if err != nil {
+			continue
+		}
+		if err := os.Rename(tmp, dst); err != nil {
+			os.Remove(tmp)
+			continue
+		}
+		b.rows[i].stored = ino
+	}
+}
+
+// writeMeta writes v's index and manifest into the staging directory.
+func (b *builder) writeMeta(v *Version) error {
+	var buf bytes.Buffer
+	writeIndex(&buf, v)
+	if err := b.writeFile(indexName, buf.Bytes()); err != nil {
+		return err
+	}
+	// The stored manifest leaves out names JSON cannot hold (not UTF-8),
+	// which the version itself keeps and the Handler serves.
+	files, rows := v.Files, v.rows
+	for _, f := range v.Files {
+		if !utf8.ValidString(f.Name) {
+			b.l.log("the version's manifest leaves out a name that is not UTF-8", slog.String("file", f.Name))
+			files, rows = nil, nil
+			for j, g := range v.Files {
+				if utf8.ValidString(g.Name) {
+					files, rows = append(files, g), append(rows, v.rows[j])
+				}
+			}
+			break
+		}
+	}
+	m, err := (&Version{Stamp: v.Stamp, Strategy: v.Strategy, Files: files, rows: rows}).Manifest(nil)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(m) // compact: read by programs, and stored once per version
+	if err != nil {
+		return err
+	}
+	return b.writeFile(manifestName, append(data, '\n'))
+}
+
+func (b *builder) writeFile(name string, data []byte) error {
+	p := filepath.Join(b.staging, name)
+	if err := afero.WriteFile(b.l.fsys, p, data, 0o444); err != nil {
+		return ensurePathError("write", p, err)
+	}
+	return nil
+}
+
+// cleanup removes the staging directory unless it was renamed into place.
+func (b *builder) cleanup() {
+	if b.staging != "" {
+		if err := b.l.fsys.RemoveAll(b.staging); err != nil {
+			b.l.log("cannot remove a staging directory; a later Prune will", slog.String("dir", b.staging), slog.String("err", err.Error()))
+		}
+	}
+}
+
+// copied is what copyFile learned of one file.
+type copied struct {
+	size  int64
+	mtime time.Time
+	live  liveStat
+	sha   [32]byte
+	sri   sri384
+	ino   uint64 // of the copy
+}
+
+// copyFile copies the live file src to the new file dst and hashes the copy.
+// It returns an error wrapping errChanged when src is no longer a regular
+// file or changed while it was copied, after removing dst.
+func (l *Linker) copyFile(src, dst string, buf []byte) (res copied, err error) {
+	if err := l.stillRegular(src); err != nil {
+		return res, err
+	}
+	in, err := l.fsys.OpenFile(src, l.readFlags(), 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
+			return res, &fs.PathError{Op: "open", Path: src, Err: errChanged}
+		}
+		return res, ensurePathError("open", src, err)
+	}
+	defer in.Close()
+	before, err := in.Stat()
+	if err != nil {
+		return res, ensurePathError("stat", src, err)
+	}
+	if !before.Mode().IsRegular() {
+		return res, &fs.PathError{Op: "open", Path: src, Err: errChanged}
+	}
+	os.Remove(dst) // a retry's leftover; the staging directory is ours
+	out, err := l.fsys.OpenFile(dst, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return res, ensurePathError("create", dst, err)
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil && cerr != nil {
+			err = ensurePathError("close", dst, cerr)
+		}
+		if err != nil {
+			l.fsys.Remove(dst)
+		}
+	}()
+	if _, err := io.Copy(out, in); err != nil {
+		return res, copyErr(src, dst, err)
+	}
+	after, err := in.Stat()
+	if err != nil {
+		return res, ensurePathError("stat", src, err)
+	}
+	if after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) || statOfInfo(after) != statOfInfo(before) {
+		return res, &fs.PathError{Op: "copy", Path: src, Err: errChanged}
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return res, ensurePathError("seek", dst, err)
+	}
+	d256, d384 := sha256.New(), sha512.New384()
+	n, err := io.CopyBuffer(io.MultiWriter(d256, d384), out, buf)
+	if err != nil {
+		return res, ensurePathError("read", dst, err)
+	}
+	if n != before.Size() {
+		return res, &fs.PathError{Op: "copy", Path: src, Err: errChanged}
+	}
+	res.size, res.mtime, res.live = n, before.ModTime(), statOfInfo(before)
+	copy(res.sha[:], d256.Sum(nil))
+	base64.StdEncoding.Encode(res.sri[:], d384.Sum(nil))
+	if fi, err := out.Stat(); err == nil {
+		res.ino = statOfInfo(fi).ino
+	}
+	return res, nil
+}
+
+// copyErr names the side of a failed copy: a write error (a full disk)
+// names the store's file, a read error the live one.
+func copyErr(src, dst string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &fs.PathError{Op: "copy", Path: dst, Err: err}
+}
+
+// hardLink links the stored file src to dst and returns dst's inode. It
+// refuses a src that is not a regular file of the given size (a store
+// tampered with), and answers errors.ErrUnsupported off the OS file system.
+func (l *Linker) hardLink(src, dst string, size int64) (uint64, error) {
+	if _, ok := l.fsys.(*afero.OsFs); !ok {
+		return 0, errors.ErrUnsupported
+	}
+	fi, err := os.Lstat(src)
+	if err != nil {
+		return 0, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() != size {
+		return 0, &fs.PathError{Op: "link", Path: src, Err: errTampered}
+	}
+	if err := os.Link(src, dst); err != nil {
+		return 0, err
+	}
+	return statOfInfo(fi).ino, nil
+}
+
+// errTampered says that a stored file is not what its version's index
+// recorded.
+var errTampered = errors.New("stampfs: stored file differs from its version's index")
+
+// pathDir is path.Dir for a slash name, with "" for a top-level name.
+func pathDir(name string) string {
+	i := strings.LastIndexByte(name, '/')
+	if i < 0 {
+		return ""
+	}
+	return name[:i]
+}
+
+// randomHex returns 16 random hex digits for a temporary name.
+func randomHex() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails since Go 1.24
+	return hex.EncodeToString(b[:])
+}
+
+// readFlags are the flags a live file is opened with: on the OS file system
+// without following a link (one swapped in since the scan fails with ELOOP)
+// and without blocking (a FIFO swapped in cannot hang the copy).
+func (l *Linker) readFlags() int {
+	if _, ok := l.fsys.(*afero.OsFs); ok {
+		return os.O_RDONLY | noFollowFlags
+	}
+	return os.O_RDONLY
+}
+
+// stillRegular checks, off the OS file system where opening cannot refuse
+// links itself, that the live file src is still a regular file and not a
+// link that would lead elsewhere.
+func (l *Linker) stillRegular(src string) error {
+	if _, ok := l.fsys.(*afero.OsFs); ok && noFollowFlags != 0 {
+		return nil
+	}
+	lst, ok := l.fsys.(afero.Lstater)
+	if !ok {
+		return nil
+	}
+	fi, _, err := lst.LstatIfPossible(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &fs.PathError{Op: "open", Path: src, Err: errChanged}
+	}
+	if err != nil {
+		return ensurePathError("lstat", src, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return &fs.PathError{Op: "open", Path: src, Err: errChanged}
+	}
+	return nil
+}

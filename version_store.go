@@ -1,0 +1,163 @@
+package stampfs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stampfs/stampfs/vfs"
+)
+
+// Versions returns the versions in the store, most recently activated first.
+// A directory in the store whose index is missing or unreadable is not a
+// version and is left out, with a log line.
+func (l *Linker) Versions() ([]*Version, error) {
+	entries, err := l.listVersions()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Version
+	for _, e := range entries {
+		v, err := l.readVersion(e.stamp)
+		if err != nil {
+			l.log("not a version", slog.String("dir", filepath.Join(l.storeDir(), e.stamp)), slog.String("err", err.Error()))
+			continue
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// storeEntry is a directory of the store with a stamp-shaped name.
+type storeEntry struct {
+	stamp     string
+	activated time.Time
+}
+
+// listVersions lists the store's stamp-shaped directories, most recently
+// activated first. A missing store has none.
+func (l *Linker) listVersions() ([]storeEntry, error) {
+	store := l.storeDir()
+	f, err := l.fsys.Open(store)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, ensurePathError("open", store, err)
+	}
+	infos, err := f.Readdir(-1)
+	f.Close()
+	if err != nil {
+		return nil, ensurePathError("readdir", store, err)
+	}
+	var out []storeEntry
+	for _, fi := range infos {
+		if fi.IsDir() && vfs.ValidSegment(fi.Name()) {
+			out = append(out, storeEntry{fi.Name(), fi.ModTime()})
+		}
+	}
+	slices.SortFunc(out, func(a, b storeEntry) int {
+		if c := b.activated.Compare(a.activated); c != 0 {
+			return c
+		}
+		return strings.Compare(b.stamp, a.stamp)
+	})
+	return out, nil
+}
+
+// hashCache returns the most recently activated readable version, or nil.
+func (l *Linker) hashCache() *Version {
+	entries, err := l.listVersions()
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		v, err := l.readVersion(e.stamp)
+		if err == nil {
+			return v
+		}
+		l.log("ignoring a version's index as hash cache", slog.String("dir", filepath.Join(l.storeDir(), e.stamp)), slog.String("err", err.Error()))
+	}
+	return nil
+}
+
+// Version returns the store's version of stamp. It returns an error wrapping
+// fs.ErrNotExist when the store holds none, and one wrapping fs.ErrInvalid
+// for a directory there that is not a version stampfs made.
+func (l *Linker) Version(stamp string) (*Version, error) {
+	if !vfs.ValidSegment(stamp) {
+		return nil, fmt.Errorf("%w: %q", ErrBadStamp, stamp)
+	}
+	return l.readVersion(stamp)
+}
+
+// readVersion reads the version of stamp from its index.
+func (l *Linker) readVersion(stamp string) (*Version, error) {
+	dir := filepath.Join(l.storeDir(), stamp)
+	fi, err := l.fsys.Stat(dir)
+	if err != nil {
+		return nil, ensurePathError("stat", dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, &fs.PathError{Op: "read version", Path: dir, Err: errNotVersion}
+	}
+	p := filepath.Join(dir, indexName)
+	f, err := l.fsys.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &fs.PathError{Op: "read version", Path: dir, Err: errNotVersion}
+	}
+	if err != nil {
+		return nil, ensurePathError("open", p, err)
+	}
+	defer f.Close()
+	v, err := readIndex(f)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read index", Path: p, Err: err}
+	}
+	if v.Stamp != stamp {
+		return nil, &fs.PathError{Op: "read index", Path: p, Err: fmt.Errorf("%w: it names stamp %q", errBadIndex, v.Stamp)}
+	}
+	v.fsys, v.dir, v.Activated = l.fsys, dir, fi.ModTime()
+	return v, nil
+}
+
+// errNotVersion says that a directory of the store is not a version.
+var errNotVersion = fmt.Errorf("stampfs: not a version (no %s): %w", indexName, fs.ErrInvalid)
+
+// errBadIndex says that a version's index cannot be read.
+var errBadIndex = fmt.Errorf("stampfs: malformed version index: %w", fs.ErrInvalid)
+
+// sameFiles reports whether two tables hold the same names with the same
+// bytes.
+func sameFiles(a, b []File) bool {
+	return slices.EqualFunc(a, b, func(x, y File) bool {
+		return x.Name == y.Name && x.Size == y.Size && x.SHA256 == y.SHA256
+	})
+}
+
+// processLocks holds one mutex per store for the Linkers of this process.
+var processLocks sync.Map // storeKey → *sync.Mutex
+
+type storeKey struct {
+	fsys  any // the afero.Fs when comparable, else its type name
+	store string
+}
+
+// processLock locks the store against the other Linkers of this process.
+func (l *Linker) processLock() (unlock func()) {
+	key := storeKey{fsys: fmt.Sprintf("%T", l.fsys), store: l.storeDir()}
+	if reflect.TypeOf(l.fsys).Comparable() {
+		key.fsys = l.fsys
+	}
+	m, _ := processLocks.LoadOrStore(key, new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
