@@ -40,16 +40,6 @@ func TestApache(t *testing.T) {
 	}
 }
 
-func TestApacheNoStoreYet(t *testing.T) {
-	dir := staticDir(t)
-
-	status, stdout, stderr := runCmd("apache", dir)
-
-	require.Equal(t, exitOK, status, stderr)
-	assert.Contains(t, stdout, "RewriteEngine On")
-	assert.Equal(t, "stampfs apache: note: no version store "+dir+"/.stampfs yet: stamped URLs answer 404 until \"stampfs link\" publishes one; no reload is needed then\n", stderr)
-}
-
 // TestApacheSyntax has Apache check the directives, three prefixes in one
 // virtual host, with only the modules the README names. The e2e module
 // serves through them.

@@ -102,16 +102,17 @@ func TestNginxKeepsDirLinks(t *testing.T) {
 	assert.Contains(t, stdout, `        alias "`+link+`/.stampfs/$stampfs_stamp/$stampfs_name";`)
 }
 
-// TestNginxNoStoreYet: the configuration is printed (it works once link
-// has run, without a reload), with a note on stderr.
-func TestNginxNoStoreYet(t *testing.T) {
+// TestFrontNoStoreYet: nginx and apache print the configuration (it works
+// once link has run, without a reload), with a note on stderr.
+func TestFrontNoStoreYet(t *testing.T) {
 	dir := staticDir(t)
+	for cmd, line := range map[string]string{"nginx": "location ^~ /static/ {", "apache": "RewriteEngine On"} {
+		status, stdout, stderr := runCmd(cmd, dir)
 
-	status, stdout, stderr := runCmd("nginx", dir)
-
-	require.Equal(t, exitOK, status, stderr)
-	assert.Contains(t, stdout, "location ^~ /static/ {")
-	assert.Equal(t, "stampfs nginx: note: no version store "+dir+"/.stampfs yet: stamped URLs answer 404 until \"stampfs link\" publishes one; no reload is needed then\n", stderr)
+		require.Equal(t, exitOK, status, stderr)
+		assert.Contains(t, strings.Split(stdout, "\n"), line)
+		assert.Equal(t, "stampfs "+cmd+": note: no version store "+dir+"/.stampfs yet: stamped URLs answer 404 until \"stampfs link\" publishes one; no reload is needed then\n", stderr)
+	}
 }
 
 // TestStampPatternIsValidSegment holds the nginx regular expression to the
