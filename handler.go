@@ -386,7 +386,7 @@ func (h *Handler) Refresh() error {
 		if _, err := h.linker.Prune(st.stamp); err != nil {
 			h.log(slog.LevelWarn, "stampfs: pruning old versions", "err", err.Error())
 		}
-		h.versions.reset()
+		h.versions.refresh(old, h.versionExists)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/afero"
@@ -51,10 +52,12 @@ type entry struct {
 	enc      []string // Content-Encoding of a sibling; nil for a file itself
 	br       *entry   // precompressed siblings
 	gz       *entry
-	location []string // Prefix + stamp + "/" + escaped name
-	shadowed bool     // <stamp>/<name> is itself a counted file
-	url      string   // Base + location[0]
-	stat     liveStat // what the scan or the version's index recorded; zero fields are not compared
+	location []string      // Prefix + stamp + "/" + escaped name
+	shadowed bool          // <stamp>/<name> is itself a counted file
+	url      string        // Base + location[0]
+	stat     liveStat      // what the scan recorded; zero fields are not compared
+	learn    bool          // a stored file: its inode is learnt at the first open, in ino
+	ino      atomic.Uint64 // when learn
 
 	sriOnce sync.Once
 	sri     string
@@ -74,6 +77,12 @@ func (e *entry) matches(fi fs.FileInfo) bool {
 	got := statOfInfo(fi)
 	if got == (liveStat{}) {
 		return true // a file system that tells no identity
+	}
+	if e.learn {
+		if e.ino.CompareAndSwap(0, got.ino) {
+			return true
+		}
+		return e.ino.Load() == got.ino
 	}
 	return (e.stat.ino == 0 || got.ino == e.stat.ino) &&
 		(e.stat.dev == 0 || got.dev == e.stat.dev) &&
@@ -190,7 +199,9 @@ func (h *Handler) source() (snap *Snapshot, v *Version, remote *Manifest, err er
 		switch {
 		case err == nil:
 			return &Snapshot{stamp: v.Stamp, strategy: v.Strategy, files: v.Files}, v, nil, nil
-		case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS):
+		case (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)) && h.linker.inStore(err):
+			// The store cannot be written (a live file that cannot be read
+			// is an error like any other, and the next Refresh tries again).
 			h.noStore = true
 			h.log(slog.LevelWarn, "stampfs: the version store cannot be written; serving the live tree, immutable only under the current stamp", "store", h.linker.storeDir(), "err", err.Error())
 		default:
@@ -283,7 +294,14 @@ func (h *Handler) table(snap *Snapshot, v *Version, remote *Manifest, old *state
 		e := &entry{name: f.Name, sha: f.SHA256, size: f.Size}
 		switch {
 		case v != nil:
-			e.stat = liveStat{ino: v.rows[i].stored} // links to it come and go, and change its ctime
+			// A stored file's identity is learnt at its first open (its
+			// inode changes when a store is copied or restored, and links
+			// to it come and go and change its ctime); its size and type are
+			// checked at every open, its bytes when it is held in memory.
+			e.learn = true
+			if row := v.rows[i]; row.sri != (sri384{}) {
+				e.sriOnce.Do(func() { e.sri = row.sri.String() }) // computed at publish
+			}
 		case snap.stats != nil:
 			e.stat = snap.stats[i]
 		}

@@ -147,6 +147,9 @@ func (l *Linker) Activate(stamp string) error {
 	if !vfs.ValidSegment(stamp) {
 		return fmt.Errorf("%w: %q", ErrBadStamp, stamp)
 	}
+	if err := l.checkStore(); err != nil {
+		return err
+	}
 	sl, err := l.symlinker()
 	if err != nil {
 		return err
@@ -187,12 +190,17 @@ func (l *Linker) Activate(stamp string) error {
 	if err == nil {
 		err = l.replaceLink(sl, tmp, name, existed)
 		if err == nil {
+			// The version's activation time counts for retention; failing to
+			// renew it is not worth undoing a link that is already in place.
 			now := l.now()
 			if err := l.fsys.Chtimes(filepath.Join(l.storeDir(), stamp), now, now); err != nil {
-				return ensurePathError("chtimes", filepath.Join(l.storeDir(), stamp), err)
+				l.log("cannot renew the version's activation time", slog.String("version", filepath.Join(l.storeDir(), stamp)), slog.String("err", err.Error()))
 			}
 			l.log("link created", slog.String("link", name), slog.String("target", target), slog.Bool("replaced", existed))
 			return nil
+		}
+		if errors.Is(err, errKeptAside) {
+			return err // tmp holds someone else's entry now: never remove it
 		}
 	}
 	if rerr := l.remove(tmp); rerr != nil {
@@ -244,6 +252,10 @@ func (l *Linker) linkTarget(stamp string) (string, error) {
 	}
 	return filepath.ToSlash(filepath.Join(rel, stamp)), nil
 }
+
+// errKeptAside says that Activate left an entry someone else made at the
+// stamp's name under its temporary name, rather than remove it.
+var errKeptAside = errors.New("stampfs: the stamp's name was taken meanwhile")
 
 // errNoVersion is the cause Activate reports for a stamp the store lacks.
 var errNoVersion = fmt.Errorf("stampfs: no such version in the store (publish it first): %w", fs.ErrNotExist)

@@ -44,6 +44,9 @@ func (l *Linker) Prune(current string) (removed []string, err error) {
 	if !vfs.ValidSegment(current) {
 		return nil, fmt.Errorf("%w: %q", ErrBadStamp, current)
 	}
+	if err := l.checkStore(); err != nil {
+		return nil, err
+	}
 	sl, linkErr := l.symlinker()
 	if _, statErr := l.fsys.Stat(l.storeDir()); linkErr != nil && errors.Is(statErr, fs.ErrNotExist) {
 		return nil, linkErr // no store, and links are not possible: nothing to prune

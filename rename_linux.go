@@ -2,6 +2,7 @@ package stampfs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
@@ -30,6 +31,10 @@ func replaceLinkLinux(tmp, name string, existed bool, isStampLink func(string) b
 			}
 			// Another Activate made the link first: replace it as below.
 		case errors.Is(err, syscall.EINVAL), errors.Is(err, syscall.ENOSYS):
+			// No renameat2 on this file system: look once more, then rename.
+			if _, err := os.Lstat(name); err == nil && !isStampLink(name) {
+				return &fs.PathError{Op: "activate", Path: name, Err: errNotStampLink}
+			}
 			return renamePlain(tmp, name)
 		default:
 			return &os.LinkError{Op: "rename", Old: tmp, New: name, Err: err}
@@ -55,7 +60,12 @@ func replaceLinkLinux(tmp, name string, existed bool, isStampLink func(string) b
 	}
 	// Something else took the name since Activate looked: give it back.
 	if err := renameat2(tmp, name, renameExchange); err != nil {
-		return &os.LinkError{Op: "rename", Old: tmp, New: name, Err: err}
+		// name went away meanwhile: put the foreign entry back without
+		// replacing anything; failing that, leave it at tmp, never remove it.
+		if err := renameat2(tmp, name, renameNoReplace); err != nil {
+			return &fs.PathError{Op: "activate", Path: name, Err: fmt.Errorf("%w: what appeared at the name is kept at %s: %w", errKeptAside, tmp, err)}
+		}
+		return &fs.PathError{Op: "activate", Path: name, Err: errNotStampLink}
 	}
 	return &fs.PathError{Op: "activate", Path: name, Err: errNotStampLink}
 }

@@ -1,6 +1,7 @@
 package stampfs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -139,6 +140,38 @@ func (l *Linker) storeDir() string {
 	return filepath.Join(l.dir, DefaultStore)
 }
 
+// checkStore refuses a Store that would mix versions with other files: the
+// directory itself or one above it, or a directory inside it that is
+// counted and served (its path there must start with a dot, as the default
+// ".stampfs" does).
+func (l *Linker) checkStore() error {
+	if l.Store == "" {
+		return nil
+	}
+	dir, store := filepath.Clean(l.dir), filepath.Clean(l.Store)
+	if _, ok := l.fsys.(*afero.OsFs); ok {
+		if d, err := filepath.Abs(dir); err == nil {
+			dir = d
+		}
+		if s, err := filepath.Abs(store); err == nil {
+			store = s
+		}
+	}
+	bad := func(why string) error {
+		return fmt.Errorf("stampfs: Store %s %s: %w", l.Store, why, fs.ErrInvalid)
+	}
+	if store == dir {
+		return bad("is the directory itself")
+	}
+	if rel, err := filepath.Rel(store, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return bad("holds the directory " + l.dir)
+	}
+	if rel, err := filepath.Rel(dir, store); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !strings.HasPrefix(rel, ".") {
+		return bad("is inside the directory without a dot name, so its files would be counted and served")
+	}
+	return nil
+}
+
 // Publish scans the directory and stores its counted files as the version
 // of their stamp, unless the store already holds that version, and returns
 // it. The stamp comes from opts as Scan computes it, with one difference:
@@ -177,6 +210,12 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	}
 	m := startMeter(o.Progress)
 	defer m.finish() // on every error; once the files are placed, the call below
+	if err := l.checkStore(); err != nil {
+		return nil, err
+	}
+	if o.Version != "" && o.Strategy != Fixed {
+		return nil, fmt.Errorf("%w: ScanOptions.Version %q is for the Fixed strategy: %w", ErrBadStamp, o.Version, fs.ErrInvalid)
+	}
 	strategy := o.Strategy
 	if strategy == "" {
 		strategy = Content
@@ -249,8 +288,13 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 		if !sameFiles(existing.Files, v.Files) {
 			return nil, &fs.PathError{Op: "publish", Path: existing.dir, Err: ErrStampTaken}
 		}
-		// The staged copy is removed; the stored one stays as it is and
-		// becomes the most recently activated.
+		// The staged copy is removed; the stored bytes stay as they are and
+		// become the most recently activated. Where the live files' identity
+		// changed (a tree copied or restored), the index takes the new one,
+		// so that the hash cache vouches for them next time.
+		if err := l.refreshIndex(existing, b.rows, scanned); err != nil {
+			return nil, err
+		}
 		if err := l.fsys.Chtimes(existing.dir, now, now); err != nil {
 			return nil, ensurePathError("chtimes", existing.dir, err)
 		}
@@ -316,4 +360,34 @@ func (l *Linker) republish(cache *Version, snap *Snapshot, strategy Strategy, m 
 	l.log("version unchanged", slog.String("version", cache.dir), slog.Int("files", len(files)))
 	cache.Activated = now
 	return cache, nil
+}
+
+// refreshIndex rewrites v's index with the live identities of rows (the
+// same files, as sameFiles found) when they differ from those recorded, by
+// a rename over it: the version's bytes are not touched.
+func (l *Linker) refreshIndex(v *Version, rows []indexRow, scanned time.Time) error {
+	same := true
+	for i := range v.rows {
+		if v.rows[i].live != rows[i].live {
+			same = false
+			v.rows[i].live = rows[i].live
+		}
+	}
+	if same {
+		return nil
+	}
+	v.scanned = scanned // when those identities were seen
+	var buf bytes.Buffer
+	writeIndex(&buf, v)
+	index := filepath.Join(v.dir, indexName)
+	tmp := index + ".tmp-" + randomHex()
+	if err := afero.WriteFile(l.fsys, tmp, buf.Bytes(), 0o444); err != nil {
+		l.fsys.Remove(tmp)
+		return ensurePathError("write", tmp, err)
+	}
+	if err := l.fsys.Rename(tmp, index); err != nil {
+		l.fsys.Remove(tmp)
+		return ensurePathError("rename", tmp, err)
+	}
+	return nil
 }

@@ -40,10 +40,23 @@ type builder struct {
 	m      *meter // counts the files placed
 
 	copied, linked atomic.Int64
+
+	root *os.Root // the live directory, on the OS file system
+
+	touchMu sync.Mutex
+	touched time.Time // when touch last renewed the staging directory's mtime
 }
 
 // stage places every file of the snapshot in a new staging directory.
 func (b *builder) stage() error {
+	if _, ok := b.l.fsys.(*afero.OsFs); ok && noFollowFlags != 0 {
+		root, err := os.OpenRoot(b.l.dir)
+		if err != nil {
+			return ensurePathError("open", b.l.dir, err)
+		}
+		defer root.Close()
+		b.root = root
+	}
 	b.staging = filepath.Join(b.store, stagingPre+randomHex())
 	if err := b.l.fsys.Mkdir(b.staging, 0o755); err != nil {
 		b.staging = ""
@@ -91,6 +104,9 @@ func (b *builder) stage() error {
 			if i >= len(b.files) {
 				return
 			}
+			if i%1024 == 0 {
+				b.touch()
+			}
 			if err := b.place(i, cached, buf); err != nil {
 				mu.Lock()
 				if i < errAt {
@@ -113,6 +129,18 @@ func (b *builder) stage() error {
 	return nil
 }
 
+// touch keeps the staging directory's mtime fresh while a long publish
+// runs, so that Prune, which removes staging directories by age (those of
+// crashed runs), never takes it for a leftover.
+func (b *builder) touch() {
+	b.touchMu.Lock()
+	defer b.touchMu.Unlock()
+	if now := time.Now(); now.Sub(b.touched) > time.Minute {
+		b.touched = now
+		_ = b.l.fsys.Chtimes(b.staging, now, now) // best effort: Prune waits an hour
+	}
+}
+
 // place puts file i into the staging directory: a link to the cache
 // version's copy when the hash cache vouches for it, a copy otherwise.
 func (b *builder) place(i int, cached map[string]int, buf []byte) error {
@@ -131,7 +159,7 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 	}
 	src := filepath.Join(b.l.dir, filepath.FromSlash(f.Name))
 	for try := 0; ; try++ {
-		res, err := b.l.copyFile(src, dst, buf)
+		res, err := b.l.copyFile(b.root, f.Name, src, dst, buf)
 		if err == nil {
 			f.Size, f.ModTime, f.SHA256 = res.size, res.mtime, res.sha
 			b.rows[i] = indexRow{live: res.live, stored: res.ino, sri: res.sri}
@@ -174,16 +202,14 @@ func (b *builder) dedup() {
 	}
 	held := make(map[[32]byte]string)
 	for _, v := range versions {
-		for j, f := range v.Files {
-			if v.rows[j].stored != 0 {
-				held[f.SHA256] = filepath.Join(v.dir, filepath.FromSlash(f.Name))
-			}
+		for _, f := range v.Files {
+			held[f.SHA256] = filepath.Join(v.dir, filepath.FromSlash(f.Name))
 		}
 	}
 	for i := range b.files {
 		f := &b.files[i]
 		src, ok := held[f.SHA256]
-		if !b.copies[i] || !ok || b.rows[i].stored == 0 {
+		if !b.copies[i] || !ok {
 			continue // linked from the cache version already, or nothing to share
 		}
 		dst := filepath.Join(b.staging, filepath.FromSlash(f.Name))
@@ -263,11 +289,18 @@ type copied struct {
 // copyFile copies the live file src to the new file dst and hashes the copy.
 // It returns an error wrapping errChanged when src is no longer a regular
 // file or changed while it was copied, after removing dst.
-func (l *Linker) copyFile(src, dst string, buf []byte) (res copied, err error) {
+func (l *Linker) copyFile(root *os.Root, name, src, dst string, buf []byte) (res copied, err error) {
 	if err := l.stillRegular(src); err != nil {
 		return res, err
 	}
-	in, err := l.fsys.OpenFile(src, l.readFlags(), 0)
+	var in afero.File
+	if root != nil {
+		// Through the directory's root: a directory on the way swapped for
+		// a link since the scan cannot lead out of it.
+		in, err = root.OpenFile(filepath.FromSlash(name), os.O_RDONLY|noFollowFlags, 0)
+	} else {
+		in, err = l.fsys.OpenFile(src, l.readFlags(), 0)
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
 			return res, &fs.PathError{Op: "open", Path: src, Err: errChanged}
@@ -282,7 +315,7 @@ func (l *Linker) copyFile(src, dst string, buf []byte) (res copied, err error) {
 	if !before.Mode().IsRegular() {
 		return res, &fs.PathError{Op: "open", Path: src, Err: errChanged}
 	}
-	os.Remove(dst) // a retry's leftover; the staging directory is ours
+	l.fsys.Remove(dst) // a retry's leftover; the staging directory is ours
 	out, err := l.fsys.OpenFile(dst, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o444)
 	if err != nil {
 		return res, ensurePathError("create", dst, err)

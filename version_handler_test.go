@@ -3,9 +3,11 @@ package stampfs_test
 import (
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
@@ -149,9 +151,43 @@ func TestTamperedVersionNotServed(t *testing.T) {
 			require.NoError(t, afero.WriteFile(fsys, stored, []byte("ONE"), 0o644)) // same size, in place
 
 			w := do(t, h, "GET", "/static/"+old+"/a.css")
+			assert.Equal(t, "one", w.Body.String(), "this process still holds the bytes it served")
+
+			// Another process (or this one after a restart) reads the store.
+			h2, err := stampfs.New(fsys, dir, &stampfs.Options{Mode: stampfs.ModeVirtual, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+			require.NoError(t, err)
+			w = do(t, h2, "GET", "/static/"+old+"/a.css")
 			assert.NotEqual(t, immutable, w.Header().Get("Cache-Control"))
 			assert.NotEqual(t, "ONE", w.Body.String())
 			assert.Contains(t, log.String(), "not serving a version that does not match its index")
 		})
 	}
+}
+
+// TestCopiedStore: a directory copied with its store (cp -a, a restore, an
+// image build) serves every stamp from the copy, streamed files too, and the
+// next publishes trust the copy's files again.
+func TestCopiedStore(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "static")
+	require.NoError(t, os.MkdirAll(src, 0o755))
+	big := strings.Repeat("b", 100<<10)
+	require.NoError(t, os.WriteFile(filepath.Join(src, "big.js"), []byte(big), 0o644))
+	old := time.Now().Add(-time.Minute)
+	require.NoError(t, os.Chtimes(filepath.Join(src, "big.js"), old, old))
+	h, err := stampfs.New(afero.NewOsFs(), src, &stampfs.Options{Mode: stampfs.ModeVirtual})
+	require.NoError(t, err)
+	stamp := h.Stamp()
+
+	dst := filepath.Join(t.TempDir(), "static")
+	out, err := exec.Command("cp", "-a", src, dst).CombinedOutput()
+	require.NoError(t, err, string(out))
+	var log strings.Builder
+	h2, err := stampfs.New(afero.NewOsFs(), dst, &stampfs.Options{Mode: stampfs.ModeVirtual, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	assert.Equal(t, stamp, h2.Stamp())
+	check(t, do(t, h2, "GET", "/static/"+stamp+"/big.js"), want{status: 200, body: big, header: map[string]string{"Cache-Control": immutable}})
+
+	log.Reset()
+	require.NoError(t, h2.Refresh())
+	assert.Contains(t, log.String(), `msg="version unchanged"`, "the copy's index now vouches for the copied files")
 }

@@ -98,7 +98,7 @@ func readIndex(r io.Reader) (*Version, error) {
 	if err != nil || n < 0 {
 		return nil, bad(6, "bad file count")
 	}
-	v.Files = make([]File, 0, min(n, 1<<24))
+	v.Files = make([]File, 0, min(n, 1<<16)) // a hint only: the lines decide
 	v.rows = make([]indexRow, 0, cap(v.Files))
 	if !vfs.ValidSegment(v.Stamp) {
 		return nil, bad(2, "bad stamp")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -41,8 +42,10 @@ type storeEntry struct {
 	activated time.Time
 }
 
-// listVersions lists the store's stamp-shaped directories, most recently
-// activated first. A missing store has none.
+// listVersions lists the store's versions: its stamp-shaped directories that
+// hold an index, most recently activated first. A directory without one was
+// not made by Publish (versions appear whole, by one rename) and is neither
+// listed nor ever removed. A missing store has none.
 func (l *Linker) listVersions() ([]storeEntry, error) {
 	store := l.storeDir()
 	f, err := l.fsys.Open(store)
@@ -59,9 +62,13 @@ func (l *Linker) listVersions() ([]storeEntry, error) {
 	}
 	var out []storeEntry
 	for _, fi := range infos {
-		if fi.IsDir() && vfs.ValidSegment(fi.Name()) {
-			out = append(out, storeEntry{fi.Name(), fi.ModTime()})
+		if !fi.IsDir() || !vfs.ValidSegment(fi.Name()) {
+			continue
 		}
+		if _, err := l.fsys.Stat(filepath.Join(store, fi.Name(), indexName)); err != nil {
+			continue
+		}
+		out = append(out, storeEntry{fi.Name(), fi.ModTime()})
 	}
 	slices.SortFunc(out, func(a, b storeEntry) int {
 		if c := b.activated.Compare(a.activated); c != 0 {
@@ -152,12 +159,34 @@ type storeKey struct {
 
 // processLock locks the store against the other Linkers of this process.
 func (l *Linker) processLock() (unlock func()) {
-	key := storeKey{fsys: fmt.Sprintf("%T", l.fsys), store: l.storeDir()}
-	if reflect.TypeOf(l.fsys).Comparable() {
-		key.fsys = l.fsys
+	key := storeKey{fsys: fmt.Sprintf("%T", l.fsys), store: filepath.Clean(l.storeDir())}
+	if reflect.TypeOf(l.fsys).Kind() == reflect.Pointer {
+		key.fsys = l.fsys // a pointer is always a valid map key; other values may not hash
 	}
 	m, _ := processLocks.LoadOrStore(key, new(sync.Mutex))
 	mu := m.(*sync.Mutex)
 	mu.Lock()
 	return mu.Unlock
+}
+
+// inStore reports whether err names a path in the store (or the store
+// itself), as opposed to one in the live tree.
+func (l *Linker) inStore(err error) bool {
+	var paths []string
+	var pe *fs.PathError
+	var le *os.LinkError
+	if errors.As(err, &pe) {
+		paths = append(paths, pe.Path)
+	}
+	if errors.As(err, &le) {
+		paths = append(paths, le.Old, le.New)
+	}
+	store := filepath.Clean(l.storeDir())
+	for _, p := range paths {
+		p = filepath.Clean(p)
+		if p == store || strings.HasPrefix(p, store+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }

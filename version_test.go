@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/spf13/afero"
@@ -354,4 +355,57 @@ func TestPublishUnchangedAndChanged(t *testing.T) {
 			assert.ElementsMatch(t, []string{"a.css", "b/c.js", "d.txt"}, stored, "exactly the tree's files")
 		})
 	}
+}
+
+// TestPruneLeavesForeignDirectories: a stamp-shaped directory in the store
+// that is no version (no index) is never pruned, and takes no Keep slot.
+func TestPruneLeavesForeignDirectories(t *testing.T) {
+	for _, lfs := range linkFSes() {
+		t.Run(lfs.name, func(t *testing.T) {
+			fsys, dir := lfs.make(t)
+			makeTree(t, fsys, dir, "a.css=one", ".stampfs/handmade/keep.txt=mine")
+			old := time.Now().Add(-3 * time.Hour)
+			require.NoError(t, fsys.Chtimes(filepath.Join(dir, ".stampfs", "handmade"), old, old))
+			l := stampfs.NewLinker(fsys, dir)
+			l.Keep, l.Grace = -1, -1
+			v := publish(t, l, nil)
+			removed, err := l.Prune(v.Stamp)
+			require.NoError(t, err)
+			assert.Empty(t, removed)
+			assert.Equal(t, "mine", mustRead(t, fsys, filepath.Join(dir, ".stampfs", "handmade", "keep.txt")))
+			vs, err := l.Versions()
+			require.NoError(t, err)
+			assert.Len(t, vs, 1, "it is not listed as a version either")
+		})
+	}
+}
+
+// TestStoreMustBeApart: a Store that is the directory, holds it, or is a
+// served part of it is refused before anything is written.
+func TestStoreMustBeApart(t *testing.T) {
+	fsys := vfstest.NewMemFS()
+	makeTree(t, fsys, "/www/static", "a.css")
+	for _, store := range []string{"/www/static", "/www", "/", "/www/static/versions"} {
+		l := stampfs.NewLinker(fsys, "/www/static")
+		l.Store = store
+		_, err := l.Publish(nil)
+		assert.ErrorIs(t, err, fs.ErrInvalid, store)
+		_, err = l.Prune("v1")
+		assert.ErrorIs(t, err, fs.ErrInvalid, store)
+	}
+	for _, store := range []string{"/www/static/.versions", "/www/versions", "/srv/versions"} {
+		l := stampfs.NewLinker(fsys, "/www/static")
+		l.Store = store
+		_, err := l.Publish(nil)
+		assert.NoError(t, err, store)
+	}
+}
+
+// TestLinkerOnFSWithoutPointers: a Linker on a file system value that is no
+// pointer (one that does not even hash) works and never panics.
+func TestLinkerOnFSWithoutPointers(t *testing.T) {
+	fsys := afero.FromIOFS{FS: fstest.MapFS{"static/a.css": {Data: []byte("a")}}}
+	l := stampfs.NewLinker(fsys, "static")
+	assert.NotPanics(t, func() { _, _ = l.Prune("v1") })
+	assert.NotPanics(t, func() { _, _ = l.Publish(nil) })
 }
