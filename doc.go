@@ -55,24 +55,28 @@
 //
 // # Symlinks
 //
-// In symlink mode the stamped path is a real symbolic link <dir>/<stamp>
-// whose target is "." (relative, so it survives bind mounts and containers),
-// and a front web server serves <dir>/<stamp>/css/a.css straight from
-// <dir>/css/a.css. A [Linker] makes and removes these links on any
-// afero.Fs: [Linker.Activate] creates a uniquely named hidden link and
-// renames it over <dir>/<stamp>, so the name never goes missing and the
-// link's own modification time starts over; [Linker.Prune] removes old
-// ones. A link counts as a stamp link only if its name is a valid stamp and
-// its target is "." or an absolute path naming <dir> (as older deploy
-// scripts made them), with no ".." element; nothing else is ever removed or
-// replaced, apart from the hidden temporary links (".stampfs-tmp-…") that a
-// crashed Activate leaves behind, once older than a minute and the grace
-// period. The scanner neither follows nor counts symbolic links, and the
-// handler never serves them, so a stamp link cannot loop or leak.
+// Every stamp owns a version: an immutable copy of the bytes it was computed
+// from, in the store (DIR/.stampfs/<stamp>/ by default), published by
+// [Linker.Publish] in one rename and never written again; unchanged files are
+// hard links between versions. In symlink mode the stamped path is a real
+// symbolic link <dir>/<stamp> into its version (".stampfs/<stamp>", relative,
+// so it survives bind mounts and containers), and a front web server serves
+// <dir>/<stamp>/css/a.css with exactly that stamp's bytes, whatever the live
+// tree holds now. [Linker.Activate] creates a uniquely named hidden link and
+// renames it over <dir>/<stamp>, so the name never goes missing;
+// [Linker.Prune] removes old versions with their links. A link is
+// stampfs's to remove only in the form Activate makes, or in the form older
+// deploys made ("." or an absolute path naming <dir>, with no ".." element)
+// under a name such deploys produced (all digits, or 12 lowercase hex);
+// nothing else is ever removed or replaced, apart from the hidden temporary
+// entries (".stampfs-tmp-…", ".tmp-…") that a crashed run leaves behind. The
+// scanner neither follows nor counts symbolic links, and the handler never
+// serves them, so a stamp link cannot loop or leak.
 //
-// Any number of goroutines and processes may activate and prune the same
-// directory at once; each change is a single rename or remove, and a link
-// another process removed first is not an error.
+// Any number of goroutines and processes may publish, activate and prune the
+// same directory at once: the steps that must not interleave take a lock
+// file in the store for a moment, and a link or version another process
+// removed first is not an error.
 //
 // Platform differences:
 //   - On Linux, the BSDs and macOS, rename(2) replaces a link atomically.

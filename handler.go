@@ -31,17 +31,20 @@ const (
 	// ModeAuto probes once whether symbolic links work in the directory and
 	// uses ModeSymlink if they do, ModeVirtual otherwise.
 	ModeAuto Mode = "auto"
-	// ModeSymlink makes <dir>/<stamp> a symbolic link to "." on New and on
-	// every Refresh, and prunes old stamp links, so that a front web server
-	// (nginx, Apache) can serve the stamped paths straight from disk.
+	// ModeSymlink makes <dir>/<stamp> a symbolic link into the stamp's
+	// version on New and on every Refresh, so that a front web server
+	// (nginx, Apache, a shared host) can serve the stamped paths straight
+	// from disk.
 	ModeSymlink Mode = "symlink"
-	// ModeVirtual makes no link: the stamped paths exist only in the Handler.
+	// ModeVirtual makes no link: the stamped paths exist only in the Handler
+	// (and in front servers configured by stampfs nginx or apache, which
+	// read the store). Versions are published and pruned all the same.
 	ModeVirtual Mode = "virtual"
 )
 
 // StalePolicy says what the Handler answers for a counted file requested under
-// a stamp that is neither the current one nor one this Handler served the same
-// bytes under before.
+// a stamp that is neither the current one nor a retained version's (nor,
+// without a store, one this Handler served the same bytes under before).
 type StalePolicy string
 
 // The stale policies. The zero StalePolicy means StaleServe. None of them ever
@@ -166,8 +169,9 @@ type Handler struct {
 // Handler that serves them from that version. On the OS file system (fsys is
 // *afero.OsFs) files are opened through os.Root, so nothing outside the
 // version is ever read. In symlink mode (or auto mode where a probe link
-// works) it makes the stamp link <dir>/<stamp> into the version, and prunes
-// old versions and links, as Linker.Prune does, on every Refresh.
+// works) it makes the stamp link <dir>/<stamp> into the version. In every
+// mode each Refresh prunes old versions (and their links), as Linker.Prune
+// does with Options.Keep and Options.Grace.
 //
 // New returns the scanner's errors, ErrSymlinkUnsupported (wrapped) when
 // opts.Mode is ModeSymlink and links cannot be made, an error wrapping
@@ -398,9 +402,13 @@ func (h *Handler) Refresh() error {
 //   - rest = <current stamp>/<name>, name a counted file: 200 (206, 304, 416
 //     for Range and conditional requests), Cache-Control "public,
 //     max-age=31536000, immutable".
-//   - rest = <stamp>/<name>, stamp one that this Handler served before (its
-//     last four) and the bytes it would send (name's, or the sibling's the
-//     client accepts) unchanged since: the same, immutable.
+//   - rest = <stamp>/<name>, stamp a version the store holds (published by
+//     this Handler, an earlier process or another one sharing the
+//     directory) with name among its files: that version's own bytes (or
+//     its sibling's the client accepts), immutable. Without a store (NewFS,
+//     a directory that cannot be written): stamp one that this Handler
+//     served before (its last four) and the bytes it would send unchanged
+//     since.
 //   - rest = <other stamp>/<name>: the StalePolicy. StaleServe: 200 with the
 //     current bytes and "no-cache"; StaleNotFound: the 404 below;
 //     StaleRedirect: 302 to name's current path, "no-store", no body (or,

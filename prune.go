@@ -17,8 +17,9 @@ import (
 
 // Prune removes the versions of the store other than current's, except the
 // Keep most recently activated and any activated within Grace, each with its
-// stamp link, and returns the paths it removed (links, then versions, in the
-// order removed). A version disappears from the store in one rename before
+// stamp link, and returns the paths it removed, in the order removed (each
+// version's link before the version). Only directories that hold a
+// version's index are versions. A version disappears from the store in one rename before
 // its files are deleted, so readers see it whole or not at all; files it
 // shares with retained versions live on in them.
 //

@@ -51,8 +51,8 @@ const racyWindow = 2 * time.Second
 // come from Linker.Publish and Linker.Versions; a Version value is a
 // read-only description and safe for concurrent use.
 type Version struct {
-	Stamp     string
-	Strategy  Strategy
+	Stamp     string    // the version's stamp, its directory's name in the store
+	Strategy  Strategy  // the strategy that made the stamp
 	Created   time.Time // when it was published
 	Activated time.Time // when it was last published or activated; retention counts from here
 	Files     []File    // every counted file, sorted bytewise by Name; ModTime is the live file's at publish
@@ -192,9 +192,11 @@ func (l *Linker) checkStore() error {
 // never linked, changed or removed.
 //
 // Publishing again a stamp the store holds with the same files only marks
-// that version as the newest (for retention and as the hash cache). A Fixed
-// or Git stamp already held with other bytes is an error wrapping
-// ErrStampTaken, and the store is left as it was.
+// that version as the newest (for retention and as the hash cache). A stamp
+// already held with other bytes (a Fixed or Git stamp, or an Mtime stamp
+// whose files changed within its second) is an error wrapping
+// ErrStampTaken, and the store is left as it was. A Version in opts with a
+// strategy other than Fixed is an error wrapping ErrBadStamp.
 //
 // ScanOptions.Progress is told of the files stored, copied or linked, with
 // their sizes; the totals are known once the scan is over.
