@@ -94,6 +94,11 @@ func (h *Handler) newWatcher(opts *WatchOptions) (*watcher, error) {
 		w.fsys, w.dir = afero.FromIOFS{FS: h.iofs}, "."
 	}
 	w.last = w.stat()
+	// A change that landed between the Handler's last scan and this first
+	// poll would otherwise go unseen: compare with the version it serves.
+	if st := h.cur.Load(); st != nil && st.version != nil && !w.last.equal(tableState{files: st.version.Files}) {
+		w.dirty, w.changed = true, time.Now()
+	}
 	return w, nil
 }
 

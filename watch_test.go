@@ -84,3 +84,18 @@ func TestWatchBadOptions(t *testing.T) {
 		assert.False(t, errors.Is(err, context.Canceled))
 	}
 }
+
+// TestWatchSeesAnEditBeforeItStarts: a file changed between New and Watch
+// is picked up, not taken as the baseline.
+func TestWatchSeesAnEditBeforeItStarts(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	require.NoError(t, afero.WriteFile(fsys, "/static/a.css", []byte("a1"), 0o644))
+	h, err := stampfs.New(fsys, "/static", nil)
+	require.NoError(t, err)
+	old := h.Stamp()
+	require.NoError(t, afero.WriteFile(fsys, "/static/a.css", []byte("a2-longer"), 0o644))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go h.Watch(ctx, &stampfs.WatchOptions{Interval: 10 * time.Millisecond})
+	assert.Eventually(t, func() bool { return h.Stamp() != old }, 5*time.Second, 10*time.Millisecond)
+}
