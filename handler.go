@@ -8,8 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -242,17 +240,9 @@ func newHandler(opts *Options) (*Handler, error) {
 		store:     o.Store,
 		current:   o.Current,
 	}
-	if h.prefix == "" {
-		h.prefix = "/static/"
-	}
-	if !strings.HasPrefix(h.prefix, "/") || !strings.HasSuffix(h.prefix, "/") {
-		return nil, fmt.Errorf("stampfs: Prefix %q must start and end with /: %w", o.Prefix, fs.ErrInvalid)
-	}
-	if h.prefix != "/" && (path.Clean(h.prefix)+"/" != h.prefix || (&url.URL{Path: h.prefix}).EscapedPath() != h.prefix) {
-		return nil, fmt.Errorf("stampfs: Prefix %q must be a clean path that needs no escaping: %w", o.Prefix, fs.ErrInvalid)
-	}
-	if h.base != "" && !strings.HasPrefix(h.base, "https://") && !strings.HasPrefix(h.base, "http://") && !strings.HasPrefix(h.base, "//") {
-		return nil, fmt.Errorf("stampfs: Base %q must start with https://, http:// or //: %w", o.Base, fs.ErrInvalid)
+	var err error
+	if h.prefix, h.base, err = checkPrefixBase(o.Prefix, o.Base); err != nil {
+		return nil, err
 	}
 	switch h.mode {
 	case "":

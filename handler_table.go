@@ -310,31 +310,28 @@ func (h *Handler) table(snap *Snapshot, v *Version, remote *Manifest, old *state
 		order = append(order, e)
 	}
 	// Precompressed siblings are representations of their base file, served
-	// only through it.
+	// only through it; servedFiles decides which, as for the manifest.
+	_, encodings := servedFiles(files)
 	siblings := make(map[string]bool)
+	for name, encs := range encodings {
+		base := all[name]
+		for _, enc := range encs {
+			if enc == "br" {
+				base.br = all[name+".br"]
+				base.br.enc, base.br.ctype = encBr, base.ctype
+				siblings[base.br.name] = true
+			} else {
+				base.gz = all[name+".gz"]
+				base.gz.enc, base.gz.ctype = encGzip, base.ctype
+				siblings[base.gz.name] = true
+			}
+		}
+	}
 	for name, e := range all {
-		var base *entry
-		var enc []string
-		switch {
-		case strings.HasSuffix(name, ".br"):
-			base, enc = all[strings.TrimSuffix(name, ".br")], encBr
-		case strings.HasSuffix(name, ".gz"):
-			base, enc = all[strings.TrimSuffix(name, ".gz")], encGzip
-		}
-		if base == nil {
-			continue
-		}
-		if e.sha == base.sha {
-			h.log(slog.LevelWarn, "stampfs: ignoring precompressed file identical to its base", "file", name)
-			continue
-		}
-		siblings[name] = true
-		e.enc = enc
-		e.ctype = base.ctype
-		if enc[0] == "br" {
-			base.br = e
-		} else {
-			base.gz = e
+		for _, ext := range [...]string{".br", ".gz"} {
+			if base, ok := all[strings.TrimSuffix(name, ext)]; ok && base != e && base.sha == e.sha {
+				h.log(slog.LevelWarn, "stampfs: ignoring precompressed file identical to its base", "file", name)
+			}
 		}
 	}
 	budget := h.memLimit
