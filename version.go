@@ -380,7 +380,9 @@ func (l *Linker) refreshIndex(v *Version, rows []indexRow, scanned time.Time) er
 	}
 	v.scanned = scanned // when those identities were seen
 	var buf bytes.Buffer
-	writeIndex(&buf, v)
+	if err := writeIndex(&buf, v); err != nil {
+		return err
+	}
 	index := filepath.Join(v.dir, indexName)
 	tmp := index + ".tmp-" + randomHex()
 	if err := afero.WriteFile(l.fsys, tmp, buf.Bytes(), 0o444); err != nil {

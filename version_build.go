@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -229,7 +228,9 @@ func (b *builder) dedup() {
 // writeMeta writes v's index and manifest into the staging directory.
 func (b *builder) writeMeta(v *Version) error {
 	var buf bytes.Buffer
-	writeIndex(&buf, v)
+	if err := writeIndex(&buf, v); err != nil {
+		return err
+	}
 	if err := b.writeFile(indexName, buf.Bytes()); err != nil {
 		return err
 	}
@@ -351,7 +352,7 @@ func (l *Linker) copyFile(root *os.Root, name, src, dst string, buf []byte) (res
 	}
 	res.size, res.mtime, res.live = n, before.ModTime(), statOfInfo(before)
 	copy(res.sha[:], d256.Sum(nil))
-	base64.StdEncoding.Encode(res.sri[:], d384.Sum(nil))
+	copy(res.sri[:], d384.Sum(nil))
 	if fi, err := out.Stat(); err == nil {
 		res.ino = statOfInfo(fi).ino
 	}

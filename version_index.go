@@ -1,227 +1,161 @@
 package stampfs
 
 import (
-	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stampfs/stampfs/vfs"
 )
 
-// The index of a version is a text file: a header, one line per file, and a
-// trailer that proves it complete.
+// The index of a version is a binary file, read in one pass without
+// parsing text, since the hash cache reads the newest one on every publish:
 //
-//	stampfs-index 1
-//	stamp 3f2a9c1b7d0e
-//	strategy content
-//	created 1733090000123456789
-//	scanned 1733090000000000000
-//	files <number of file lines>
-//	f <sha256 hex> <size> <mtime ns> <dev> <ino> <ctime ns> <stored ino> <sri base64> <name, Go-quoted>
-//	end <number of files>
-const indexMagic = "stampfs-index 1"
+//	magic     "stampfs-index\x00\x02\n" (16 bytes)
+//	stamp     uint8 length, bytes
+//	strategy  uint8 length, bytes
+//	created   int64, Unix nanoseconds
+//	scanned   int64, Unix nanoseconds
+//	count     uint32, the number of files
+//	count × file, sorted bytewise by name:
+//	  sha256  [32]byte
+//	  sri     [48]byte, the SHA-384
+//	  size, mtime (ns), dev, ino, ctime (ns), stored ino   6 × 64 bits
+//	  name    uint16 length, bytes
+//	crc32     uint32 (IEEE) of everything before it, which proves it whole
+//
+// Integers are little-endian. Anything else is not an index.
+const indexMagic = "stampfs-index\x00\x02\n"
 
-func writeIndex(w *bytes.Buffer, v *Version) {
-	fmt.Fprintf(w, "%s\nstamp %s\nstrategy %s\ncreated %d\nscanned %d\nfiles %d\n", indexMagic, v.Stamp, v.Strategy, v.Created.UnixNano(), v.scanned.UnixNano(), len(v.Files))
-	var line []byte
+// fileRecord is the fixed part of a file's record.
+const fileRecord = 32 + 48 + 6*8 + 2
+
+func writeIndex(w *bytes.Buffer, v *Version) error {
+	le := binary.LittleEndian
+	w.WriteString(indexMagic)
+	w.WriteByte(byte(len(v.Stamp)))
+	w.WriteString(v.Stamp)
+	w.WriteByte(byte(len(v.Strategy)))
+	w.WriteString(string(v.Strategy))
+	var b [8]byte
+	le.PutUint64(b[:], uint64(v.Created.UnixNano()))
+	w.Write(b[:])
+	le.PutUint64(b[:], uint64(v.scanned.UnixNano()))
+	w.Write(b[:])
+	le.PutUint32(b[:4], uint32(len(v.Files)))
+	w.Write(b[:4])
+	var rec [fileRecord]byte
 	for i, f := range v.Files {
-		r := v.rows[i]
-		line = append(line[:0], "f "...)
-		line = hex.AppendEncode(line, f.SHA256[:])
-		for _, n := range [...]int64{f.Size, f.ModTime.UnixNano(), int64(r.live.dev), int64(r.live.ino), r.live.ctime, int64(r.stored)} {
-			line = append(line, ' ')
-			line = strconv.AppendInt(line, n, 10)
+		if len(f.Name) > 0xffff {
+			return &fs.PathError{Op: "index", Path: f.Name, Err: fmt.Errorf("name longer than 65,535 bytes: %w", fs.ErrInvalid)}
 		}
-		line = append(line, ' ')
-		line = append(line, r.sri[:]...)
-		line = append(line, ' ')
-		line = strconv.AppendQuote(line, f.Name)
-		line = append(line, '\n')
-		w.Write(line)
+		r := v.rows[i]
+		copy(rec[0:32], f.SHA256[:])
+		copy(rec[32:80], r.sri[:])
+		for j, n := range [...]uint64{uint64(f.Size), uint64(f.ModTime.UnixNano()), r.live.dev, r.live.ino, uint64(r.live.ctime), r.stored} {
+			le.PutUint64(rec[80+8*j:], n)
+		}
+		le.PutUint16(rec[128:], uint16(len(f.Name)))
+		w.Write(rec[:])
+		w.WriteString(f.Name)
 	}
-	fmt.Fprintf(w, "end %d\n", len(v.Files))
+	le.PutUint32(b[:4], crc32.ChecksumIEEE(w.Bytes()))
+	w.Write(b[:4])
+	return nil
 }
 
-// sri384 is an integrity value without its "sha384-": the base64 of a
-// SHA-384, held in place so that an index of many files allocates none.
-type sri384 [64]byte
+// sri384 is an integrity value: a SHA-384, held in place so that an index of
+// many files allocates none for it.
+type sri384 [48]byte
 
-func (s sri384) String() string { return "sha384-" + string(s[:]) }
+func (s sri384) String() string { return "sha384-" + base64.StdEncoding.EncodeToString(s[:]) }
 
 // readIndex parses an index. Anything but a complete, well-formed index of
-// sorted valid names is an error wrapping errBadIndex.
+// sorted valid names (names longer than 65,535 bytes cannot be stored) is an
+// error wrapping errBadIndex.
 func readIndex(r io.Reader) (*Version, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	bad := func(line int, why string) error { return fmt.Errorf("%w: line %d: %s", errBadIndex, line, why) }
-	header := func(n int, key string) (string, error) {
-		if !sc.Scan() {
-			return "", bad(n, "truncated header")
-		}
-		v, ok := strings.CutPrefix(sc.Text(), key+" ")
-		if !ok {
-			return "", bad(n, "want "+key)
-		}
-		return v, nil
-	}
-	if !sc.Scan() || sc.Text() != indexMagic {
-		return nil, bad(1, "not a stampfs index")
-	}
-	v := &Version{}
-	var err error
-	var created, scanned, strategy string
-	if v.Stamp, err = header(2, "stamp"); err != nil {
-		return nil, err
-	}
-	if strategy, err = header(3, "strategy"); err != nil {
-		return nil, err
-	}
-	if created, err = header(4, "created"); err != nil {
-		return nil, err
-	}
-	if scanned, err = header(5, "scanned"); err != nil {
-		return nil, err
-	}
-	count, err := header(6, "files")
+	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	n, err := strconv.Atoi(count)
-	if err != nil || n < 0 {
-		return nil, bad(6, "bad file count")
+	bad := func(why string) error { return fmt.Errorf("%w: %s", errBadIndex, why) }
+	if len(data) < len(indexMagic)+4 || string(data[:len(indexMagic)]) != indexMagic {
+		return nil, bad("not a stampfs index")
 	}
-	v.Files = make([]File, 0, min(n, 1<<16)) // a hint only: the lines decide
-	v.rows = make([]indexRow, 0, cap(v.Files))
-	if !vfs.ValidSegment(v.Stamp) {
-		return nil, bad(2, "bad stamp")
+	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
+	if crc32.ChecksumIEEE(body) != sum {
+		return nil, bad("truncated or damaged (checksum)")
 	}
-	v.Strategy = Strategy(strategy)
-	c, err1 := strconv.ParseInt(created, 10, 64)
-	s, err2 := strconv.ParseInt(scanned, 10, 64)
-	if err1 != nil || err2 != nil {
-		return nil, bad(4, "bad time")
-	}
-	v.Created, v.scanned = time.Unix(0, c), time.Unix(0, s)
-	for n := 7; sc.Scan(); n++ {
-		line := sc.Bytes()
-		if rest, ok := bytes.CutPrefix(line, []byte("end ")); ok {
-			if count, err := strconv.Atoi(string(rest)); err != nil || count != len(v.Files) {
-				return nil, bad(n, "file count does not match")
-			}
-			if sc.Scan() {
-				return nil, bad(n+1, "text after the end")
-			}
-			return v, nil
+	p := body[len(indexMagic):]
+	short := bad("truncated header")
+	text := func() (string, error) {
+		if len(p) < 1 || len(p) < 1+int(p[0]) {
+			return "", short
 		}
-		f, row, ok := parseIndexLine(line)
-		if !ok {
-			return nil, bad(n, "malformed file line")
-		}
-		if len(v.Files) > 0 && v.Files[len(v.Files)-1].Name >= f.Name {
-			return nil, bad(n, "names out of order")
-		}
-		v.Files = append(v.Files, f)
-		v.rows = append(v.rows, row)
+		s := string(p[1 : 1+int(p[0])])
+		p = p[1+int(p[0]):]
+		return s, nil
 	}
-	if err := sc.Err(); err != nil {
+	v := &Version{}
+	if v.Stamp, err = text(); err != nil {
 		return nil, err
 	}
-	return nil, bad(0, "truncated: no end line")
-}
-
-// parseIndexLine parses one file line of an index; the name is the only
-// string it allocates.
-func parseIndexLine(line []byte) (File, indexRow, bool) {
-	var f File
-	var row indexRow
-	rest, ok := bytes.CutPrefix(line, []byte("f "))
-	if !ok {
-		return f, row, false
+	strategy, err := text()
+	if err != nil {
+		return nil, err
 	}
-	field := func() []byte {
-		i := bytes.IndexByte(rest, ' ')
-		if i < 0 {
-			return nil
+	if !vfs.ValidSegment(v.Stamp) {
+		return nil, bad("bad stamp")
+	}
+	v.Strategy = Strategy(strategy)
+	if len(p) < 20 {
+		return nil, short
+	}
+	le := binary.LittleEndian
+	v.Created, v.scanned = time.Unix(0, int64(le.Uint64(p))), time.Unix(0, int64(le.Uint64(p[8:])))
+	count := int(le.Uint32(p[16:]))
+	p = p[20:]
+	if count > len(p)/fileRecord {
+		return nil, bad("file count larger than the index")
+	}
+	v.Files = make([]File, count)
+	v.rows = make([]indexRow, count)
+	for i := range count {
+		if len(p) < fileRecord {
+			return nil, bad("truncated file record")
 		}
-		fld := rest[:i]
-		rest = rest[i+1:]
-		return fld
-	}
-	if sum := field(); len(sum) != 2*sha256.Size {
-		return f, row, false
-	} else if _, err := hex.Decode(f.SHA256[:], sum); err != nil {
-		return f, row, false
-	}
-	var nums [6]int64
-	for i := range nums {
-		n, ok := parseInt(field())
-		if !ok {
-			return f, row, false
+		f, row := &v.Files[i], &v.rows[i]
+		copy(f.SHA256[:], p[0:32])
+		copy(row.sri[:], p[32:80])
+		var n [6]uint64
+		for j := range n {
+			n[j] = le.Uint64(p[80+8*j:])
 		}
-		nums[i] = n
-	}
-	sri := field()
-	if len(sri) != len(row.sri) {
-		return f, row, false
-	}
-	copy(row.sri[:], sri)
-	name, ok := unquoteName(rest)
-	if !ok || !fs.ValidPath(name) || name == "." || strings.HasPrefix(name, ".") || strings.Contains(name, "/.") || nums[0] < 0 {
-		return f, row, false
-	}
-	f.Name, f.Size, f.ModTime = name, nums[0], time.Unix(0, nums[1])
-	row.live = liveStat{dev: uint64(nums[2]), ino: uint64(nums[3]), ctime: nums[4]}
-	row.stored = uint64(nums[5])
-	return f, row, true
-}
-
-// parseInt parses a decimal int64, with an optional minus sign, without
-// allocating.
-func parseInt(b []byte) (int64, bool) {
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 19 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
+		nameLen := int(le.Uint16(p[128:]))
+		p = p[fileRecord:]
+		if len(p) < nameLen {
+			return nil, bad("truncated name")
 		}
-		n = n*10 + int64(c-'0')
-	}
-	if n < 0 {
-		return 0, false // overflowed
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
-}
-
-// unquoteName reads a Go-quoted name, without strconv's work when it holds
-// no escape.
-func unquoteName(q []byte) (string, bool) {
-	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
-		return "", false
-	}
-	if bytes.IndexByte(q, '\\') < 0 {
-		inner := q[1 : len(q)-1]
-		if bytes.IndexByte(inner, '"') >= 0 || !utf8.Valid(inner) {
-			return "", false
+		f.Name = string(p[:nameLen])
+		p = p[nameLen:]
+		if !fs.ValidPath(f.Name) || f.Name == "." || strings.HasPrefix(f.Name, ".") || strings.Contains(f.Name, "/.") || int64(n[0]) < 0 {
+			return nil, bad(fmt.Sprintf("bad file record %d", i))
 		}
-		return string(inner), true
+		if i > 0 && v.Files[i-1].Name >= f.Name {
+			return nil, bad("names out of order")
+		}
+		f.Size, f.ModTime = int64(n[0]), time.Unix(0, int64(n[1]))
+		row.live = liveStat{dev: n[2], ino: n[3], ctime: int64(n[4])}
+		row.stored = n[5]
 	}
-	name, err := strconv.Unquote(string(q))
-	return name, err == nil
+	if len(p) != 0 {
+		return nil, bad("bytes after the last file")
+	}
+	return v, nil
 }
