@@ -326,25 +326,20 @@ func (l *Linker) republish(cache *Version, snap *Snapshot, strategy Strategy, m 
 	if cache == nil || cache.Strategy != strategy || len(cache.Files) != len(snap.files) {
 		return nil, nil
 	}
-	files := slices.Clone(snap.files)
-	for i := range files {
-		f := &files[i]
+	var bytes int64
+	for i := range snap.files {
+		f := &snap.files[i]
 		if cache.Files[i].Name != f.Name || !cacheVouches(cache, i, f, snap.stats[i]) {
 			return nil, nil
 		}
-		f.SHA256 = cache.Files[i].SHA256
-	}
-	stamp := snap.stamp
-	if strategy == Content {
-		stamp = contentStamp(files)
-	}
-	if stamp != cache.Stamp {
-		return nil, nil // the same bytes under another Fixed or Git stamp: a version of its own
-	}
-	var bytes int64
-	for _, f := range files {
 		bytes += f.Size
 	}
+	// Same names, and bytes the index vouches for: a content stamp would be
+	// the version's own, computed from exactly that table.
+	if strategy != Content && snap.stamp != cache.Stamp {
+		return nil, nil // the same bytes under another Fixed or Git stamp: a version of its own
+	}
+	files := cache.Files
 	m.add(int64(len(files)), bytes)
 	m.finish()
 	unlock, err := l.lock()
