@@ -1,10 +1,8 @@
 package stampfs
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -403,20 +401,19 @@ func (st *state) hold(e *entry) error {
 // against the scan.
 func (st *state) integrity(e *entry) (string, error) {
 	if e.data != nil {
-		sum := sha512.Sum384(e.data)
-		return "sha384-" + base64.StdEncoding.EncodeToString(sum[:]), nil
+		return sri384(sha512.Sum384(e.data)).String(), nil
 	}
 	rc, _, err := st.open(e.name)
 	if err != nil {
 		return "", err
 	}
 	defer rc.Close()
-	d384, d256 := sha512.New384(), sha256.New()
-	if _, err := io.Copy(io.MultiWriter(d384, d256), rc); err != nil {
+	sha, sri, _, err := sums(rc, nil)
+	if err != nil {
 		return "", err
 	}
-	if !bytes.Equal(d256.Sum(nil), e.sha[:]) {
+	if sha != e.sha {
 		return "", &fs.PathError{Op: "integrity", Path: e.name, Err: errChanged}
 	}
-	return "sha384-" + base64.StdEncoding.EncodeToString(d384.Sum(nil)), nil
+	return sri.String(), nil
 }

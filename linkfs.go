@@ -2,8 +2,6 @@ package stampfs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -418,9 +416,7 @@ func (l *Linker) remove(name string) error {
 
 // tempName returns a fresh temporary link name in the directory.
 func (l *Linker) tempName() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // never fails since Go 1.24
-	return filepath.Join(l.dir, tempPrefix+hex.EncodeToString(b[:]))
+	return filepath.Join(l.dir, tempPrefix+randomHex())
 }
 
 func (l *Linker) now() time.Time {

@@ -3,12 +3,9 @@ package stampfs
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"path"
@@ -259,12 +256,12 @@ func fileIntegrity(fsys fs.FS, f File) (string, error) {
 		return "", err
 	}
 	defer r.Close()
-	d384, d256 := sha512.New384(), sha256.New()
-	if _, err := io.Copy(io.MultiWriter(d384, d256), r); err != nil {
+	sha, sri, _, err := sums(r, nil)
+	if err != nil {
 		return "", &fs.PathError{Op: "read", Path: f.Name, Err: err}
 	}
-	if !bytes.Equal(d256.Sum(nil), f.SHA256[:]) {
+	if sha != f.SHA256 {
 		return "", &fs.PathError{Op: "manifest", Path: f.Name, Err: errChanged}
 	}
-	return "sha384-" + base64.StdEncoding.EncodeToString(d384.Sum(nil)), nil
+	return sri.String(), nil
 }

@@ -220,17 +220,9 @@ func (l *Linker) pruneLinks(sl afero.Symlinker, current string) (removed []strin
 // pruneStaging removes staging directories of crashed runs from the store,
 // other than those of doomed, which Prune deletes itself.
 func (l *Linker) pruneStaging(doomed []string) (errs []error) {
-	f, err := l.fsys.Open(l.storeDir())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	infos, err := l.readStore()
 	if err != nil {
-		return []error{ensurePathError("open", l.storeDir(), err)}
-	}
-	infos, err := f.Readdir(-1)
-	f.Close()
-	if err != nil {
-		return []error{ensurePathError("readdir", l.storeDir(), err)}
+		return []error{err}
 	}
 	now := l.now()
 	for _, fi := range infos {

@@ -226,13 +226,21 @@ func (s *Snapshot) Files() []File { return slices.Clone(s.files) }
 // Lookup returns the counted file whose Name is exactly name (a slash path
 // relative to the scanned directory, as in File.Name) and whether there is one.
 func (s *Snapshot) Lookup(name string) (File, bool) {
-	i, ok := slices.BinarySearchFunc(s.files, name, func(f File, name string) int {
-		return strings.Compare(f.Name, name)
-	})
-	if !ok {
+	i := indexOf(s.files, name)
+	if i < 0 {
 		return File{}, false
 	}
 	return s.files[i], true
+}
+
+// indexOf returns the index of the file name in a table sorted bytewise by
+// Name, or -1.
+func indexOf(files []File, name string) int {
+	i, ok := slices.BinarySearchFunc(files, name, func(f File, name string) int { return strings.Compare(f.Name, name) })
+	if !ok {
+		return -1
+	}
+	return i
 }
 
 // osWalk, when set (stamp_linux.go sets it), lists the counted files of dir on

@@ -101,13 +101,7 @@ func (v *Version) Manifest(opts *ManifestOptions) (*Manifest, error) {
 }
 
 // lookup returns the index of the file name in v.Files, or -1.
-func (v *Version) lookup(name string) int {
-	i, ok := slices.BinarySearchFunc(v.Files, name, func(f File, name string) int { return strings.Compare(f.Name, name) })
-	if !ok {
-		return -1
-	}
-	return i
-}
+func (v *Version) lookup(name string) int { return indexOf(v.Files, name) }
 
 // versionFS is Version.FS: the store's files, limited to the version's table.
 type versionFS struct {

@@ -3,8 +3,6 @@ package stampfs
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -342,17 +340,14 @@ func (l *Linker) copyFile(root *os.Root, name, src, dst string, buf []byte) (res
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
 		return res, ensurePathError("seek", dst, err)
 	}
-	d256, d384 := sha256.New(), sha512.New384()
-	n, err := io.CopyBuffer(io.MultiWriter(d256, d384), out, buf)
+	sha, sri, n, err := sums(out, buf)
 	if err != nil {
 		return res, ensurePathError("read", dst, err)
 	}
 	if n != before.Size() {
 		return res, &fs.PathError{Op: "copy", Path: src, Err: errChanged}
 	}
-	res.size, res.mtime, res.live = n, before.ModTime(), statOfInfo(before)
-	copy(res.sha[:], d256.Sum(nil))
-	copy(res.sri[:], d384.Sum(nil))
+	res.size, res.mtime, res.live, res.sha, res.sri = n, before.ModTime(), statOfInfo(before), sha, sri
 	if fi, err := out.Stat(); err == nil {
 		res.ino = statOfInfo(fi).ino
 	}

@@ -2,6 +2,8 @@ package stampfs
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -75,6 +77,17 @@ func writeIndex(w *bytes.Buffer, v *Version) error {
 type sri384 [48]byte
 
 func (s sri384) String() string { return "sha384-" + base64.StdEncoding.EncodeToString(s[:]) }
+
+// sums reads r to its end through buf (nil for io.Copy's own) and returns
+// the SHA-256 and the SHA-384 of what it read, and how many bytes that was:
+// the two sums every stored or served file is known by.
+func sums(r io.Reader, buf []byte) (sha [sha256.Size]byte, sri sri384, n int64, err error) {
+	d256, d384 := sha256.New(), sha512.New384()
+	n, err = io.CopyBuffer(io.MultiWriter(d256, d384), r, buf)
+	copy(sha[:], d256.Sum(nil))
+	copy(sri[:], d384.Sum(nil))
+	return sha, sri, n, err
+}
 
 // readIndex parses an index. Anything but a complete, well-formed index of
 // sorted valid names (names longer than 65,535 bytes cannot be stored) is an

@@ -48,17 +48,9 @@ type storeEntry struct {
 // listed nor ever removed. A missing store has none.
 func (l *Linker) listVersions() ([]storeEntry, error) {
 	store := l.storeDir()
-	f, err := l.fsys.Open(store)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	infos, err := l.readStore()
 	if err != nil {
-		return nil, ensurePathError("open", store, err)
-	}
-	infos, err := f.Readdir(-1)
-	f.Close()
-	if err != nil {
-		return nil, ensurePathError("readdir", store, err)
+		return nil, err
 	}
 	var out []storeEntry
 	for _, fi := range infos {
@@ -189,4 +181,22 @@ func (l *Linker) inStore(err error) bool {
 		}
 	}
 	return false
+}
+
+// readStore lists the entries of the store; a missing store has none.
+func (l *Linker) readStore() ([]fs.FileInfo, error) {
+	store := l.storeDir()
+	f, err := l.fsys.Open(store)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, ensurePathError("open", store, err)
+	}
+	infos, err := f.Readdir(-1)
+	f.Close()
+	if err != nil {
+		return nil, ensurePathError("readdir", store, err)
+	}
+	return infos, nil
 }
