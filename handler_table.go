@@ -297,9 +297,6 @@ func (h *Handler) table(snap *Snapshot, v *Version, remote *Manifest, old *state
 			// to it come and go and change its ctime); its size and type are
 			// checked at every open, its bytes when it is held in memory.
 			e.learn = true
-			if row := v.rows[i]; row.sri != (sri384{}) {
-				e.sriOnce.Do(func() { e.sri = row.sri.String() }) // computed at publish
-			}
 		case snap.stats != nil:
 			e.stat = snap.stats[i]
 		}

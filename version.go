@@ -7,9 +7,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/afero"
 
@@ -28,10 +32,10 @@ const DefaultStore = ".stampfs"
 // Names inside the store and inside each version. All start with a dot, so
 // no stamp and no counted file can take them.
 const (
-	indexName    = ".stampfs-index" // a version's table and hash cache
-	manifestName = ".manifest.json" // a version's Manifest, for readers other than stampfs
-	lockName     = ".lock"          // serializes the short steps that must not interleave
-	stagingPre   = ".tmp-"          // a version being built, or being removed
+	indexName  = ".stampfs-index" // a version's header and table, as changes to its base; the hash cache
+	baseName   = ".stampfs-base"  // a table of files, shared by hard links between versions
+	lockName   = ".lock"          // serializes the short steps that must not interleave
+	stagingPre = ".tmp-"          // a version being built, or being removed
 )
 
 // stagingMinAge is the least age at which Prune removes a staging directory
@@ -61,15 +65,15 @@ type Version struct {
 	dir     string // the version's directory on fsys
 	scanned time.Time
 	rows    []indexRow // Files[i]'s in rows[i]
+	base    *indexBase // the table the version's index records changes to
 }
 
 // indexRow is what a version's index records of one file beyond File: the
-// live file's identity when it was published (the hash cache), the stored
-// file's inode, and the file's integrity value.
+// live file's identity when it was published (the hash cache) and the
+// stored file's inode.
 type indexRow struct {
 	live   liveStat
 	stored uint64 // inode of the stored file, 0 where the Fs has none
-	sri    sri384 // the file's integrity value
 }
 
 // Size returns the number of bytes of the version's files.
@@ -93,11 +97,62 @@ func (v *Version) FS() fs.FS {
 }
 
 // Manifest returns the version's Manifest with the given URL prefix and
-// origin. It reads nothing: the integrity values were computed at publish.
+// origin. It reads the stored bytes of every served file for its integrity
+// value (a SHA-384, which the store does not keep: it would cost 48 bytes
+// per file and version), and checks them against the version's SHA-256: a
+// stored file that no longer matches is an error wrapping the package's
+// "changed" error, and a name JSON cannot hold one wrapping fs.ErrInvalid.
 func (v *Version) Manifest(opts *ManifestOptions) (*Manifest, error) {
-	return buildManifest(v.Stamp, v.Strategy, v.Files, opts, func(i int, _ File) (string, error) {
-		return v.rows[i].sri.String(), nil
+	if _, _, err := checkPrefixBase(orEmpty(opts).Prefix, orEmpty(opts).Base); err != nil {
+		return nil, err // before reading anything
+	}
+	served, _ := servedFiles(v.Files)
+	for _, f := range served {
+		if !utf8.ValidString(f.Name) {
+			return nil, &fs.PathError{Op: "manifest", Path: f.Name, Err: errNotUTF8}
+		}
+	}
+	sris := make(map[string]string, len(served))
+	var (
+		mu    sync.Mutex
+		first error
+		next  atomic.Int64
+		wg    sync.WaitGroup
+		fsys  = v.FS()
+	)
+	for range max(2, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(served) {
+					return
+				}
+				sri, err := fileIntegrity(fsys, served[i])
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+					next.Store(int64(len(served)))
+				}
+				sris[served[i].Name] = sri
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	return buildManifest(v.Stamp, v.Strategy, v.Files, opts, func(_ int, f File) (string, error) {
+		return sris[f.Name], nil
 	})
+}
+
+// orEmpty returns *o, or the zero options for nil.
+func orEmpty(o *ManifestOptions) ManifestOptions {
+	if o == nil {
+		return ManifestOptions{}
+	}
+	return *o
 }
 
 // lookup returns the index of the file name in v.Files, or -1.

@@ -3,8 +3,8 @@ package stampfs
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/afero"
 )
@@ -148,7 +147,7 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 		src := filepath.Join(b.cache.dir, filepath.FromSlash(f.Name))
 		if ino, err := b.l.hardLink(src, dst, f.Size); err == nil {
 			f.SHA256 = b.cache.Files[c].SHA256
-			b.rows[i] = indexRow{live: st, stored: ino, sri: b.cache.rows[c].sri}
+			b.rows[i] = indexRow{live: st, stored: ino}
 			b.linked.Add(1)
 			b.m.add(1, f.Size)
 			return nil
@@ -159,7 +158,7 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 		res, err := b.l.copyFile(b.root, f.Name, src, dst, buf)
 		if err == nil {
 			f.Size, f.ModTime, f.SHA256 = res.size, res.mtime, res.sha
-			b.rows[i] = indexRow{live: res.live, stored: res.ino, sri: res.sri}
+			b.rows[i] = indexRow{live: res.live, stored: res.ino}
 			b.copies[i] = true
 			b.copied.Add(1)
 			b.m.add(1, res.size)
@@ -177,7 +176,7 @@ func (b *builder) place(i int, cached map[string]int, buf []byte) error {
 // time, and not modified within racyWindow of the cache version's scan.
 func cacheVouches(cache *Version, c int, f *File, st liveStat) bool {
 	cf, row := cache.Files[c], cache.rows[c]
-	if cf.Size != f.Size || !cf.ModTime.Equal(f.ModTime) || row.live != st || row.sri == (sri384{}) {
+	if cf.Size != f.Size || !cf.ModTime.Equal(f.ModTime) || row.live != st {
 		return false
 	}
 	return f.ModTime.Before(cache.scanned.Add(-racyWindow))
@@ -193,20 +192,31 @@ func (b *builder) dedup() {
 	if _, ok := b.l.fsys.(*afero.OsFs); !ok {
 		return // hard links need the OS file system
 	}
-	versions, err := b.l.Versions()
+	wanted := make(map[[32]byte]string) // the copies' SHA-256 → a stored file with those bytes
+	for i := range b.files {
+		if b.copies[i] {
+			wanted[b.files[i].SHA256] = ""
+		}
+	}
+	bases := baseCache{}
+	if b.cache != nil && b.cache.base != nil {
+		bases[b.cache.base.id] = b.cache.base // read already: the versions share it
+	}
+	versions, err := b.l.versions(bases)
 	if err != nil {
 		return
 	}
-	held := make(map[[32]byte]string)
 	for _, v := range versions {
 		for _, f := range v.Files {
-			held[f.SHA256] = filepath.Join(v.dir, filepath.FromSlash(f.Name))
+			if src, ok := wanted[f.SHA256]; ok && src == "" {
+				wanted[f.SHA256] = filepath.Join(v.dir, filepath.FromSlash(f.Name))
+			}
 		}
 	}
 	for i := range b.files {
 		f := &b.files[i]
-		src, ok := held[f.SHA256]
-		if !b.copies[i] || !ok {
+		src := wanted[f.SHA256]
+		if !b.copies[i] || src == "" {
 			continue // linked from the cache version already, or nothing to share
 		}
 		dst := filepath.Join(b.staging, filepath.FromSlash(f.Name))
@@ -223,39 +233,55 @@ func (b *builder) dedup() {
 	}
 }
 
-// writeMeta writes v's index and manifest into the staging directory.
+// writeMeta writes v's table into the staging directory: as changes to the
+// cache version's base, linked from it, when they are few, else as a base
+// of its own. Sharing a base is what keeps a store of many versions of a
+// large tree near the size of one copy.
 func (b *builder) writeMeta(v *Version) error {
+	if c := b.cache; c != nil && c.base != nil {
+		v.base = c.base
+		if changes(v, c.base) <= len(v.Files)/4 && b.shareBase(c) == nil {
+			return b.writeIndex(v)
+		}
+	}
+	var buf bytes.Buffer
+	base, err := writeBase(&buf, v.Files, v.rows)
+	if err != nil {
+		return err
+	}
+	if err := b.writeFile(baseName, buf.Bytes()); err != nil {
+		return err
+	}
+	v.base = base
+	return b.writeIndex(v)
+}
+
+// shareBase puts the base of version c into the staging directory: a hard
+// link to c's, if that is still the file c's table was read from, or where
+// links fail a copy written from the table read.
+func (b *builder) shareBase(c *Version) error {
+	src, dst := filepath.Join(c.dir, baseName), filepath.Join(b.staging, baseName)
+	ino, err := b.l.hardLink(src, dst, c.base.size)
+	switch {
+	case err == nil && ino == c.base.file.ino:
+		return nil
+	case err == nil:
+		b.l.fsys.Remove(dst)
+		return &fs.PathError{Op: "link", Path: src, Err: errTampered}
+	}
+	var buf bytes.Buffer
+	if err := encodeBase(&buf, c.base); err != nil {
+		return err
+	}
+	return b.writeFile(baseName, buf.Bytes())
+}
+
+func (b *builder) writeIndex(v *Version) error {
 	var buf bytes.Buffer
 	if err := writeIndex(&buf, v); err != nil {
 		return err
 	}
-	if err := b.writeFile(indexName, buf.Bytes()); err != nil {
-		return err
-	}
-	// The stored manifest leaves out names JSON cannot hold (not UTF-8),
-	// which the version itself keeps and the Handler serves.
-	files, rows := v.Files, v.rows
-	for _, f := range v.Files {
-		if !utf8.ValidString(f.Name) {
-			b.l.log("the version's manifest leaves out a name that is not UTF-8", slog.String("file", f.Name))
-			files, rows = nil, nil
-			for j, g := range v.Files {
-				if utf8.ValidString(g.Name) {
-					files, rows = append(files, g), append(rows, v.rows[j])
-				}
-			}
-			break
-		}
-	}
-	m, err := (&Version{Stamp: v.Stamp, Strategy: v.Strategy, Files: files, rows: rows}).Manifest(nil)
-	if err != nil {
-		return err
-	}
-	data, err := json.Marshal(m) // compact: read by programs, and stored once per version
-	if err != nil {
-		return err
-	}
-	return b.writeFile(manifestName, append(data, '\n'))
+	return b.writeFile(indexName, buf.Bytes())
 }
 
 func (b *builder) writeFile(name string, data []byte) error {
@@ -281,7 +307,6 @@ type copied struct {
 	mtime time.Time
 	live  liveStat
 	sha   [32]byte
-	sri   sri384
 	ino   uint64 // of the copy
 }
 
@@ -340,14 +365,16 @@ func (l *Linker) copyFile(root *os.Root, name, src, dst string, buf []byte) (res
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
 		return res, ensurePathError("seek", dst, err)
 	}
-	sha, sri, n, err := sums(out, buf)
+	d := sha256.New()
+	n, err := io.CopyBuffer(d, out, buf)
 	if err != nil {
 		return res, ensurePathError("read", dst, err)
 	}
 	if n != before.Size() {
 		return res, &fs.PathError{Op: "copy", Path: src, Err: errChanged}
 	}
-	res.size, res.mtime, res.live, res.sha, res.sri = n, before.ModTime(), statOfInfo(before), sha, sri
+	res.size, res.mtime, res.live = n, before.ModTime(), statOfInfo(before)
+	d.Sum(res.sha[:0])
 	if fi, err := out.Stat(); err == nil {
 		res.ino = statOfInfo(fi).ino
 	}
@@ -398,10 +425,13 @@ func pathDir(name string) string {
 }
 
 // randomHex returns 16 random hex digits for a temporary name.
-func randomHex() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // never fails since Go 1.24
-	return hex.EncodeToString(b[:])
+func randomHex() string { return hex.EncodeToString(randomBytes(8)) }
+
+// randomBytes returns n random bytes.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails since Go 1.24
+	return b
 }
 
 // readFlags are the flags a live file is opened with: on the OS file system

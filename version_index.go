@@ -16,28 +16,334 @@ import (
 	"github.com/stampfs/stampfs/vfs"
 )
 
-// The index of a version is a binary file, read in one pass without
-// parsing text, since the hash cache reads the newest one on every publish:
+// A version's table is kept in two files of its directory, both binary and
+// read in one pass (the hash cache reads the newest version's on every
+// publish):
 //
-//	magic     "stampfs-index\x00\x02\n" (16 bytes)
+//   - the base, ".stampfs-base": a complete table of files. Versions share
+//     it by hard links, as they share unchanged files, so the table of a
+//     tree of 100,000 files is stored once, not once per version;
+//   - the index, ".stampfs-index": the version's header and the difference
+//     between its table and the base's: the files that are new or differ,
+//     and the names the base has that the version has not.
+//
+// The base:
+//
+//	magic     "stampfs-base\x00\x01\n" (15 bytes)
+//	id        [16]byte, random, named by every index made against it
+//	count     uvarint, the number of files
+//	count × file record, sorted bytewise by name
+//	crc32     uint32 (IEEE) of everything before it, which proves it whole
+//
+// The index:
+//
+//	magic     "stampfs-index\x00\x03\n" (16 bytes)
 //	stamp     uint8 length, bytes
 //	strategy  uint8 length, bytes
 //	created   int64, Unix nanoseconds
 //	scanned   int64, Unix nanoseconds
-//	count     uint32, the number of files
-//	count × file, sorted bytewise by name:
-//	  sha256  [32]byte
-//	  sri     [48]byte, the SHA-384
-//	  size, mtime (ns), dev, ino, ctime (ns), stored ino   6 × 64 bits
-//	  name    uint16 length, bytes
-//	crc32     uint32 (IEEE) of everything before it, which proves it whole
+//	base      [16]byte, the id of the base in the same directory
+//	count     uvarint, the number of changes
+//	count × change, sorted bytewise by name: a kind byte, 0 for a file
+//	          record to add or replace, 1 for a name to drop (its name only)
+//	crc32     uint32 (IEEE) as above
 //
+// A file record is
+//
+//	name      uvarint bytes shared with the previous record's name, uvarint
+//	          length of the rest, the rest
+//	size      uvarint
+//	mtime     varint, nanoseconds, as a difference from the previous record's
+//	dev       uvarint
+//	ino       varint, as a difference from the previous record's
+//	ctime     varint, nanoseconds, as a difference from the previous record's
+//	stored    varint, the stored file's inode, as a difference from the previous record's
+//	sha256    [32]byte
+//
+// Differences make the numbers of a tree written at once a byte or two each.
 // Integers are little-endian. Anything else is not an index.
-const indexMagic = "stampfs-index\x00\x02\n"
+const (
+	indexMagic = "stampfs-index\x00\x03\n"
+	baseMagic  = "stampfs-base\x00\x01\n"
+)
 
-// fileRecord is the fixed part of a file's record.
-const fileRecord = 32 + 48 + 6*8 + 2
+// indexBase is a parsed base: the table a version's index is a difference
+// against.
+type indexBase struct {
+	id    [16]byte
+	files []File
+	rows  []indexRow
+	size  int64    // of the base's file, checked before it is linked
+	file  baseFile // the file it was read from
+}
 
+// record is a file record's coder: it holds what the next record's
+// differences are taken against.
+type record struct {
+	name                  string
+	mtime, ino, ctime, st int64
+}
+
+func (c *record) put(w *bytes.Buffer, f *File, r *indexRow) {
+	shared := 0
+	for shared < len(f.Name) && shared < len(c.name) && f.Name[shared] == c.name[shared] {
+		shared++
+	}
+	var b [binary.MaxVarintLen64]byte
+	uv := func(n uint64) { w.Write(b[:binary.PutUvarint(b[:], n)]) }
+	sv := func(n int64) { w.Write(b[:binary.PutVarint(b[:], n)]) }
+	uv(uint64(shared))
+	uv(uint64(len(f.Name) - shared))
+	w.WriteString(f.Name[shared:])
+	mtime, ino, stored := f.ModTime.UnixNano(), int64(r.live.ino), int64(r.stored)
+	uv(uint64(f.Size))
+	sv(mtime - c.mtime)
+	uv(r.live.dev)
+	sv(ino - c.ino)
+	sv(r.live.ctime - c.ctime)
+	sv(stored - c.st)
+	w.Write(f.SHA256[:])
+	*c = record{name: f.Name, mtime: mtime, ino: ino, ctime: r.live.ctime, st: stored}
+}
+
+// decoder reads records from p. Names are gathered in one buffer and cut
+// from one string at the end, so that a table of many files allocates a
+// few times, not once per name.
+type decoder struct {
+	p     []byte
+	err   error
+	prev  []byte // the previous name
+	names []byte // every name, one after the other
+	ends  []int  // where each name ends in names
+	rec   record
+}
+
+func (d *decoder) fail(why string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", errBadIndex, why)
+	}
+}
+
+func (d *decoder) uvarint() uint64 {
+	n, k := binary.Uvarint(d.p)
+	if k <= 0 {
+		d.fail("truncated or overlong number")
+		d.p = nil
+		return 0
+	}
+	d.p = d.p[k:]
+	return n
+}
+
+func (d *decoder) varint() int64 {
+	n, k := binary.Varint(d.p)
+	if k <= 0 {
+		d.fail("truncated or overlong number")
+		d.p = nil
+		return 0
+	}
+	d.p = d.p[k:]
+	return n
+}
+
+// name reads a record's name into the buffer; the name is the string
+// names()[ends[i-1]:ends[i]] once all are read.
+func (d *decoder) name() {
+	shared, rest := d.uvarint(), d.uvarint()
+	if d.err != nil {
+		return
+	}
+	if shared > uint64(len(d.prev)) || rest > uint64(len(d.p)) || shared+rest > 0xffff {
+		d.fail("bad name")
+		d.p = nil
+		return
+	}
+	start := len(d.names)
+	d.names = append(d.names, d.prev[:shared]...)
+	d.names = append(d.names, d.p[:rest]...)
+	d.p = d.p[rest:]
+	d.prev = d.names[start:]
+	d.ends = append(d.ends, len(d.names))
+}
+
+// fields reads the rest of a file record.
+func (d *decoder) fields(f *File, r *indexRow) {
+	size := d.uvarint()
+	mtime := d.rec.mtime + d.varint()
+	dev := d.uvarint()
+	ino := d.rec.ino + d.varint()
+	ctime := d.rec.ctime + d.varint()
+	stored := d.rec.st + d.varint()
+	if d.err != nil {
+		return
+	}
+	if len(d.p) < sha256.Size || size > 1<<62 {
+		d.fail("truncated file record")
+		d.p = nil
+		return
+	}
+	copy(f.SHA256[:], d.p)
+	d.p = d.p[sha256.Size:]
+	f.Size, f.ModTime = int64(size), time.Unix(0, mtime)
+	r.live = liveStat{dev: dev, ino: uint64(ino), ctime: ctime}
+	r.stored = uint64(stored)
+	d.rec = record{mtime: mtime, ino: ino, ctime: ctime, st: stored}
+}
+
+// cut gives each of files the name the decoder read for it, in order, and
+// checks the names: valid, no dot segment, sorted.
+func (d *decoder) cut(files []File) {
+	if d.err != nil {
+		return
+	}
+	all := string(d.names)
+	start := 0
+	for i := range files {
+		name := all[start:d.ends[i]]
+		start = d.ends[i]
+		if !fs.ValidPath(name) || name == "." || strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
+			d.fail(fmt.Sprintf("bad file name %q", name))
+			return
+		}
+		if i > 0 && files[i-1].Name >= name {
+			d.fail("names out of order")
+			return
+		}
+		files[i].Name = name
+	}
+}
+
+// checked returns the body of data, a file that starts with magic and ends
+// with the CRC of all before it, after the magic.
+func checked(data []byte, magic string) ([]byte, error) {
+	if len(data) < len(magic)+4 || string(data[:len(magic)]) != magic {
+		return nil, fmt.Errorf("%w: not a stampfs %s", errBadIndex, strings.TrimRight(magic[8:], "\x00\x01\x02\x03\n"))
+	}
+	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
+	if crc32.ChecksumIEEE(body) != sum {
+		return nil, fmt.Errorf("%w: truncated or damaged (checksum)", errBadIndex)
+	}
+	return body[len(magic):], nil
+}
+
+func appendCRC(w *bytes.Buffer) {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], crc32.ChecksumIEEE(w.Bytes()))
+	w.Write(b[:])
+}
+
+// writeBase writes a base of the table files, rows with a new id and
+// returns it.
+func writeBase(w *bytes.Buffer, files []File, rows []indexRow) (*indexBase, error) {
+	b := &indexBase{files: files, rows: rows}
+	copy(b.id[:], randomBytes(len(b.id)))
+	if err := encodeBase(w, b); err != nil {
+		return nil, err
+	}
+	b.size = int64(w.Len())
+	return b, nil
+}
+
+// encodeBase writes b, byte for byte as every other time.
+func encodeBase(w *bytes.Buffer, b *indexBase) error {
+	files, rows := b.files, b.rows
+	w.WriteString(baseMagic)
+	w.Write(b.id[:])
+	w.Write(binary.AppendUvarint(nil, uint64(len(files))))
+	var c record
+	for i := range files {
+		if err := checkName(files[i].Name); err != nil {
+			return err
+		}
+		c.put(w, &files[i], &rows[i])
+	}
+	appendCRC(w)
+	return nil
+}
+
+func checkName(name string) error {
+	if len(name) > 0xffff {
+		return &fs.PathError{Op: "index", Path: name, Err: fmt.Errorf("name longer than 65,535 bytes: %w", fs.ErrInvalid)}
+	}
+	return nil
+}
+
+// readBase parses a base.
+func readBase(r io.Reader) (*indexBase, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	p, err := checked(data, baseMagic)
+	if err != nil {
+		return nil, err
+	}
+	if len(p) < 16 {
+		return nil, fmt.Errorf("%w: truncated header", errBadIndex)
+	}
+	b := &indexBase{size: int64(len(data))}
+	copy(b.id[:], p)
+	d := &decoder{p: p[16:]}
+	count := d.uvarint()
+	// A record takes at least 40 bytes: a bound before allocating.
+	if d.err == nil && count > uint64(len(d.p)/40) {
+		d.fail("file count larger than the base")
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	b.files, b.rows = make([]File, count), make([]indexRow, count)
+	d.names, d.ends = make([]byte, 0, 32*count), make([]int, 0, count)
+	for i := range b.files {
+		d.name()
+		d.fields(&b.files[i], &b.rows[i])
+		if d.err != nil {
+			return nil, d.err
+		}
+	}
+	if len(d.p) != 0 {
+		return nil, fmt.Errorf("%w: bytes after the last file", errBadIndex)
+	}
+	d.cut(b.files)
+	return b, d.err
+}
+
+// sameRecord reports whether two files and rows would be written alike.
+func sameRecord(f *File, r *indexRow, g *File, s *indexRow) bool {
+	return f.Name == g.Name && f.Size == g.Size && f.ModTime.UnixNano() == g.ModTime.UnixNano() &&
+		f.SHA256 == g.SHA256 && *r == *s
+}
+
+// changes returns how many records the index of v's table against base
+// would hold.
+func changes(v *Version, base *indexBase) int {
+	n := 0
+	diff(v.Files, v.rows, base, func(int, int) { n++ })
+	return n
+}
+
+// diff calls add(i, -1) for each file i of files that base lacks or has
+// otherwise, and add(-1, j) for each file j of base that files lack.
+func diff(files []File, rows []indexRow, base *indexBase, add func(i, j int)) {
+	i, j := 0, 0
+	for i < len(files) || j < len(base.files) {
+		switch {
+		case j == len(base.files) || i < len(files) && files[i].Name < base.files[j].Name:
+			add(i, -1)
+			i++
+		case i == len(files) || files[i].Name > base.files[j].Name:
+			add(-1, j)
+			j++
+		default:
+			if !sameRecord(&files[i], &rows[i], &base.files[j], &base.rows[j]) {
+				add(i, -1)
+			}
+			i, j = i+1, j+1
+		}
+	}
+}
+
+// writeIndex writes the index of v against its base, v.base.
 func writeIndex(w *bytes.Buffer, v *Version) error {
 	le := binary.LittleEndian
 	w.WriteString(indexMagic)
@@ -45,68 +351,54 @@ func writeIndex(w *bytes.Buffer, v *Version) error {
 	w.WriteString(v.Stamp)
 	w.WriteByte(byte(len(v.Strategy)))
 	w.WriteString(string(v.Strategy))
-	var b [8]byte
-	le.PutUint64(b[:], uint64(v.Created.UnixNano()))
-	w.Write(b[:])
-	le.PutUint64(b[:], uint64(v.scanned.UnixNano()))
-	w.Write(b[:])
-	le.PutUint32(b[:4], uint32(len(v.Files)))
-	w.Write(b[:4])
-	var rec [fileRecord]byte
-	for i, f := range v.Files {
-		if len(f.Name) > 0xffff {
-			return &fs.PathError{Op: "index", Path: f.Name, Err: fmt.Errorf("name longer than 65,535 bytes: %w", fs.ErrInvalid)}
+	w.Write(le.AppendUint64(nil, uint64(v.Created.UnixNano())))
+	w.Write(le.AppendUint64(nil, uint64(v.scanned.UnixNano())))
+	w.Write(v.base.id[:])
+	w.Write(binary.AppendUvarint(nil, uint64(changes(v, v.base))))
+	var c record
+	var err error
+	diff(v.Files, v.rows, v.base, func(i, j int) {
+		if err != nil {
+			return
 		}
-		r := v.rows[i]
-		copy(rec[0:32], f.SHA256[:])
-		copy(rec[32:80], r.sri[:])
-		for j, n := range [...]uint64{uint64(f.Size), uint64(f.ModTime.UnixNano()), r.live.dev, r.live.ino, uint64(r.live.ctime), r.stored} {
-			le.PutUint64(rec[80+8*j:], n)
+		if i >= 0 {
+			if err = checkName(v.Files[i].Name); err == nil {
+				w.WriteByte(0)
+				c.put(w, &v.Files[i], &v.rows[i])
+			}
+			return
 		}
-		le.PutUint16(rec[128:], uint16(len(f.Name)))
-		w.Write(rec[:])
-		w.WriteString(f.Name)
+		w.WriteByte(1)
+		name := v.base.files[j].Name
+		shared := 0
+		for shared < len(name) && shared < len(c.name) && name[shared] == c.name[shared] {
+			shared++
+		}
+		w.Write(binary.AppendUvarint(nil, uint64(shared)))
+		w.Write(binary.AppendUvarint(nil, uint64(len(name)-shared)))
+		w.WriteString(name[shared:])
+		c.name = name
+	})
+	if err != nil {
+		return err
 	}
-	le.PutUint32(b[:4], crc32.ChecksumIEEE(w.Bytes()))
-	w.Write(b[:4])
+	appendCRC(w)
 	return nil
 }
 
-// sri384 is an integrity value: a SHA-384, held in place so that an index of
-// many files allocates none for it.
-type sri384 [48]byte
-
-func (s sri384) String() string { return "sha384-" + base64.StdEncoding.EncodeToString(s[:]) }
-
-// sums reads r to its end through buf (nil for io.Copy's own) and returns
-// the SHA-256 and the SHA-384 of what it read, and how many bytes that was:
-// the two sums every stored or served file is known by.
-func sums(r io.Reader, buf []byte) (sha [sha256.Size]byte, sri sri384, n int64, err error) {
-	d256, d384 := sha256.New(), sha512.New384()
-	n, err = io.CopyBuffer(io.MultiWriter(d256, d384), r, buf)
-	copy(sha[:], d256.Sum(nil))
-	copy(sri[:], d384.Sum(nil))
-	return sha, sri, n, err
-}
-
-// readIndex parses an index. Anything but a complete, well-formed index of
-// sorted valid names (names longer than 65,535 bytes cannot be stored) is an
-// error wrapping errBadIndex.
-func readIndex(r io.Reader) (*Version, error) {
+// readIndex parses an index, and its base through base (given the id the
+// index names). Anything but a complete, well-formed index of sorted valid
+// names against a base of that id is an error wrapping errBadIndex.
+func readIndex(r io.Reader, base func(id [16]byte) (*indexBase, error)) (*Version, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	bad := func(why string) error { return fmt.Errorf("%w: %s", errBadIndex, why) }
-	if len(data) < len(indexMagic)+4 || string(data[:len(indexMagic)]) != indexMagic {
-		return nil, bad("not a stampfs index")
+	p, err := checked(data, indexMagic)
+	if err != nil {
+		return nil, err
 	}
-	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if crc32.ChecksumIEEE(body) != sum {
-		return nil, bad("truncated or damaged (checksum)")
-	}
-	p := body[len(indexMagic):]
-	short := bad("truncated header")
+	short := fmt.Errorf("%w: truncated header", errBadIndex)
 	text := func() (string, error) {
 		if len(p) < 1 || len(p) < 1+int(p[0]) {
 			return "", short
@@ -124,51 +416,97 @@ func readIndex(r io.Reader) (*Version, error) {
 		return nil, err
 	}
 	if !vfs.ValidSegment(v.Stamp) {
-		return nil, bad("bad stamp")
+		return nil, fmt.Errorf("%w: bad stamp", errBadIndex)
 	}
 	v.Strategy = Strategy(strategy)
-	if len(p) < 20 {
+	if len(p) < 32 {
 		return nil, short
 	}
 	le := binary.LittleEndian
 	v.Created, v.scanned = time.Unix(0, int64(le.Uint64(p))), time.Unix(0, int64(le.Uint64(p[8:])))
-	count := int(le.Uint32(p[16:]))
-	p = p[20:]
-	if count > len(p)/fileRecord {
-		return nil, bad("file count larger than the index")
+	var id [16]byte
+	copy(id[:], p[16:32])
+	if v.base, err = base(id); err != nil {
+		return nil, err
 	}
-	v.Files = make([]File, count)
-	v.rows = make([]indexRow, count)
-	for i := range count {
-		if len(p) < fileRecord {
-			return nil, bad("truncated file record")
-		}
-		f, row := &v.Files[i], &v.rows[i]
-		copy(f.SHA256[:], p[0:32])
-		copy(row.sri[:], p[32:80])
-		var n [6]uint64
-		for j := range n {
-			n[j] = le.Uint64(p[80+8*j:])
-		}
-		nameLen := int(le.Uint16(p[128:]))
-		p = p[fileRecord:]
-		if len(p) < nameLen {
-			return nil, bad("truncated name")
-		}
-		f.Name = string(p[:nameLen])
-		p = p[nameLen:]
-		if !fs.ValidPath(f.Name) || f.Name == "." || strings.HasPrefix(f.Name, ".") || strings.Contains(f.Name, "/.") || int64(n[0]) < 0 {
-			return nil, bad(fmt.Sprintf("bad file record %d", i))
-		}
-		if i > 0 && v.Files[i-1].Name >= f.Name {
-			return nil, bad("names out of order")
-		}
-		f.Size, f.ModTime = int64(n[0]), time.Unix(0, int64(n[1]))
-		row.live = liveStat{dev: n[2], ino: n[3], ctime: int64(n[4])}
-		row.stored = n[5]
+	if v.base.id != id {
+		return nil, fmt.Errorf("%w: made against another base", errBadIndex)
 	}
-	if len(p) != 0 {
-		return nil, bad("bytes after the last file")
+
+	// The changes, read in full, then merged with the base's table.
+	d := &decoder{p: p[32:]}
+	count := d.uvarint()
+	if d.err == nil && count > uint64(len(d.p)/3) {
+		d.fail("change count larger than the index")
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	files, rows, drop := make([]File, count), make([]indexRow, count), make([]bool, count)
+	for i := range files {
+		kind := byte(2)
+		if len(d.p) > 0 {
+			kind, d.p = d.p[0], d.p[1:]
+		}
+		switch kind {
+		case 0:
+			d.name()
+			d.fields(&files[i], &rows[i])
+		case 1:
+			d.name()
+			drop[i] = true
+		default:
+			d.fail("bad change")
+		}
+		if d.err != nil {
+			return nil, d.err
+		}
+	}
+	if len(d.p) != 0 {
+		return nil, fmt.Errorf("%w: bytes after the last change", errBadIndex)
+	}
+	d.cut(files)
+	if d.err != nil {
+		return nil, d.err
+	}
+	b := v.base
+	v.Files = make([]File, 0, len(b.files)+len(files))
+	v.rows = make([]indexRow, 0, cap(v.Files))
+	i, j := 0, 0
+	for i < len(files) || j < len(b.files) {
+		switch {
+		case j == len(b.files) || i < len(files) && files[i].Name < b.files[j].Name:
+			if drop[i] {
+				return nil, fmt.Errorf("%w: drops %q, which its base lacks", errBadIndex, files[i].Name)
+			}
+			v.Files, v.rows = append(v.Files, files[i]), append(v.rows, rows[i])
+			i++
+		case i == len(files) || files[i].Name > b.files[j].Name:
+			v.Files, v.rows = append(v.Files, b.files[j]), append(v.rows, b.rows[j])
+			j++
+		default:
+			if !drop[i] {
+				v.Files, v.rows = append(v.Files, files[i]), append(v.rows, rows[i])
+			}
+			i, j = i+1, j+1
+		}
 	}
 	return v, nil
+}
+
+// sri384 is an integrity value: a SHA-384, held in place so that a table of
+// many files allocates none for it.
+type sri384 [48]byte
+
+func (s sri384) String() string { return "sha384-" + base64.StdEncoding.EncodeToString(s[:]) }
+
+// sums reads r to its end through buf (nil for io.Copy's own) and returns
+// the SHA-256 and the SHA-384 of what it read, and how many bytes that was:
+// the two sums a served file is known by.
+func sums(r io.Reader, buf []byte) (sha [sha256.Size]byte, sri sri384, n int64, err error) {
+	d256, d384 := sha256.New(), sha512.New384()
+	n, err = io.CopyBuffer(io.MultiWriter(d256, d384), r, buf)
+	copy(sha[:], d256.Sum(nil))
+	copy(sri[:], d384.Sum(nil))
+	return sha, sri, n, err
 }

@@ -19,14 +19,21 @@ import (
 // Versions returns the versions in the store, most recently activated first.
 // A directory in the store whose index is missing or unreadable is not a
 // version and is left out, with a log line.
-func (l *Linker) Versions() ([]*Version, error) {
+func (l *Linker) Versions() ([]*Version, error) { return l.versions(nil) }
+
+// versions is Versions, reading each base the versions share once; bases
+// may hold some already read.
+func (l *Linker) versions(bases baseCache) ([]*Version, error) {
 	entries, err := l.listVersions()
 	if err != nil {
 		return nil, err
 	}
+	if bases == nil {
+		bases = baseCache{}
+	}
 	var out []*Version
 	for _, e := range entries {
-		v, err := l.readVersion(e.stamp)
+		v, err := l.readVersionWith(e.stamp, bases)
 		if err != nil {
 			l.log("not a version", slog.String("dir", filepath.Join(l.storeDir(), e.stamp)), slog.String("err", err.Error()))
 			continue
@@ -97,8 +104,23 @@ func (l *Linker) Version(stamp string) (*Version, error) {
 	return l.readVersion(stamp)
 }
 
-// readVersion reads the version of stamp from its index.
-func (l *Linker) readVersion(stamp string) (*Version, error) {
+// readVersion reads the version of stamp from its index and base.
+func (l *Linker) readVersion(stamp string) (*Version, error) { return l.readVersionWith(stamp, nil) }
+
+// baseCache holds bases already read, by id, so that the versions sharing
+// one are read with one parse of it.
+type baseCache map[[16]byte]*indexBase
+
+// baseFile is what identifies the file a base was read from: a cached base
+// stands for a version's only while that version's file is the same.
+type baseFile struct {
+	ino   uint64
+	size  int64
+	mtime int64
+}
+
+// readVersionWith is readVersion with a cache of bases (nil for none).
+func (l *Linker) readVersionWith(stamp string, bases baseCache) (*Version, error) {
 	dir := filepath.Join(l.storeDir(), stamp)
 	fi, err := l.fsys.Stat(dir)
 	if err != nil {
@@ -116,9 +138,37 @@ func (l *Linker) readVersion(stamp string) (*Version, error) {
 		return nil, ensurePathError("open", p, err)
 	}
 	defer f.Close()
-	v, err := readIndex(f)
+	basePath := filepath.Join(dir, baseName)
+	v, err := readIndex(f, func(id [16]byte) (*indexBase, error) {
+		fi, err := l.fsys.Stat(basePath)
+		if errors.Is(err, fs.ErrNotExist) {
+			// A version with an index but no base is damaged, not missing.
+			return nil, &fs.PathError{Op: "read base", Path: basePath, Err: fmt.Errorf("%w: missing", errBadIndex)}
+		}
+		if err != nil {
+			return nil, err
+		}
+		file := baseFile{statOfInfo(fi).ino, fi.Size(), fi.ModTime().UnixNano()}
+		if b := bases[id]; b != nil && b.file == file {
+			return b, nil
+		}
+		bf, err := l.fsys.Open(basePath)
+		if err != nil {
+			return nil, err
+		}
+		defer bf.Close()
+		b, err := readBase(bf)
+		if err != nil {
+			return nil, &fs.PathError{Op: "read base", Path: basePath, Err: err}
+		}
+		b.file = file
+		if bases != nil {
+			bases[b.id] = b
+		}
+		return b, nil
+	})
 	if err != nil {
-		return nil, &fs.PathError{Op: "read index", Path: p, Err: err}
+		return nil, ensurePathError("read index", p, err)
 	}
 	if v.Stamp != stamp {
 		return nil, &fs.PathError{Op: "read index", Path: p, Err: fmt.Errorf("%w: it names stamp %q", errBadIndex, v.Stamp)}

@@ -1,0 +1,170 @@
+package stampfs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// table returns a table of n files named under a few directories, with
+// identities like those of a tree written at once.
+func table(n int) ([]File, []indexRow) {
+	files, rows := make([]File, n), make([]indexRow, n)
+	t0 := time.Unix(1_700_000_000, 123)
+	for i := range files {
+		name := fmt.Sprintf("d%02d/file %04d.css", i%7, i)
+		files[i] = File{Name: name, Size: int64(i * 37), ModTime: t0.Add(time.Duration(i) * time.Millisecond), SHA256: sha256.Sum256([]byte(name))}
+		rows[i] = indexRow{live: liveStat{dev: 2049, ino: uint64(1000 + i), ctime: t0.UnixNano() + int64(i)}, stored: uint64(90_000 - i)}
+	}
+	sortTable(files, rows)
+	return files, rows
+}
+
+func sortTable(files []File, rows []indexRow) {
+	for i := 1; i < len(files); i++ { // insertion sort, moving rows along
+		for j := i; j > 0 && files[j].Name < files[j-1].Name; j-- {
+			files[j], files[j-1] = files[j-1], files[j]
+			rows[j], rows[j-1] = rows[j-1], rows[j]
+		}
+	}
+}
+
+// encode writes v's index and its base, and reads them back.
+func roundTrip(t *testing.T, v *Version) (index, base []byte, back *Version) {
+	t.Helper()
+	var bb, ib bytes.Buffer
+	require.NoError(t, encodeBase(&bb, v.base))
+	require.NoError(t, writeIndex(&ib, v))
+	back, err := readIndex(bytes.NewReader(ib.Bytes()), func([16]byte) (*indexBase, error) {
+		return readBase(bytes.NewReader(bb.Bytes()))
+	})
+	require.NoError(t, err)
+	return ib.Bytes(), bb.Bytes(), back
+}
+
+func TestIndexRoundTrip(t *testing.T) {
+	files, rows := table(300)
+	var buf bytes.Buffer
+	base, err := writeBase(&buf, files, rows)
+	require.NoError(t, err)
+	assert.Equal(t, int64(buf.Len()), base.size)
+	assert.Less(t, buf.Len(), 300*(32+28), "a record is its SHA-256 and a few bytes for the rest")
+
+	// Against its own base, a table records no change.
+	v := &Version{Stamp: "3f2a9c1b7d0e", Strategy: Content, Created: time.Unix(5, 6), scanned: time.Unix(7, 8), Files: files, rows: rows, base: base}
+	index, _, back := roundTrip(t, v)
+	assert.Less(t, len(index), 100)
+	assert.Equal(t, v.Stamp, back.Stamp)
+	assert.Equal(t, v.Strategy, back.Strategy)
+	assert.Equal(t, v.Created.UnixNano(), back.Created.UnixNano())
+	assert.Equal(t, v.scanned.UnixNano(), back.scanned.UnixNano())
+	assertTable(t, files, rows, back)
+
+	// Replaced, added, dropped and re-identified files.
+	f2, r2 := append([]File(nil), files...), append([]indexRow(nil), rows...)
+	f2[3].SHA256[0] ^= 1
+	r2[10].live.ctime++
+	r2[11].stored = 0
+	f2, r2 = append(f2[:20], f2[21:]...), append(r2[:20], r2[21:]...) // dropped
+	f2 = append(f2, File{Name: "zz/new.js", Size: 1, ModTime: time.Unix(0, 1)}, File{Name: "a first.js"})
+	r2 = append(r2, indexRow{}, indexRow{live: liveStat{ino: 1 << 60, ctime: -5}})
+	sortTable(f2, r2)
+	v2 := &Version{Stamp: "x", Files: f2, rows: r2, base: base}
+	assert.Equal(t, 6, changes(v2, base))
+	index, _, back = roundTrip(t, v2)
+	assert.Less(t, len(index), 6*60+100)
+	assertTable(t, f2, r2, back)
+
+	// An empty table against a full base drops every name.
+	v3 := &Version{Stamp: "y", base: base}
+	_, _, back = roundTrip(t, v3)
+	assert.Empty(t, back.Files)
+}
+
+func assertTable(t *testing.T, files []File, rows []indexRow, v *Version) {
+	t.Helper()
+	require.Len(t, v.Files, len(files))
+	for i := range files {
+		assert.True(t, sameRecord(&files[i], &rows[i], &v.Files[i], &v.rows[i]), "record %d: %+v %+v, want %+v %+v", i, v.Files[i], v.rows[i], files[i], rows[i])
+	}
+}
+
+// TestIndexDamage: every index or base cut short, or with any byte
+// changed, is an error wrapping errBadIndex, never a table.
+func TestIndexDamage(t *testing.T) {
+	files, rows := table(20)
+	var buf bytes.Buffer
+	base, err := writeBase(&buf, files, rows)
+	require.NoError(t, err)
+	f2, r2 := append([]File(nil), files[1:]...), append([]indexRow(nil), rows[1:]...)
+	f2[0].Size++
+	index, baseData, _ := roundTrip(t, &Version{Stamp: "s", Files: f2, rows: r2, base: base})
+
+	read := func(index, baseData []byte) error {
+		_, err := readIndex(bytes.NewReader(index), func([16]byte) (*indexBase, error) {
+			return readBase(bytes.NewReader(baseData))
+		})
+		return err
+	}
+	require.NoError(t, read(index, baseData))
+	for _, file := range []string{"index", "base"} {
+		data := index
+		if file == "base" {
+			data = baseData
+		}
+		damaged := func(d []byte) error {
+			if file == "base" {
+				return read(index, d)
+			}
+			return read(d, baseData)
+		}
+		for n := range len(data) {
+			assert.ErrorIsf(t, damaged(data[:n]), errBadIndex, "%s cut to %d bytes", file, n)
+		}
+		for i := range data {
+			d := bytes.Clone(data)
+			d[i] ^= 0x40
+			assert.ErrorIsf(t, damaged(d), errBadIndex, "%s with byte %d changed", file, i)
+		}
+	}
+
+	// Another base than the one the index was made against.
+	other, err := writeBase(new(bytes.Buffer), files, rows)
+	require.NoError(t, err)
+	var ob bytes.Buffer
+	require.NoError(t, encodeBase(&ob, other))
+	assert.ErrorIs(t, read(index, ob.Bytes()), errBadIndex)
+}
+
+// FuzzReadIndex: no input makes the readers panic or return a table of
+// invalid names.
+func FuzzReadIndex(f *testing.F) {
+	files, rows := table(5)
+	var bb, ib bytes.Buffer
+	base, err := writeBase(&bb, files, rows)
+	require.NoError(f, err)
+	require.NoError(f, writeIndex(&ib, &Version{Stamp: "s", Files: files[1:], rows: rows[1:], base: base}))
+	f.Add(ib.Bytes(), bb.Bytes())
+	f.Fuzz(func(t *testing.T, index, baseData []byte) {
+		b, err := readBase(bytes.NewReader(baseData))
+		if err == nil {
+			for i := range b.files {
+				require.NoError(t, checkName(b.files[i].Name))
+			}
+		}
+		v, err := readIndex(bytes.NewReader(index), func([16]byte) (*indexBase, error) {
+			return readBase(bytes.NewReader(baseData))
+		})
+		if err != nil {
+			return
+		}
+		for i := 1; i < len(v.Files); i++ {
+			require.Less(t, v.Files[i-1].Name, v.Files[i].Name)
+		}
+	})
+}
