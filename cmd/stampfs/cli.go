@@ -161,3 +161,10 @@ func (c *cli) logger() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(c.errOut(), &slog.HandlerOptions{Level: level}))
 }
+
+// set reports whether the flag name was given on the command line.
+func (c *cli) set(name string) bool {
+	found := false
+	c.fl.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}

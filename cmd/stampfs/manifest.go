@@ -24,6 +24,8 @@ func runManifest(args []string, stdout, stderr io.Writer) int {
 	prefix := c.fl.String("prefix", "/static/", "the URL path DIR is served at; starts and ends with /")
 	base := c.fl.String("base", "", "an origin put before every URL: https://cdn.example.com")
 	out := c.fl.String("o", "", "write the manifest to `FILE` (atomically: a reader sees the old one or the new one) instead of stdout")
+	version := c.fl.String("version", "", "the manifest of the stored version `STAMP` (as stampfs versions lists them) instead of DIR's files now")
+	store := c.fl.String("store", "", "with -version: the version store (default DIR/"+stampfs.DefaultStore+")")
 	pos, status := c.parse(args)
 	if status >= 0 {
 		return status
@@ -43,14 +45,25 @@ func runManifest(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := pos[0]
 	c.dirs = pos
-	opts.Hash = true
-	opts.Progress = c.progress()
-	opts.Logger = c.logger()
-	snap, err := stampfs.Scan(afero.NewOsFs(), dir, &opts)
-	if err != nil {
-		return c.fail(err)
+	mopts := &stampfs.ManifestOptions{Prefix: *prefix, Base: *base}
+	var data []byte
+	if *version != "" {
+		if c.set("strategy") {
+			return c.usageError("-version names a stored version, whose strategy is its own: drop -strategy")
+		}
+		data, err = versionManifest(dir, *store, *version, mopts)
+	} else {
+		if *store != "" {
+			return c.usageError("-store is for -version")
+		}
+		opts.Hash = true
+		opts.Progress = c.progress()
+		opts.Logger = c.logger()
+		var snap *stampfs.Snapshot
+		if snap, err = stampfs.Scan(afero.NewOsFs(), dir, &opts); err == nil {
+			data, err = manifestJSON(dir, snap, mopts)
+		}
 	}
-	data, err := manifestJSON(dir, snap, &stampfs.ManifestOptions{Prefix: *prefix, Base: *base})
 	if err != nil {
 		return c.fail(err)
 	}
@@ -66,7 +79,7 @@ func runManifest(args []string, stdout, stderr io.Writer) int {
 }
 
 // manifestSynopsis is the usage line of manifest.
-const manifestSynopsis = "stampfs manifest [-q] [-strategy content|mtime|git|fixed=VALUE] [-prefix /static/] [-base URL] [-o FILE] DIR"
+const manifestSynopsis = "stampfs manifest [-q] [-strategy content|mtime|git|fixed=VALUE | -version STAMP [-store PATH]] [-prefix /static/] [-base URL] [-o FILE] DIR"
 
 // linkManifest holds link's -manifest, -prefix and -base flags.
 type linkManifest struct {
@@ -135,6 +148,22 @@ func manifestJSON(dir string, snap *stampfs.Snapshot, opts *stampfs.ManifestOpti
 	}
 	defer root.Close()
 	m, err := stampfs.NewManifest(root.FS(), snap, opts)
+	if err != nil {
+		return nil, notUTF8(err)
+	}
+	return m.MarshalIndent()
+}
+
+// versionManifest returns the indented manifest of the version stamp in
+// DIR's store (or store), computed from its stored bytes.
+func versionManifest(dir, store, stamp string, opts *stampfs.ManifestOptions) ([]byte, error) {
+	l := stampfs.NewLinker(afero.NewOsFs(), dir)
+	l.Store = store
+	v, err := l.Version(stamp)
+	if err != nil {
+		return nil, err
+	}
+	m, err := v.Manifest(opts)
 	if err != nil {
 		return nil, notUTF8(err)
 	}

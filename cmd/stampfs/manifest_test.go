@@ -162,3 +162,34 @@ func TestLinkManifestFlagErrors(t *testing.T) {
 	_, err := os.Stat(filepath.Join(dir, ".stampfs"))
 	assert.ErrorIs(t, err, os.ErrNotExist, "nothing published on a usage error")
 }
+
+// TestManifestOfStoredVersion: manifest -version prints a retained
+// version's manifest from its stored bytes, also after the live tree has
+// moved on, and refuses a stamp the store does not hold.
+func TestManifestOfStoredVersion(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"css/site.css": "old\n", "a b.js": "b\n"})
+	status, _, errOut := runCmd("link", "-q", dir)
+	require.Equal(t, exitOK, status, errOut)
+	_, before, _ := runCmd("manifest", "-base", "//cdn.example.com", dir)
+	old, err := stampfs.ParseManifest([]byte(before))
+	require.NoError(t, err)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "css", "site.css"), []byte("new\n"), 0o644))
+	status, _, errOut = runCmd("link", "-q", dir)
+	require.Equal(t, exitOK, status, errOut)
+
+	status, out, errOut := runCmd("manifest", "-version", old.Stamp, "-base", "//cdn.example.com", dir)
+	require.Equal(t, exitOK, status, errOut)
+	assert.Equal(t, before, out, "the old version's manifest, not the live tree's")
+
+	status, out, errOut = runCmd("manifest", "-version", "0123456789ab", dir)
+	assert.Equal(t, exitError, status)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "0123456789ab")
+	status, _, errOut = runCmd("manifest", "-version", old.Stamp, "-strategy", "mtime", dir)
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, errOut, "drop -strategy")
+	status, _, errOut = runCmd("manifest", "-store", dir, dir)
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, errOut, "-store is for -version")
+}
