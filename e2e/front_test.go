@@ -207,7 +207,7 @@ func testFrontPolicy(t *testing.T, fs frontServer) {
 
 	t.Run("not found", func(t *testing.T) {
 		for _, p := range []string{
-			".env", "css/.hidden", s1 + "/.env", s1 + "/.manifest.json", storeName + "/" + s1 + "/css/site.css",
+			".env", "css/.hidden", s1 + "/.env", s1 + "/.stampfs-index", storeName + "/" + s1 + "/css/site.css",
 			"css", "css/", s1, s1 + "/", s1 + "/css", s1 + "/css/", // directories
 			s1 + "/css/alias.css", s1 + "/" + s1 + "/css/site.css",
 			"0123456789ab/css/site.css", s1 + "/css/missing.css", // unknown stamp, missing file

@@ -80,7 +80,7 @@ func hostilePaths(prefix, stamp string) []string {
 	}
 	targets := []string{
 		"etc/passwd", "etc/hostname", "proc/self/environ",
-		".env", "css/.hidden", storeName + "/" + stamp + "/.manifest.json", ".manifest.json",
+		".env", "css/.hidden", storeName + "/" + stamp + "/.stampfs-index", ".stampfs-index",
 	}
 	var paths []string
 	for _, up := range ups {
@@ -94,8 +94,8 @@ func hostilePaths(prefix, stamp string) []string {
 	for _, p := range []string{
 		".env", "%2eenv", "%2Eenv", "css/%2ehidden", "css/.hidden%00", "css/site.css%00", "css/site.css%00.txt",
 		"css/site.css%00/../../.env", ".env%20", ".env.", "css/.hidden/", ".ENV", "%2e%65%6e%76",
-		storeName + "/", storeName + "/" + stamp + "/css/site.css", "%2estampfs/" + stamp + "/.manifest.json",
-		stamp + "/.manifest.json", stamp + "/%2emanifest.json", stamp + "/css/..%2f.manifest.json",
+		storeName + "/", storeName + "/" + stamp + "/css/site.css", "%2estampfs/" + stamp + "/.stampfs-index",
+		stamp + "/.stampfs-index", stamp + "/.stampfs-base", stamp + "/%2estampfs-index", stamp + "/css/..%2f.stampfs-index",
 		"out/passwd", "out/hostname", "passwd", "0123456789ab/passwd", "abcdef012345/passwd", "abcdef012345/hostname",
 		"out%2fpasswd", "vendor/site.css", "css\\site.css", "css%5csite.css", "odd/back%5cslash.css", "odd/back\\slash.css",
 		"//etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "css//../../../etc/passwd",

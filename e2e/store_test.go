@@ -14,13 +14,14 @@ import (
 // storeName is the version store inside a static directory.
 const storeName = stampfs.DefaultStore
 
-// publishVersion runs "stampfs link DIR", which publishes dir's current
-// bytes as a version in dir/.stampfs/<stamp>/ and links dir/<stamp> to it,
-// and returns the manifest the version carries.
+// publishVersion runs "stampfs link -manifest FILE DIR", which publishes
+// dir's current bytes as a version in dir/.stampfs/<stamp>/, links
+// dir/<stamp> to it and writes the version's manifest, and returns that.
 func publishVersion(t *testing.T, dir string) *stampfs.Manifest {
 	t.Helper()
-	stamp := strings.TrimSpace(runStampfs(t, stampfsBin(t), "link", "-q", dir))
-	data, err := os.ReadFile(filepath.Join(dir, storeName, stamp, ".manifest.json"))
+	file := filepath.Join(t.TempDir(), "manifest.json")
+	stamp := strings.TrimSpace(runStampfs(t, stampfsBin(t), "link", "-q", "-manifest", file, dir))
+	data, err := os.ReadFile(file)
 	require.NoError(t, err)
 	m, err := stampfs.ParseManifest(data)
 	require.NoError(t, err)

@@ -235,7 +235,7 @@ func run(cfg config, w io.Writer) (ok bool, err error) {
 	verdictLine(change.median().Seconds()/(relink.median()+cat.median()).Seconds(), changeTarget, false)
 	fmt.Fprintf(w, "disk     du -sk DIR/.stampfs (3 versions)                   %8d KiB\n", disk.store)
 	fmt.Fprintf(w, "         du -sk --exclude=.stampfs DIR (the live tree)      %8d KiB\n", disk.live)
-	fmt.Fprintf(w, "         of the store: indexes %d KiB, manifests %d KiB, directories %d KiB (allocated)\n", disk.index, disk.manifest, disk.dirs)
+	fmt.Fprintf(w, "         of the store: indexes %d KiB, bases %d KiB (each file once), directories %d KiB (allocated)\n", disk.index, disk.base, disk.dirs)
 	verdictLine(float64(disk.store)/float64(disk.live), diskTarget, true)
 	return ok, nil
 }
@@ -520,7 +520,7 @@ func (b *bench) change() (link, cat *side, err error) {
 // diskUse is what the disk part measured, in KiB.
 type diskUse struct {
 	store, live           int64
-	index, manifest, dirs int64
+	index, base, dirs int64
 }
 
 // disk publishes the generated tree on a fresh store, then two 1% changes,
@@ -568,16 +568,20 @@ func (b *bench) disk() (d diskUse, err error) {
 	if d.live, err = du("--exclude=.stampfs", b.dir); err != nil {
 		return d, err
 	}
+	seen := map[uint64]bool{} // versions share bases by hard links
 	for _, s := range stamps {
 		for _, f := range []struct {
 			name string
 			n    *int64
-		}{{".stampfs-index", &d.index}, {".manifest.json", &d.manifest}} {
+		}{{".stampfs-index", &d.index}, {".stampfs-base", &d.base}} {
 			var st syscall.Stat_t
 			if err := syscall.Stat(filepath.Join(b.store, s, f.name), &st); err != nil {
 				return d, err
 			}
-			*f.n += st.Blocks / 2
+			if !seen[st.Ino] {
+				seen[st.Ino] = true
+				*f.n += st.Blocks / 2
+			}
 		}
 	}
 	err = filepath.WalkDir(b.store, func(p string, e os.DirEntry, err error) error {
@@ -608,7 +612,7 @@ func du(args ...string) (int64, error) {
 }
 
 // verify checks that the store's version of stamp holds every file of the
-// live tree with its bytes. Other files in it (bar its index and manifest)
+// live tree with its bytes. Other files in it (bar its index and base)
 // are recorded in b.strays: they are never served, but a version should
 // hold nothing else.
 func (b *bench) verify(stamp string) error {
@@ -626,7 +630,7 @@ func (b *bench) verify(stamp string) error {
 			return err
 		}
 		rel, _ := filepath.Rel(vdir, p)
-		if rel != ".stampfs-index" && rel != ".manifest.json" {
+		if rel != ".stampfs-index" && rel != ".stampfs-base" {
 			stored = append(stored, filepath.ToSlash(rel))
 		}
 		return nil
