@@ -519,7 +519,7 @@ func (b *bench) change() (link, cat *side, err error) {
 
 // diskUse is what the disk part measured, in KiB.
 type diskUse struct {
-	store, live           int64
+	store, live       int64
 	index, base, dirs int64
 }
 
