@@ -2,6 +2,7 @@ package stampfs
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stampfs/stampfs/vfs"
@@ -67,14 +69,32 @@ const (
 	baseMagic  = "stampfs-base\x00\x01\n"
 )
 
-// indexBase is a parsed base: the table a version's index is a difference
-// against.
+// indexBase is a base read or written: its records, kept encoded, and the
+// table they decode to, made when first needed (a publish reads the
+// newest version's base every time, and most of the time needs only the
+// merged table readIndex decodes from it directly).
 type indexBase struct {
-	id    [16]byte
+	id      [16]byte
+	count   int      // files in the base
+	records []byte   // count file records, covered by the file's CRC
+	size    int64    // of the base's file, checked before it is linked
+	file    baseFile // the file it was read from
+
+	once  sync.Once
 	files []File
 	rows  []indexRow
-	size  int64    // of the base's file, checked before it is linked
-	file  baseFile // the file it was read from
+	err   error
+}
+
+// table returns the base's table, decoding it once.
+func (b *indexBase) table() ([]File, []indexRow, error) {
+	b.once.Do(func() {
+		if b.files != nil || b.count == 0 {
+			return // written here, or empty
+		}
+		b.files, b.rows, b.err = decodeMerged(b, nil, nil, nil)
+	})
+	return b.files, b.rows, b.err
 }
 
 // record is a file record's coder: it holds what the next record's
@@ -201,7 +221,7 @@ func (d *decoder) cut(files []File) {
 	for i := range files {
 		name := all[start:d.ends[i]]
 		start = d.ends[i]
-		if !fs.ValidPath(name) || name == "." || strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
+		if !validName(name) {
 			d.fail(fmt.Sprintf("bad file name %q", name))
 			return
 		}
@@ -235,30 +255,31 @@ func appendCRC(w *bytes.Buffer) {
 // writeBase writes a base of the table files, rows with a new id and
 // returns it.
 func writeBase(w *bytes.Buffer, files []File, rows []indexRow) (*indexBase, error) {
-	b := &indexBase{files: files, rows: rows}
-	copy(b.id[:], randomBytes(len(b.id)))
-	if err := encodeBase(w, b); err != nil {
-		return nil, err
+	var rec bytes.Buffer
+	var c record
+	for i := range files {
+		if err := checkName(files[i].Name); err != nil {
+			return nil, err
+		}
+		c.put(&rec, &files[i], &rows[i])
 	}
+	b := &indexBase{count: len(files), records: rec.Bytes(), files: files, rows: rows}
+	copy(b.id[:], randomBytes(len(b.id)))
+	encodeBase(w, b)
 	b.size = int64(w.Len())
 	return b, nil
 }
 
 // encodeBase writes b, byte for byte as every other time.
-func encodeBase(w *bytes.Buffer, b *indexBase) error {
-	files, rows := b.files, b.rows
+func encodeBase(w *bytes.Buffer, b *indexBase) {
+	start := w.Len()
 	w.WriteString(baseMagic)
 	w.Write(b.id[:])
-	w.Write(binary.AppendUvarint(nil, uint64(len(files))))
-	var c record
-	for i := range files {
-		if err := checkName(files[i].Name); err != nil {
-			return err
-		}
-		c.put(w, &files[i], &rows[i])
-	}
-	appendCRC(w)
-	return nil
+	w.Write(binary.AppendUvarint(nil, uint64(b.count)))
+	w.Write(b.records)
+	var sum [4]byte
+	binary.LittleEndian.PutUint32(sum[:], crc32.ChecksumIEEE(w.Bytes()[start:]))
+	w.Write(sum[:])
 }
 
 func checkName(name string) error {
@@ -268,9 +289,10 @@ func checkName(name string) error {
 	return nil
 }
 
-// readBase parses a base.
-func readBase(r io.Reader) (*indexBase, error) {
-	data, err := io.ReadAll(r)
+// readBase reads a base of about size bytes (a hint) and checks that it is
+// whole; its records are checked as they are decoded.
+func readBase(r io.Reader, size int64) (*indexBase, error) {
+	data, err := readAll(r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -292,20 +314,18 @@ func readBase(r io.Reader) (*indexBase, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	b.files, b.rows = make([]File, count), make([]indexRow, count)
-	d.names, d.ends = make([]byte, 0, 32*count), make([]int, 0, count)
-	for i := range b.files {
-		d.name()
-		d.fields(&b.files[i], &b.rows[i])
-		if d.err != nil {
-			return nil, d.err
-		}
+	b.count, b.records = int(count), d.p
+	return b, nil
+}
+
+// readAll is io.ReadAll into a buffer of the expected size.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > 1<<30 {
+		return io.ReadAll(r)
 	}
-	if len(d.p) != 0 {
-		return nil, fmt.Errorf("%w: bytes after the last file", errBadIndex)
-	}
-	d.cut(b.files)
-	return b, d.err
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // sameRecord reports whether two files and rows would be written alike.
@@ -316,31 +336,36 @@ func sameRecord(f *File, r *indexRow, g *File, s *indexRow) bool {
 
 // changes returns how many records the index of v's table against base
 // would hold.
-func changes(v *Version, base *indexBase) int {
+func changes(v *Version, base *indexBase) (int, error) {
 	n := 0
-	diff(v.Files, v.rows, base, func(int, int) { n++ })
-	return n
+	err := diff(v.Files, v.rows, base, func(int, int) { n++ })
+	return n, err
 }
 
 // diff calls add(i, -1) for each file i of files that base lacks or has
 // otherwise, and add(-1, j) for each file j of base that files lack.
-func diff(files []File, rows []indexRow, base *indexBase, add func(i, j int)) {
+func diff(files []File, rows []indexRow, base *indexBase, add func(i, j int)) error {
+	bf, br, err := base.table()
+	if err != nil {
+		return err
+	}
 	i, j := 0, 0
-	for i < len(files) || j < len(base.files) {
+	for i < len(files) || j < len(bf) {
 		switch {
-		case j == len(base.files) || i < len(files) && files[i].Name < base.files[j].Name:
+		case j == len(bf) || i < len(files) && files[i].Name < bf[j].Name:
 			add(i, -1)
 			i++
-		case i == len(files) || files[i].Name > base.files[j].Name:
+		case i == len(files) || files[i].Name > bf[j].Name:
 			add(-1, j)
 			j++
 		default:
-			if !sameRecord(&files[i], &rows[i], &base.files[j], &base.rows[j]) {
+			if !sameRecord(&files[i], &rows[i], &bf[j], &br[j]) {
 				add(i, -1)
 			}
 			i, j = i+1, j+1
 		}
 	}
+	return nil
 }
 
 // writeIndex writes the index of v against its base, v.base.
@@ -354,10 +379,14 @@ func writeIndex(w *bytes.Buffer, v *Version) error {
 	w.Write(le.AppendUint64(nil, uint64(v.Created.UnixNano())))
 	w.Write(le.AppendUint64(nil, uint64(v.scanned.UnixNano())))
 	w.Write(v.base.id[:])
-	w.Write(binary.AppendUvarint(nil, uint64(changes(v, v.base))))
+	n, err := changes(v, v.base)
+	if err != nil {
+		return err
+	}
+	w.Write(binary.AppendUvarint(nil, uint64(n)))
+	bf, _, _ := v.base.table() // decoded by changes
 	var c record
-	var err error
-	diff(v.Files, v.rows, v.base, func(i, j int) {
+	err = diff(v.Files, v.rows, v.base, func(i, j int) {
 		if err != nil {
 			return
 		}
@@ -369,7 +398,7 @@ func writeIndex(w *bytes.Buffer, v *Version) error {
 			return
 		}
 		w.WriteByte(1)
-		name := v.base.files[j].Name
+		name := bf[j].Name
 		shared := 0
 		for shared < len(name) && shared < len(c.name) && name[shared] == c.name[shared] {
 			shared++
@@ -469,29 +498,97 @@ func readIndex(r io.Reader, base func(id [16]byte) (*indexBase, error)) (*Versio
 	if d.err != nil {
 		return nil, d.err
 	}
-	b := v.base
-	v.Files = make([]File, 0, len(b.files)+len(files))
-	v.rows = make([]indexRow, 0, cap(v.Files))
-	i, j := 0, 0
-	for i < len(files) || j < len(b.files) {
-		switch {
-		case j == len(b.files) || i < len(files) && files[i].Name < b.files[j].Name:
-			if drop[i] {
-				return nil, fmt.Errorf("%w: drops %q, which its base lacks", errBadIndex, files[i].Name)
-			}
-			v.Files, v.rows = append(v.Files, files[i]), append(v.rows, rows[i])
-			i++
-		case i == len(files) || files[i].Name > b.files[j].Name:
-			v.Files, v.rows = append(v.Files, b.files[j]), append(v.rows, b.rows[j])
-			j++
-		default:
-			if !drop[i] {
-				v.Files, v.rows = append(v.Files, files[i]), append(v.rows, rows[i])
-			}
-			i, j = i+1, j+1
-		}
+	if v.Files, v.rows, err = decodeMerged(v.base, files, rows, drop); err != nil {
+		return nil, err
 	}
 	return v, nil
+}
+
+// decodeMerged decodes the records of base and returns its table with the
+// changes files (each replacing or adding its name, or, where drop says so,
+// removing it) applied, in one pass: the table of a version is decoded
+// straight from its base, with no table of the base made on the way. It
+// checks every name of the result: valid, no dot segment, in order.
+func decodeMerged(base *indexBase, files []File, rows []indexRow, drop []bool) ([]File, []indexRow, error) {
+	n := base.count + len(files)
+	outF, outR := make([]File, 0, n), make([]indexRow, 0, n)
+	fromBase := make([]int32, 0, base.count) // for each name left empty in outF, the base record it came from
+	d := &decoder{p: base.records, names: make([]byte, 0, 24*base.count), ends: make([]int, 0, base.count)}
+	var f File
+	var r indexRow
+	c := 0 // the next change
+	for k := range base.count {
+		d.name()
+		d.fields(&f, &r)
+		if d.err != nil {
+			return nil, nil, d.err
+		}
+		name := d.prev
+		for ; c < len(files) && compareName(name, files[c].Name) > 0; c++ {
+			if drop[c] {
+				return nil, nil, fmt.Errorf("%w: drops %q, which its base lacks", errBadIndex, files[c].Name)
+			}
+			outF, outR = append(outF, files[c]), append(outR, rows[c])
+		}
+		if c < len(files) && compareName(name, files[c].Name) == 0 {
+			if !drop[c] {
+				outF, outR = append(outF, files[c]), append(outR, rows[c])
+			}
+			c++
+			continue
+		}
+		outF, outR = append(outF, f), append(outR, r)
+		fromBase = append(fromBase, int32(k))
+	}
+	if len(d.p) != 0 {
+		return nil, nil, fmt.Errorf("%w: bytes after the last file", errBadIndex)
+	}
+	for ; c < len(files); c++ {
+		if drop[c] {
+			return nil, nil, fmt.Errorf("%w: drops %q, which its base lacks", errBadIndex, files[c].Name)
+		}
+		outF, outR = append(outF, files[c]), append(outR, rows[c])
+	}
+
+	all := string(d.names)
+	next := 0
+	for i := range outF {
+		if outF[i].Name == "" {
+			k := fromBase[next]
+			next++
+			start := 0
+			if k > 0 {
+				start = d.ends[k-1]
+			}
+			outF[i].Name = all[start:d.ends[k]]
+			if !validName(outF[i].Name) {
+				return nil, nil, fmt.Errorf("%w: bad file name %q", errBadIndex, outF[i].Name)
+			}
+		}
+		if i > 0 && outF[i-1].Name >= outF[i].Name {
+			return nil, nil, fmt.Errorf("%w: names out of order", errBadIndex)
+		}
+	}
+	return outF, outR, nil
+}
+
+// compareName compares a name being decoded with a decoded one.
+func compareName(b []byte, s string) int {
+	for i := 0; i < len(b) && i < len(s); i++ {
+		if b[i] != s[i] {
+			if b[i] < s[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return cmp.Compare(len(b), len(s))
+}
+
+// validName reports whether name may be a stored file's: a valid path with
+// no dot segment or dot file.
+func validName(name string) bool {
+	return fs.ValidPath(name) && name != "." && !strings.HasPrefix(name, ".") && !strings.Contains(name, "/.")
 }
 
 // sri384 is an integrity value: a SHA-384, held in place so that a table of

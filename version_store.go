@@ -19,11 +19,11 @@ import (
 // Versions returns the versions in the store, most recently activated first.
 // A directory in the store whose index is missing or unreadable is not a
 // version and is left out, with a log line.
-func (l *Linker) Versions() ([]*Version, error) { return l.versions(nil) }
+func (l *Linker) Versions() ([]*Version, error) { return l.versions(nil, nil) }
 
-// versions is Versions, reading each base the versions share once; bases
-// may hold some already read.
-func (l *Linker) versions(bases baseCache) ([]*Version, error) {
+// versions is Versions, reading each base the versions share once (bases
+// may hold some already read), and only the stamps want wants (all for nil).
+func (l *Linker) versions(bases baseCache, want func(stamp string) bool) ([]*Version, error) {
 	entries, err := l.listVersions()
 	if err != nil {
 		return nil, err
@@ -33,6 +33,9 @@ func (l *Linker) versions(bases baseCache) ([]*Version, error) {
 	}
 	var out []*Version
 	for _, e := range entries {
+		if want != nil && !want(e.stamp) {
+			continue
+		}
 		v, err := l.readVersionWith(e.stamp, bases)
 		if err != nil {
 			l.log("not a version", slog.String("dir", filepath.Join(l.storeDir(), e.stamp)), slog.String("err", err.Error()))
@@ -157,7 +160,7 @@ func (l *Linker) readVersionWith(stamp string, bases baseCache) (*Version, error
 			return nil, err
 		}
 		defer bf.Close()
-		b, err := readBase(bf)
+		b, err := readBase(bf, fi.Size())
 		if err != nil {
 			return nil, &fs.PathError{Op: "read base", Path: basePath, Err: err}
 		}
