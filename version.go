@@ -64,8 +64,9 @@ type Version struct {
 	fsys    afero.Fs
 	dir     string // the version's directory on fsys
 	scanned time.Time
-	rows    []indexRow // Files[i]'s in rows[i]
-	base    *indexBase // the table the version's index records changes to
+	rows    []indexRow    // Files[i]'s in rows[i]
+	base    *indexBase    // the table the version's index records changes to
+	changes *indexChanges // for a version read lazily, its changes to base, until decoded
 }
 
 // indexRow is what a version's index records of one file beyond File: the
@@ -297,6 +298,12 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	if v, err := l.republish(cache, snap, strategy, m); v != nil || err != nil {
 		return v, err
 	}
+	if cache != nil {
+		if err := cache.decode(); err != nil {
+			l.log("ignoring a version's index as hash cache", slog.String("dir", cache.dir), slog.String("err", err.Error()))
+			cache = nil
+		}
+	}
 	b := &builder{l: l, store: store, snap: snap, cache: cache, m: m}
 	defer b.cleanup()
 	if err := b.stage(); err != nil {
@@ -372,23 +379,26 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 // or staged; the version only becomes the most recently activated. It
 // returns nil, nil when the tree has changed.
 func (l *Linker) republish(cache *Version, snap *Snapshot, strategy Strategy, m *meter) (*Version, error) {
-	if cache == nil || cache.Strategy != strategy || len(cache.Files) != len(snap.files) {
+	if cache == nil || cache.Strategy != strategy {
 		return nil, nil
 	}
-	var bytes int64
-	for i := range snap.files {
-		f := &snap.files[i]
-		if cache.Files[i].Name != f.Name || !cacheVouches(cache, i, f, snap.stats[i]) {
-			return nil, nil
-		}
-		bytes += f.Size
+	if strategy != Content && snap.stamp != cache.Stamp {
+		return nil, nil // another Fixed or Git stamp: a version of its own, whatever its bytes
+	}
+	// The scan is compared with the cache's table as that is decoded, so an
+	// unchanged tree costs no table made and no name allocated.
+	rows, ok := cache.vouchesForAll(snap.files, snap.stats)
+	if !ok {
+		return nil, nil
 	}
 	// Same names, and bytes the index vouches for: a content stamp would be
 	// the version's own, computed from exactly that table.
-	if strategy != Content && snap.stamp != cache.Stamp {
-		return nil, nil // the same bytes under another Fixed or Git stamp: a version of its own
+	files := snap.files
+	var bytes int64
+	for i := range files {
+		bytes += files[i].Size
 	}
-	files := cache.Files
+	cache.Files, cache.rows, cache.changes = files, rows, nil
 	m.add(int64(len(files)), bytes)
 	m.finish()
 	unlock, err := l.lock()

@@ -130,12 +130,13 @@ func (c *record) put(w *bytes.Buffer, f *File, r *indexRow) {
 // from one string at the end, so that a table of many files allocates a
 // few times, not once per name.
 type decoder struct {
-	p     []byte
-	err   error
-	prev  []byte // the previous name
-	names []byte // every name, one after the other
-	ends  []int  // where each name ends in names
-	rec   record
+	p       []byte
+	err     error
+	prev    []byte // the previous name
+	names   []byte // every name, one after the other
+	ends    []int  // where each name ends in names
+	rec     record
+	discard bool // keep only the previous name in names
 }
 
 func (d *decoder) fail(why string) {
@@ -178,12 +179,17 @@ func (d *decoder) name() {
 		d.p = nil
 		return
 	}
+	if d.discard {
+		d.names = d.names[:0] // the previous name is at its start
+	}
 	start := len(d.names)
 	d.names = append(d.names, d.prev[:shared]...)
 	d.names = append(d.names, d.p[:rest]...)
 	d.p = d.p[rest:]
 	d.prev = d.names[start:]
-	d.ends = append(d.ends, len(d.names))
+	if !d.discard {
+		d.ends = append(d.ends, len(d.names))
+	}
 }
 
 // fields reads the rest of a file record.
@@ -417,8 +423,10 @@ func writeIndex(w *bytes.Buffer, v *Version) error {
 
 // readIndex parses an index, and its base through base (given the id the
 // index names). Anything but a complete, well-formed index of sorted valid
-// names against a base of that id is an error wrapping errBadIndex.
-func readIndex(r io.Reader, base func(id [16]byte) (*indexBase, error)) (*Version, error) {
+// names against a base of that id is an error wrapping errBadIndex. A lazy
+// read leaves the table to decode (or to compare with a scan, which is
+// cheaper): until then the base's records are checked only as a whole.
+func readIndex(r io.Reader, base func(id [16]byte) (*indexBase, error), lazy bool) (*Version, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
@@ -498,59 +506,126 @@ func readIndex(r io.Reader, base func(id [16]byte) (*indexBase, error)) (*Versio
 	if d.err != nil {
 		return nil, d.err
 	}
-	if v.Files, v.rows, err = decodeMerged(v.base, files, rows, drop); err != nil {
-		return nil, err
+	v.changes = &indexChanges{files: files, rows: rows, drop: drop}
+	if !lazy {
+		if err := v.decode(); err != nil {
+			return nil, err
+		}
 	}
 	return v, nil
 }
 
-// decodeMerged decodes the records of base and returns its table with the
-// changes files (each replacing or adding its name, or, where drop says so,
-// removing it) applied, in one pass: the table of a version is decoded
-// straight from its base, with no table of the base made on the way. It
-// checks every name of the result: valid, no dot segment, in order.
+// indexChanges are the changes an index records to its base, as read.
+type indexChanges struct {
+	files []File
+	rows  []indexRow
+	drop  []bool
+}
+
+// decode makes the table of a version read lazily.
+func (v *Version) decode() (err error) {
+	if v.changes == nil {
+		return nil
+	}
+	c := v.changes
+	v.Files, v.rows, err = decodeMerged(v.base, c.files, c.rows, c.drop)
+	v.changes = nil
+	return err
+}
+
+// merged walks the table of a base with changes applied (each change
+// replacing or adding its name, or, where drop says so, removing it),
+// decoding the base's records on the way. After each successful next, f
+// and r are the file and row, and name its name: from the base (fromBase,
+// valid until the next call; f.Name is then empty) or a change's.
+type merged struct {
+	d     decoder
+	count int // base records left
+	files []File
+	rows  []indexRow
+	drop  []bool
+	c     int // the next change
+	have  bool
+	bf    File // the base record decoded and not yet used, when have
+	br    indexRow
+	f     File
+	r     indexRow
+	name  []byte
+	from  bool // fromBase
+}
+
+func newMerged(base *indexBase, files []File, rows []indexRow, drop []bool) *merged {
+	return &merged{d: decoder{p: base.records, names: make([]byte, 0, 24*base.count), ends: make([]int, 0, base.count)},
+		count: base.count, files: files, rows: rows, drop: drop}
+}
+
+func (m *merged) next() (bool, error) {
+	for {
+		if !m.have && m.count > 0 {
+			m.count--
+			m.d.name()
+			m.d.fields(&m.bf, &m.br)
+			if m.d.err != nil {
+				return false, m.d.err
+			}
+			m.have = true
+		}
+		if !m.have && m.count == 0 && len(m.d.p) != 0 {
+			return false, fmt.Errorf("%w: bytes after the last file", errBadIndex)
+		}
+		c := m.c
+		order := -1 // of the base record against change c: -1 before, 0 same name, 1 after
+		switch {
+		case c < len(m.files) && m.have:
+			order = compareName(m.d.prev, m.files[c].Name)
+		case c < len(m.files):
+			order = 1
+		case !m.have:
+			return false, nil
+		}
+		if order >= 0 {
+			m.c++
+			if order == 0 {
+				m.have = false // replaced or dropped
+			}
+			if m.drop[c] {
+				if order > 0 {
+					return false, fmt.Errorf("%w: drops %q, which its base lacks", errBadIndex, m.files[c].Name)
+				}
+				continue
+			}
+			m.f, m.r, m.from = m.files[c], m.rows[c], false
+			return true, nil
+		}
+		m.have = false
+		m.f, m.r, m.name, m.from = m.bf, m.br, m.d.prev, true
+		return true, nil
+	}
+}
+
+// decodeMerged returns the table of base with the changes files, rows,
+// drop applied, in one pass: the table of a version is decoded straight
+// from its base, with no table of the base made on the way. It checks every
+// name of the result: valid, no dot segment, in order.
 func decodeMerged(base *indexBase, files []File, rows []indexRow, drop []bool) ([]File, []indexRow, error) {
 	n := base.count + len(files)
 	outF, outR := make([]File, 0, n), make([]indexRow, 0, n)
 	fromBase := make([]int32, 0, base.count) // for each name left empty in outF, the base record it came from
-	d := &decoder{p: base.records, names: make([]byte, 0, 24*base.count), ends: make([]int, 0, base.count)}
-	var f File
-	var r indexRow
-	c := 0 // the next change
-	for k := range base.count {
-		d.name()
-		d.fields(&f, &r)
-		if d.err != nil {
-			return nil, nil, d.err
+	m := newMerged(base, files, rows, drop)
+	for {
+		ok, err := m.next()
+		if err != nil {
+			return nil, nil, err
 		}
-		name := d.prev
-		for ; c < len(files) && compareName(name, files[c].Name) > 0; c++ {
-			if drop[c] {
-				return nil, nil, fmt.Errorf("%w: drops %q, which its base lacks", errBadIndex, files[c].Name)
-			}
-			outF, outR = append(outF, files[c]), append(outR, rows[c])
+		if !ok {
+			break
 		}
-		if c < len(files) && compareName(name, files[c].Name) == 0 {
-			if !drop[c] {
-				outF, outR = append(outF, files[c]), append(outR, rows[c])
-			}
-			c++
-			continue
+		outF, outR = append(outF, m.f), append(outR, m.r)
+		if m.from {
+			fromBase = append(fromBase, int32(len(m.d.ends)-1))
 		}
-		outF, outR = append(outF, f), append(outR, r)
-		fromBase = append(fromBase, int32(k))
 	}
-	if len(d.p) != 0 {
-		return nil, nil, fmt.Errorf("%w: bytes after the last file", errBadIndex)
-	}
-	for ; c < len(files); c++ {
-		if drop[c] {
-			return nil, nil, fmt.Errorf("%w: drops %q, which its base lacks", errBadIndex, files[c].Name)
-		}
-		outF, outR = append(outF, files[c]), append(outR, rows[c])
-	}
-
-	all := string(d.names)
+	all := string(m.d.names)
 	next := 0
 	for i := range outF {
 		if outF[i].Name == "" {
@@ -558,9 +633,9 @@ func decodeMerged(base *indexBase, files []File, rows []indexRow, drop []bool) (
 			next++
 			start := 0
 			if k > 0 {
-				start = d.ends[k-1]
+				start = m.d.ends[k-1]
 			}
-			outF[i].Name = all[start:d.ends[k]]
+			outF[i].Name = all[start:m.d.ends[k]]
 			if !validName(outF[i].Name) {
 				return nil, nil, fmt.Errorf("%w: bad file name %q", errBadIndex, outF[i].Name)
 			}
@@ -570,6 +645,53 @@ func decodeMerged(base *indexBase, files []File, rows []indexRow, drop []bool) (
 		}
 	}
 	return outF, outR, nil
+}
+
+// vouchesForAll reports whether the table of v, read lazily, is the scan's
+// files with stats, each as the hash cache vouches for it (cacheVouches),
+// and if so sets each file's SHA-256 and returns the rows. It decodes
+// nothing it need not: no name is made, nothing allocated but the rows.
+func (v *Version) vouchesForAll(files []File, stats []liveStat) ([]indexRow, bool) {
+	c := v.changes
+	if c == nil {
+		return nil, false
+	}
+	rows, shas := make([]indexRow, len(files)), make([][32]byte, len(files))
+	racy := v.scanned.Add(-racyWindow).UnixNano()
+	m := newMerged(v.base, c.files, c.rows, c.drop)
+	m.d.discard = true // names are compared where they are decoded, not kept
+	i := 0
+	for ; ; i++ {
+		ok, err := m.next()
+		if err != nil {
+			return nil, false
+		}
+		if !ok {
+			break
+		}
+		if i == len(files) {
+			return nil, false
+		}
+		f := &files[i]
+		var same bool
+		if m.from {
+			same = compareName(m.name, f.Name) == 0
+		} else {
+			same = m.f.Name == f.Name
+		}
+		mtime := f.ModTime.UnixNano()
+		if !same || m.f.Size != f.Size || m.f.ModTime.UnixNano() != mtime || m.r.live != stats[i] || mtime >= racy {
+			break
+		}
+		rows[i], shas[i] = m.r, m.f.SHA256
+	}
+	if i != len(files) {
+		return nil, false
+	}
+	for i := range files {
+		files[i].SHA256 = shas[i]
+	}
+	return rows, true
 }
 
 // compareName compares a name being decoded with a decoded one.

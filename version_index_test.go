@@ -47,7 +47,7 @@ func roundTrip(t *testing.T, v *Version) (index, base []byte, back *Version) {
 	require.NoError(t, writeIndex(&ib, v))
 	back, err := readIndex(bytes.NewReader(ib.Bytes()), func([16]byte) (*indexBase, error) {
 		return readBase(bytes.NewReader(bb.Bytes()), 0)
-	})
+	}, false)
 	require.NoError(t, err)
 	return ib.Bytes(), bb.Bytes(), back
 }
@@ -115,7 +115,7 @@ func TestIndexDamage(t *testing.T) {
 	read := func(index, baseData []byte) error {
 		_, err := readIndex(bytes.NewReader(index), func([16]byte) (*indexBase, error) {
 			return readBase(bytes.NewReader(baseData), 0)
-		})
+		}, false)
 		return err
 	}
 	require.NoError(t, read(index, baseData))
@@ -148,31 +148,127 @@ func TestIndexDamage(t *testing.T) {
 	assert.ErrorIs(t, read(index, ob.Bytes()), errBadIndex)
 }
 
+// readBoth reads an index and its base twice: decoded, and lazily.
+func readBoth(index, baseData []byte) (full, lazy *Version, fullErr, lazyErr error) {
+	read := func(lazy bool) (*Version, error) {
+		return readIndex(bytes.NewReader(index), func([16]byte) (*indexBase, error) {
+			return readBase(bytes.NewReader(baseData), int64(len(baseData)))
+		}, lazy)
+	}
+	full, fullErr = read(false)
+	lazy, lazyErr = read(true)
+	return full, lazy, fullErr, lazyErr
+}
+
+// scanOf returns what a scan of the live tree a table records would find:
+// its files without their SHA-256, and their identities.
+func scanOf(v *Version) ([]File, []liveStat) {
+	files, stats := slices.Clone(v.Files), make([]liveStat, len(v.Files))
+	for i := range files {
+		files[i].SHA256 = [32]byte{}
+		stats[i] = v.rows[i].live
+	}
+	return files, stats
+}
+
+// TestVouchesForAll: the comparison of a scan with a lazily read table
+// agrees with the table decoded, file by file, and fails on any
+// difference: a name, a size, a time, an identity, a file more or less, or
+// a file modified too close to the scan that recorded it.
+func TestVouchesForAll(t *testing.T) {
+	files, rows := table(500)
+	var bb, ib bytes.Buffer
+	base, err := writeBase(&bb, files, rows)
+	require.NoError(t, err)
+	f2, r2 := slices.Clone(files), slices.Clone(rows)
+	f2[7].SHA256[3] ^= 1
+	r2[9].stored++
+	f2, r2 = slices.Delete(f2, 30, 31), slices.Delete(r2, 30, 31)
+	scanned := time.Unix(1_800_000_000, 0) // long after every mtime
+	require.NoError(t, writeIndex(&ib, &Version{Stamp: "s", scanned: scanned, Files: f2, rows: r2, base: base}))
+	full, _, err, _ := readBoth(ib.Bytes(), bb.Bytes())
+	require.NoError(t, err)
+
+	lazy := func() *Version {
+		_, v, _, err := readBoth(ib.Bytes(), bb.Bytes())
+		require.NoError(t, err)
+		return v
+	}
+	live, stats := scanOf(full)
+	got, ok := lazy().vouchesForAll(live, stats)
+	require.True(t, ok)
+	assert.Equal(t, full.rows, got)
+	for i := range live {
+		assert.Equal(t, full.Files[i].SHA256, live[i].SHA256, "the table's SHA-256 is set")
+	}
+
+	for name, change := range map[string]func(f []File, s []liveStat) ([]File, []liveStat){
+		"name": func(f []File, s []liveStat) ([]File, []liveStat) { f[40].Name += "x"; return f, s },
+		"size": func(f []File, s []liveStat) ([]File, []liveStat) { f[0].Size++; return f, s },
+		"mtime": func(f []File, s []liveStat) ([]File, []liveStat) {
+			f[len(f)-1].ModTime = f[len(f)-1].ModTime.Add(1)
+			return f, s
+		},
+		"ctime":    func(f []File, s []liveStat) ([]File, []liveStat) { s[7].ctime++; return f, s },
+		"inode":    func(f []File, s []liveStat) ([]File, []liveStat) { s[9].ino++; return f, s },
+		"one less": func(f []File, s []liveStat) ([]File, []liveStat) { return f[:len(f)-1], s[:len(s)-1] },
+		"one more": func(f []File, s []liveStat) ([]File, []liveStat) {
+			return append(f, File{Name: "zzz"}), append(s, liveStat{})
+		},
+		"none":      func(f []File, s []liveStat) ([]File, []liveStat) { return nil, nil },
+		"racy file": func(f []File, s []liveStat) ([]File, []liveStat) { return f, s }, // with the scan moved, below
+	} {
+		t.Run(name, func(t *testing.T) {
+			live, stats := scanOf(full)
+			live, stats = change(live, stats)
+			v := lazy()
+			if name == "racy file" {
+				v.scanned = live[100].ModTime.Add(racyWindow / 2)
+			}
+			_, ok := v.vouchesForAll(live, stats)
+			assert.False(t, ok)
+			for i := range live {
+				assert.Zero(t, live[i].SHA256, "nothing set on a miss")
+			}
+		})
+	}
+}
+
 // FuzzReadIndex: no input makes the readers panic or return a table of
-// invalid names.
+// invalid or unsorted names, and the lazy read agrees with the decoded one:
+// a scan that finds exactly the decoded table is vouched for, and no scan
+// is vouched for where the table cannot be decoded.
 func FuzzReadIndex(f *testing.F) {
 	files, rows := table(5)
 	var bb, ib bytes.Buffer
 	base, err := writeBase(&bb, files, rows)
 	require.NoError(f, err)
-	require.NoError(f, writeIndex(&ib, &Version{Stamp: "s", Files: files[1:], rows: rows[1:], base: base}))
+	require.NoError(f, writeIndex(&ib, &Version{Stamp: "s", scanned: time.Unix(1_800_000_000, 0), Files: files[1:], rows: rows[1:], base: base}))
 	f.Add(ib.Bytes(), bb.Bytes())
 	f.Fuzz(func(t *testing.T, index, baseData []byte) {
-		b, err := readBase(bytes.NewReader(baseData), 0)
-		if err == nil {
-			for i := range b.files {
-				require.NoError(t, checkName(b.files[i].Name))
-			}
-		}
-		v, err := readIndex(bytes.NewReader(index), func([16]byte) (*indexBase, error) {
-			return readBase(bytes.NewReader(baseData), 0)
-		})
-		if err != nil {
+		full, lazy, fullErr, lazyErr := readBoth(index, baseData)
+		if lazyErr != nil {
+			require.Error(t, fullErr, "a lazy read checks less, never more")
 			return
 		}
-		for i := 1; i < len(v.Files); i++ {
-			require.Less(t, v.Files[i-1].Name, v.Files[i].Name)
+		if fullErr != nil {
+			_, ok := lazy.vouchesForAll(files, make([]liveStat, len(files)))
+			assert.False(t, ok)
+			return
 		}
+		for i := range full.Files {
+			require.True(t, validName(full.Files[i].Name))
+			if i > 0 {
+				require.Less(t, full.Files[i-1].Name, full.Files[i].Name)
+			}
+		}
+		live, stats := scanOf(full)
+		racy := false
+		for _, f := range live {
+			racy = racy || !f.ModTime.Before(full.scanned.Add(-racyWindow))
+		}
+		_, ok := lazy.vouchesForAll(live, stats)
+		assert.Equal(t, !racy, ok)
 	})
 }
 
@@ -194,8 +290,8 @@ func BenchmarkReadVersion(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		v, err := readIndex(bytes.NewReader(ib.Bytes()), func([16]byte) (*indexBase, error) {
-			return readBase(bytes.NewReader(bb.Bytes()), 0)
-		})
+			return readBase(bytes.NewReader(bb.Bytes()), int64(bb.Len()))
+		}, false)
 		if err != nil || len(v.Files) != len(files) {
 			b.Fatal(err, len(v.Files))
 		}

@@ -36,7 +36,7 @@ func (l *Linker) versions(bases baseCache, want func(stamp string) bool) ([]*Ver
 		if want != nil && !want(e.stamp) {
 			continue
 		}
-		v, err := l.readVersionWith(e.stamp, bases)
+		v, err := l.readVersionWith(e.stamp, bases, false)
 		if err != nil {
 			l.log("not a version", slog.String("dir", filepath.Join(l.storeDir(), e.stamp)), slog.String("err", err.Error()))
 			continue
@@ -88,7 +88,7 @@ func (l *Linker) hashCache() *Version {
 		return nil
 	}
 	for _, e := range entries {
-		v, err := l.readVersion(e.stamp)
+		v, err := l.readVersionWith(e.stamp, nil, true) // Publish compares the scan with it first
 		if err == nil {
 			return v
 		}
@@ -108,7 +108,9 @@ func (l *Linker) Version(stamp string) (*Version, error) {
 }
 
 // readVersion reads the version of stamp from its index and base.
-func (l *Linker) readVersion(stamp string) (*Version, error) { return l.readVersionWith(stamp, nil) }
+func (l *Linker) readVersion(stamp string) (*Version, error) {
+	return l.readVersionWith(stamp, nil, false)
+}
 
 // baseCache holds bases already read, by id, so that the versions sharing
 // one are read with one parse of it.
@@ -122,8 +124,9 @@ type baseFile struct {
 	mtime int64
 }
 
-// readVersionWith is readVersion with a cache of bases (nil for none).
-func (l *Linker) readVersionWith(stamp string, bases baseCache) (*Version, error) {
+// readVersionWith is readVersion with a cache of bases (nil for none),
+// leaving the table to decode when lazy.
+func (l *Linker) readVersionWith(stamp string, bases baseCache, lazy bool) (*Version, error) {
 	dir := filepath.Join(l.storeDir(), stamp)
 	fi, err := l.fsys.Stat(dir)
 	if err != nil {
@@ -169,7 +172,7 @@ func (l *Linker) readVersionWith(stamp string, bases baseCache) (*Version, error
 			bases[b.id] = b
 		}
 		return b, nil
-	})
+	}, lazy)
 	if err != nil {
 		return nil, ensurePathError("read index", p, err)
 	}
