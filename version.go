@@ -434,7 +434,7 @@ func (l *Linker) refreshIndex(v *Version, rows []indexRow, scanned time.Time) er
 	}
 	v.scanned = scanned // when those identities were seen
 	var buf bytes.Buffer
-	if err := writeIndex(&buf, v); err != nil {
+	if _, err := writeIndex(&buf, v); err != nil {
 		return err
 	}
 	index := filepath.Join(v.dir, indexName)

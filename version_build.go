@@ -223,15 +223,13 @@ func (b *builder) dedup() {
 		versions = append(versions, b.cache) // read already, and its base with it
 		bases[b.cache.base.id] = b.cache.base
 	}
-	others, err := b.l.versions(bases, func(stamp string) bool { return b.cache == nil || stamp != b.cache.Stamp })
+	others, err := b.l.versions(bases, func(stamp string) bool { return b.cache == nil || stamp != b.cache.Stamp }, true)
 	if err != nil {
 		return
 	}
 	for _, v := range append(versions, others...) {
-		for _, f := range v.Files {
-			if src, ok := wanted[f.SHA256]; ok && src == "" {
-				wanted[f.SHA256] = filepath.Join(v.dir, filepath.FromSlash(f.Name))
-			}
+		if v.findHeld(wanted) != nil {
+			return
 		}
 	}
 	for i := range b.files {
@@ -259,11 +257,14 @@ func (b *builder) dedup() {
 // of its own. Sharing a base is what keeps a store of many versions of a
 // large tree near the size of one copy.
 func (b *builder) writeMeta(v *Version) error {
-	if c := b.cache; c != nil && c.base != nil {
+	var index bytes.Buffer
+	if c := b.cache; c != nil {
 		v.base = c.base
-		if n, err := changes(v, c.base); err == nil && n <= len(v.Files)/4 && b.shareBase(c) == nil {
-			return b.writeIndex(v)
+		if n, err := writeIndex(&index, v); err == nil && n <= len(v.Files)/4 && b.shareBase(c) == nil {
+			return b.writeFile(indexName, index.Bytes())
 		}
+		index.Reset()
+		b.l.fsys.Remove(filepath.Join(b.staging, baseName)) // a copy shareBase left half-written, never a link
 	}
 	var buf bytes.Buffer
 	base, err := writeBase(&buf, v.Files, v.rows)
@@ -274,7 +275,10 @@ func (b *builder) writeMeta(v *Version) error {
 		return err
 	}
 	v.base = base
-	return b.writeIndex(v)
+	if _, err := writeIndex(&index, v); err != nil {
+		return err
+	}
+	return b.writeFile(indexName, index.Bytes())
 }
 
 // shareBase puts the base of version c into the staging directory: a hard
@@ -293,14 +297,6 @@ func (b *builder) shareBase(c *Version) error {
 	var buf bytes.Buffer
 	encodeBase(&buf, c.base)
 	return b.writeFile(baseName, buf.Bytes())
-}
-
-func (b *builder) writeIndex(v *Version) error {
-	var buf bytes.Buffer
-	if err := writeIndex(&buf, v); err != nil {
-		return err
-	}
-	return b.writeFile(indexName, buf.Bytes())
 }
 
 func (b *builder) writeFile(name string, data []byte) error {

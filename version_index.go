@@ -11,8 +11,8 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stampfs/stampfs/vfs"
@@ -69,32 +69,15 @@ const (
 	baseMagic  = "stampfs-base\x00\x01\n"
 )
 
-// indexBase is a base read or written: its records, kept encoded, and the
-// table they decode to, made when first needed (a publish reads the
-// newest version's base every time, and most of the time needs only the
-// merged table readIndex decodes from it directly).
+// indexBase is a base read or written: its records, kept encoded, and
+// decoded as they are walked (a publish reads the newest version's base
+// every time, and most of the time only compares the scan with it).
 type indexBase struct {
 	id      [16]byte
 	count   int      // files in the base
 	records []byte   // count file records, covered by the file's CRC
 	size    int64    // of the base's file, checked before it is linked
 	file    baseFile // the file it was read from
-
-	once  sync.Once
-	files []File
-	rows  []indexRow
-	err   error
-}
-
-// table returns the base's table, decoding it once.
-func (b *indexBase) table() ([]File, []indexRow, error) {
-	b.once.Do(func() {
-		if b.files != nil || b.count == 0 {
-			return // written here, or empty
-		}
-		b.files, b.rows, b.err = decodeMerged(b, nil, nil, nil)
-	})
-	return b.files, b.rows, b.err
 }
 
 // record is a file record's coder: it holds what the next record's
@@ -269,7 +252,7 @@ func writeBase(w *bytes.Buffer, files []File, rows []indexRow) (*indexBase, erro
 		}
 		c.put(&rec, &files[i], &rows[i])
 	}
-	b := &indexBase{count: len(files), records: rec.Bytes(), files: files, rows: rows}
+	b := &indexBase{count: len(files), records: rec.Bytes()}
 	copy(b.id[:], randomBytes(len(b.id)))
 	encodeBase(w, b)
 	b.size = int64(w.Len())
@@ -334,48 +317,81 @@ func readAll(r io.Reader, size int64) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// sameRecord reports whether two files and rows would be written alike.
-func sameRecord(f *File, r *indexRow, g *File, s *indexRow) bool {
-	return f.Name == g.Name && f.Size == g.Size && f.ModTime.UnixNano() == g.ModTime.UnixNano() &&
-		f.SHA256 == g.SHA256 && *r == *s
+// sameFields reports whether two files and rows would be written alike,
+// names aside.
+func sameFields(f *File, r *indexRow, g *File, s *indexRow) bool {
+	return f.Size == g.Size && f.ModTime.UnixNano() == g.ModTime.UnixNano() && f.SHA256 == g.SHA256 && *r == *s
 }
 
-// changes returns how many records the index of v's table against base
-// would hold.
-func changes(v *Version, base *indexBase) (int, error) {
-	n := 0
-	err := diff(v.Files, v.rows, base, func(int, int) { n++ })
-	return n, err
-}
-
-// diff calls add(i, -1) for each file i of files that base lacks or has
-// otherwise, and add(-1, j) for each file j of base that files lack.
-func diff(files []File, rows []indexRow, base *indexBase, add func(i, j int)) error {
-	bf, br, err := base.table()
-	if err != nil {
-		return err
-	}
-	i, j := 0, 0
-	for i < len(files) || j < len(bf) {
-		switch {
-		case j == len(bf) || i < len(files) && files[i].Name < bf[j].Name:
-			add(i, -1)
-			i++
-		case i == len(files) || files[i].Name > bf[j].Name:
-			add(-1, j)
-			j++
-		default:
-			if !sameRecord(&files[i], &rows[i], &bf[j], &br[j]) {
-				add(i, -1)
-			}
-			i, j = i+1, j+1
+// diff calls add(i, nil) for each file i of files that base lacks or has
+// otherwise, and add(-1, name) for each name of base that files lack (name
+// is valid during the call). It walks base's records as it decodes them,
+// making no table of them.
+func diff(files []File, rows []indexRow, base *indexBase, add func(i int, name []byte)) error {
+	m := newMerged(base, nil, nil, nil)
+	m.d.discard = true
+	i := 0
+	for {
+		ok, err := m.next()
+		if err != nil {
+			return err
 		}
+		if !ok {
+			break
+		}
+		for ; i < len(files) && compareName(m.name, files[i].Name) > 0; i++ {
+			add(i, nil)
+		}
+		if i < len(files) && compareName(m.name, files[i].Name) == 0 {
+			if !sameFields(&files[i], &rows[i], &m.f, &m.r) {
+				add(i, nil)
+			}
+			i++
+			continue
+		}
+		add(-1, m.name)
+	}
+	for ; i < len(files); i++ {
+		add(i, nil)
 	}
 	return nil
 }
 
-// writeIndex writes the index of v against its base, v.base.
-func writeIndex(w *bytes.Buffer, v *Version) error {
+// writeIndex writes the index of v against its base, v.base, and returns
+// the number of changes it records.
+func writeIndex(w *bytes.Buffer, v *Version) (int, error) {
+	var body bytes.Buffer
+	var c record
+	var err error
+	n := 0
+	derr := diff(v.Files, v.rows, v.base, func(i int, drop []byte) {
+		if err != nil {
+			return
+		}
+		n++
+		if i >= 0 {
+			if err = checkName(v.Files[i].Name); err == nil {
+				body.WriteByte(0)
+				c.put(&body, &v.Files[i], &v.rows[i])
+			}
+			return
+		}
+		body.WriteByte(1)
+		shared := 0
+		for shared < len(drop) && shared < len(c.name) && drop[shared] == c.name[shared] {
+			shared++
+		}
+		body.Write(binary.AppendUvarint(nil, uint64(shared)))
+		body.Write(binary.AppendUvarint(nil, uint64(len(drop)-shared)))
+		body.Write(drop[shared:])
+		c.name = string(drop)
+	})
+	if err == nil {
+		err = derr
+	}
+	if err != nil {
+		return 0, err
+	}
 	le := binary.LittleEndian
 	w.WriteString(indexMagic)
 	w.WriteByte(byte(len(v.Stamp)))
@@ -385,40 +401,10 @@ func writeIndex(w *bytes.Buffer, v *Version) error {
 	w.Write(le.AppendUint64(nil, uint64(v.Created.UnixNano())))
 	w.Write(le.AppendUint64(nil, uint64(v.scanned.UnixNano())))
 	w.Write(v.base.id[:])
-	n, err := changes(v, v.base)
-	if err != nil {
-		return err
-	}
 	w.Write(binary.AppendUvarint(nil, uint64(n)))
-	bf, _, _ := v.base.table() // decoded by changes
-	var c record
-	err = diff(v.Files, v.rows, v.base, func(i, j int) {
-		if err != nil {
-			return
-		}
-		if i >= 0 {
-			if err = checkName(v.Files[i].Name); err == nil {
-				w.WriteByte(0)
-				c.put(w, &v.Files[i], &v.rows[i])
-			}
-			return
-		}
-		w.WriteByte(1)
-		name := bf[j].Name
-		shared := 0
-		for shared < len(name) && shared < len(c.name) && name[shared] == c.name[shared] {
-			shared++
-		}
-		w.Write(binary.AppendUvarint(nil, uint64(shared)))
-		w.Write(binary.AppendUvarint(nil, uint64(len(name)-shared)))
-		w.WriteString(name[shared:])
-		c.name = name
-	})
-	if err != nil {
-		return err
-	}
+	w.Write(body.Bytes())
 	appendCRC(w)
-	return nil
+	return n, nil
 }
 
 // readIndex parses an index, and its base through base (given the id the
@@ -535,9 +521,10 @@ func (v *Version) decode() (err error) {
 
 // merged walks the table of a base with changes applied (each change
 // replacing or adding its name, or, where drop says so, removing it),
-// decoding the base's records on the way. After each successful next, f
-// and r are the file and row, and name its name: from the base (fromBase,
-// valid until the next call; f.Name is then empty) or a change's.
+// decoding the base's records on the way. After each next that returns
+// true, f and r are the file and row. A file from the base (from set) has
+// an empty f.Name and its name in name, valid until the next call; a
+// changed file has its own f.Name.
 type merged struct {
 	d     decoder
 	count int // base records left
@@ -692,6 +679,41 @@ func (v *Version) vouchesForAll(files []File, stats []liveStat) ([]indexRow, boo
 		files[i].SHA256 = shas[i]
 	}
 	return rows, true
+}
+
+// findHeld sets, for each SHA-256 in wanted that has no stored file yet
+// (""), the path of a file of v with those bytes. A table read lazily is
+// walked as it is decoded; only the names found are made.
+func (v *Version) findHeld(wanted map[[32]byte]string) error {
+	found := func(sha [32]byte, name string) {
+		if validName(name) {
+			wanted[sha] = filepath.Join(v.dir, filepath.FromSlash(name))
+		}
+	}
+	c := v.changes
+	if c == nil {
+		for _, f := range v.Files {
+			if src, ok := wanted[f.SHA256]; ok && src == "" {
+				found(f.SHA256, f.Name)
+			}
+		}
+		return nil
+	}
+	m := newMerged(v.base, c.files, c.rows, c.drop)
+	m.d.discard = true
+	for {
+		ok, err := m.next()
+		if err != nil || !ok {
+			return err
+		}
+		if src, ok := wanted[m.f.SHA256]; ok && src == "" {
+			name := m.f.Name
+			if m.from {
+				name = string(m.name)
+			}
+			found(m.f.SHA256, name)
+		}
+	}
 }
 
 // compareName compares a name being decoded with a decoded one.

@@ -19,11 +19,12 @@ import (
 // Versions returns the versions in the store, most recently activated first.
 // A directory in the store whose index is missing or unreadable is not a
 // version and is left out, with a log line.
-func (l *Linker) Versions() ([]*Version, error) { return l.versions(nil, nil) }
+func (l *Linker) Versions() ([]*Version, error) { return l.versions(nil, nil, false) }
 
 // versions is Versions, reading each base the versions share once (bases
-// may hold some already read), and only the stamps want wants (all for nil).
-func (l *Linker) versions(bases baseCache, want func(stamp string) bool) ([]*Version, error) {
+// may hold some already read), and only the stamps want wants (all for
+// nil), leaving their tables to decode when lazy.
+func (l *Linker) versions(bases baseCache, want func(stamp string) bool, lazy bool) ([]*Version, error) {
 	entries, err := l.listVersions()
 	if err != nil {
 		return nil, err
@@ -36,7 +37,7 @@ func (l *Linker) versions(bases baseCache, want func(stamp string) bool) ([]*Ver
 		if want != nil && !want(e.stamp) {
 			continue
 		}
-		v, err := l.readVersionWith(e.stamp, bases, false)
+		v, err := l.readVersionWith(e.stamp, bases, lazy)
 		if err != nil {
 			l.log("not a version", slog.String("dir", filepath.Join(l.storeDir(), e.stamp)), slog.String("err", err.Error()))
 			continue
