@@ -139,19 +139,15 @@ func (d *decoder) uvarint() uint64 {
 	return n
 }
 
+// varint reads a signed number as binary.PutVarint writes it: zigzag over
+// an unsigned one.
 func (d *decoder) varint() int64 {
-	n, k := binary.Varint(d.p)
-	if k <= 0 {
-		d.fail("truncated or overlong number")
-		d.p = nil
-		return 0
-	}
-	d.p = d.p[k:]
-	return n
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
-// name reads a record's name into the buffer; the name is the string
-// names()[ends[i-1]:ends[i]] once all are read.
+// name reads a record's name into names, after the names before it (unless
+// discard): the i-th is names[ends[i-1]:ends[i]], and prev the last one.
 func (d *decoder) name() {
 	shared, rest := d.uvarint(), d.uvarint()
 	if d.err != nil {
