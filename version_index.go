@@ -62,8 +62,14 @@ import (
 //	stored    varint, the stored file's inode, as a difference from the previous record's
 //	sha256    [32]byte
 //
-// Differences make the numbers of a tree written at once a byte or two each.
-// Integers are little-endian. Anything else is not an index.
+// A dropped name is written as a record's name alone. Within one file
+// (the base's records, or the index's changes), a name shares its prefix
+// with the name before it, a file record's or a drop's, and the first name
+// with the empty one; the numbers are differences from the previous file
+// record's (a drop has none), and the first from zero. Differences make the
+// numbers of a tree written at once a byte or two each. Fixed-size integers
+// are little-endian; varints are encoding/binary's. Anything else is not an
+// index.
 const (
 	indexMagic = "stampfs-index\x00\x03\n"
 	baseMagic  = "stampfs-base\x00\x01\n"
@@ -81,7 +87,8 @@ type indexBase struct {
 }
 
 // record is a file record's coder: it holds what the next record's
-// differences are taken against.
+// differences are taken against (and, writing, the previous name; the
+// decoder keeps that in its prev).
 type record struct {
 	name                  string
 	mtime, ino, ctime, st int64
@@ -324,8 +331,7 @@ func sameFields(f *File, r *indexRow, g *File, s *indexRow) bool {
 // is valid during the call). It walks base's records as it decodes them,
 // making no table of them.
 func diff(files []File, rows []indexRow, base *indexBase, add func(i int, name []byte)) error {
-	m := newMerged(base, nil, nil, nil)
-	m.d.discard = true
+	m := newMerged(base, nil, nil, nil, false)
 	i := 0
 	for {
 		ok, err := m.next()
@@ -455,7 +461,9 @@ func readIndex(r io.Reader, base func(id [16]byte) (*indexBase, error), lazy boo
 	// The changes, read in full, then merged with the base's table.
 	d := &decoder{p: p[32:]}
 	count := d.uvarint()
-	if d.err == nil && count > uint64(len(d.p)/3) {
+	// Drops cannot outnumber the base's files, and a file record takes at
+	// least 41 bytes: a bound before allocating.
+	if d.err == nil && count > uint64(v.base.count)+uint64(len(d.p)/41) {
 		d.fail("change count larger than the index")
 	}
 	if d.err != nil {
@@ -537,9 +545,14 @@ type merged struct {
 	from  bool // fromBase
 }
 
-func newMerged(base *indexBase, files []File, rows []indexRow, drop []bool) *merged {
-	return &merged{d: decoder{p: base.records, names: make([]byte, 0, 24*base.count), ends: make([]int, 0, base.count)},
-		count: base.count, files: files, rows: rows, drop: drop}
+// newMerged walks base with the changes files, rows, drop; with keep, it
+// keeps every name of the base it decodes (for decodeMerged).
+func newMerged(base *indexBase, files []File, rows []indexRow, drop []bool, keep bool) *merged {
+	m := &merged{d: decoder{p: base.records, discard: !keep}, count: base.count, files: files, rows: rows, drop: drop}
+	if keep {
+		m.d.names, m.d.ends = make([]byte, 0, 24*base.count), make([]int, 0, base.count)
+	}
+	return m
 }
 
 func (m *merged) next() (bool, error) {
@@ -594,7 +607,7 @@ func decodeMerged(base *indexBase, files []File, rows []indexRow, drop []bool) (
 	n := base.count + len(files)
 	outF, outR := make([]File, 0, n), make([]indexRow, 0, n)
 	fromBase := make([]int32, 0, base.count) // for each name left empty in outF, the base record it came from
-	m := newMerged(base, files, rows, drop)
+	m := newMerged(base, files, rows, drop, true)
 	for {
 		ok, err := m.next()
 		if err != nil {
@@ -632,8 +645,8 @@ func decodeMerged(base *indexBase, files []File, rows []indexRow, drop []bool) (
 
 // vouchesForAll reports whether the table of v, read lazily, is the scan's
 // files with stats, each as the hash cache vouches for it (cacheVouches),
-// and if so sets each file's SHA-256 and returns the rows. It decodes
-// nothing it need not: no name is made, nothing allocated but the rows.
+// and if so sets each file's SHA-256 and returns the rows. It makes no
+// name: each is compared where it is decoded.
 func (v *Version) vouchesForAll(files []File, stats []liveStat) ([]indexRow, bool) {
 	c := v.changes
 	if c == nil {
@@ -641,8 +654,7 @@ func (v *Version) vouchesForAll(files []File, stats []liveStat) ([]indexRow, boo
 	}
 	rows, shas := make([]indexRow, len(files)), make([][32]byte, len(files))
 	racy := v.scanned.Add(-racyWindow).UnixNano()
-	m := newMerged(v.base, c.files, c.rows, c.drop)
-	m.d.discard = true // names are compared where they are decoded, not kept
+	m := newMerged(v.base, c.files, c.rows, c.drop, false) // names are compared where they are decoded, not kept
 	i := 0
 	for ; ; i++ {
 		ok, err := m.next()
@@ -695,8 +707,7 @@ func (v *Version) findHeld(wanted map[[32]byte]string) error {
 		}
 		return nil
 	}
-	m := newMerged(v.base, c.files, c.rows, c.drop)
-	m.d.discard = true
+	m := newMerged(v.base, c.files, c.rows, c.drop, false)
 	for {
 		ok, err := m.next()
 		if err != nil || !ok {
@@ -731,8 +742,7 @@ func validName(name string) bool {
 	return fs.ValidPath(name) && name != "." && !strings.HasPrefix(name, ".") && !strings.Contains(name, "/.")
 }
 
-// sri384 is an integrity value: a SHA-384, held in place so that a table of
-// many files allocates none for it.
+// sri384 is an integrity value: a SHA-384.
 type sri384 [48]byte
 
 func (s sri384) String() string { return "sha384-" + base64.StdEncoding.EncodeToString(s[:]) }

@@ -3,6 +3,7 @@ package stampfs
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -140,6 +141,21 @@ func TestIndexDamage(t *testing.T) {
 			assert.ErrorIsf(t, damaged(d), errBadIndex, "%s with byte %d changed", file, i)
 		}
 	}
+
+	// A count of changes that no index of this size can hold, in a file
+	// whose checksum is right, is refused before anything is allocated
+	// for it: drops cannot outnumber the base's files.
+	var forged bytes.Buffer
+	forged.WriteString(indexMagic)
+	forged.Write([]byte{1, 's', 0})
+	forged.Write(make([]byte, 16))
+	forged.Write(base.id[:])
+	forged.Write(binary.AppendUvarint(nil, 1_000_000))
+	forged.Write(bytes.Repeat([]byte{1, 0, 0}, 1_000_000))
+	appendCRC(&forged)
+	err = read(forged.Bytes(), baseData)
+	assert.ErrorIs(t, err, errBadIndex)
+	assert.ErrorContains(t, err, "change count larger than the index")
 
 	// Another base than the one the index was made against.
 	other, err := writeBase(new(bytes.Buffer), files, rows)
