@@ -190,6 +190,26 @@ func (l *Linker) storeDir() string {
 	return filepath.Join(l.dir, DefaultStore)
 }
 
+// makeStore creates the store if it is missing. The default store is made
+// inside the directory, never the directory with it: a directory moved away
+// since the scan is an error, not an empty one made anew.
+func (l *Linker) makeStore() error {
+	store := l.storeDir()
+	var err error
+	if l.Store == "" {
+		err = l.fsys.Mkdir(store, 0o755)
+		if errors.Is(err, fs.ErrExist) {
+			err = nil
+		}
+	} else {
+		err = l.fsys.MkdirAll(store, 0o755)
+	}
+	if err != nil {
+		return ensurePathError("mkdir", store, err)
+	}
+	return nil
+}
+
 // checkStore refuses a Store that would mix versions with other files: the
 // directory itself or one above it, or a directory inside it that is
 // counted and served (its path there must start with a dot, as the default
@@ -291,8 +311,8 @@ func (l *Linker) Publish(opts *ScanOptions) (*Version, error) {
 	}
 	m.total(snap.files)
 	store := l.storeDir()
-	if err := l.fsys.MkdirAll(store, 0o755); err != nil {
-		return nil, ensurePathError("mkdir", store, err)
+	if err := l.makeStore(); err != nil {
+		return nil, err
 	}
 
 	if v, err := l.republish(cache, snap, strategy, m); v != nil || err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -151,4 +152,67 @@ func assertSameFiles(t *testing.T, want, got []stampfs.File) {
 		assert.Equal(t, want[i].SHA256, got[i].SHA256, want[i].Name)
 		assert.True(t, want[i].ModTime.Equal(got[i].ModTime), "%s: %v, want %v", want[i].Name, got[i].ModTime, want[i].ModTime)
 	}
+}
+
+// pruneOnStat is a file system on which the version directory dir goes
+// away (as another process's Prune renames it) just before its base is
+// looked at.
+type pruneOnStat struct {
+	afero.Fs
+	dir string
+}
+
+func (p pruneOnStat) Stat(name string) (fs.FileInfo, error) {
+	if name == filepath.Join(p.dir, ".stampfs-base") {
+		if err := p.Fs.RemoveAll(p.dir); err != nil {
+			return nil, err
+		}
+	}
+	return p.Fs.Stat(name)
+}
+
+// TestVersionPrunedWhileRead: a version that another process prunes while
+// it is read is not there (fs.ErrNotExist), not damaged.
+func TestVersionPrunedWhileRead(t *testing.T) {
+	fsys, dir := memLinkFS.make(t)
+	makeTree(t, fsys, dir, "a.css=one")
+	v := publish(t, stampfs.NewLinker(fsys, dir), nil)
+	_, err := stampfs.NewLinker(pruneOnStat{fsys, v.Dir()}, dir).Version(v.Stamp)
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	assert.NotErrorIs(t, err, fs.ErrInvalid)
+}
+
+// goneOnMkdir is a file system on which the directory dir is moved away
+// (as a deploy renames it) just before the store is made in it.
+type goneOnMkdir struct {
+	afero.Fs
+	dir string
+}
+
+func (g goneOnMkdir) Mkdir(name string, perm os.FileMode) error {
+	g.gone(name)
+	return g.Fs.Mkdir(name, perm)
+}
+
+func (g goneOnMkdir) MkdirAll(name string, perm os.FileMode) error {
+	g.gone(name)
+	return g.Fs.MkdirAll(name, perm)
+}
+
+func (g goneOnMkdir) gone(name string) {
+	if name == filepath.Join(g.dir, stampfs.DefaultStore) {
+		_ = g.Fs.Rename(g.dir, g.dir+".gone")
+	}
+}
+
+// TestPublishDirectoryMovedAway: a directory moved away after the scan is
+// an error, and is not made again, empty but for a store.
+func TestPublishDirectoryMovedAway(t *testing.T) {
+	fsys, dir := memLinkFS.make(t)
+	makeTree(t, fsys, dir, "a.css=one")
+	_, err := stampfs.NewLinker(goneOnMkdir{fsys, dir}, dir).Publish(nil)
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	_, err = fsys.Stat(dir)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "the directory is not made again")
+	assert.Equal(t, "one", mustRead(t, fsys, filepath.Join(dir+".gone", "a.css")))
 }

@@ -228,8 +228,8 @@ func (b *builder) dedup() {
 		return
 	}
 	for _, v := range append(versions, others...) {
-		if v.findHeld(wanted) != nil {
-			return
+		if err := v.findHeld(wanted); err != nil {
+			b.l.log("not sharing bytes with a version whose table cannot be read", slog.String("version", v.dir), slog.String("err", err.Error()))
 		}
 	}
 	for i := range b.files {
@@ -264,7 +264,9 @@ func (b *builder) writeMeta(v *Version) error {
 			return b.writeFile(indexName, index.Bytes())
 		}
 		index.Reset()
-		b.l.fsys.Remove(filepath.Join(b.staging, baseName)) // a copy shareBase left half-written, never a link
+		if err := b.l.fsys.Remove(filepath.Join(b.staging, baseName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return ensurePathError("remove", filepath.Join(b.staging, baseName), err) // a copy shareBase left half-written
+		}
 	}
 	var buf bytes.Buffer
 	base, err := writeBase(&buf, v.Files, v.rows)
@@ -287,11 +289,15 @@ func (b *builder) writeMeta(v *Version) error {
 func (b *builder) shareBase(c *Version) error {
 	src, dst := filepath.Join(c.dir, baseName), filepath.Join(b.staging, baseName)
 	ino, err := b.l.hardLink(src, dst, c.base.size)
-	switch {
-	case err == nil && ino == c.base.file.ino:
-		return nil
-	case err == nil:
-		b.l.fsys.Remove(dst)
+	if err == nil {
+		// The link made must be the file c's table was read from: c may
+		// have been pruned, and its stamp published anew, meanwhile.
+		if fi, lerr := os.Lstat(dst); lerr == nil && ino == c.base.file.ino && statOfInfo(fi).ino == ino {
+			return nil
+		}
+		if err := b.l.fsys.Remove(dst); err != nil {
+			return ensurePathError("remove", dst, err) // and writeMeta writes no base over it
+		}
 		return &fs.PathError{Op: "link", Path: src, Err: errTampered}
 	}
 	var buf bytes.Buffer
@@ -299,9 +305,20 @@ func (b *builder) shareBase(c *Version) error {
 	return b.writeFile(baseName, buf.Bytes())
 }
 
-func (b *builder) writeFile(name string, data []byte) error {
+// writeFile writes a new file of the staging directory. It never opens one
+// that exists: that could be a base linked from another version.
+func (b *builder) writeFile(name string, data []byte) (err error) {
 	p := filepath.Join(b.staging, name)
-	if err := afero.WriteFile(b.l.fsys, p, data, 0o444); err != nil {
+	f, err := b.l.fsys.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return ensurePathError("create", p, err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = ensurePathError("close", p, cerr)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
 		return ensurePathError("write", p, err)
 	}
 	return nil

@@ -17,8 +17,8 @@ import (
 )
 
 // Versions returns the versions in the store, most recently activated first.
-// A directory in the store whose index is missing or unreadable is not a
-// version and is left out, with a log line.
+// A directory in the store whose index or base is missing or unreadable is
+// not a version and is left out, with a log line.
 func (l *Linker) Versions() ([]*Version, error) { return l.versions(nil, nil, false) }
 
 // versions is Versions, reading each base the versions share once (bases
@@ -149,8 +149,11 @@ func (l *Linker) readVersionWith(stamp string, bases baseCache, lazy bool) (*Ver
 	v, err := readIndex(f, func(id [16]byte) (*indexBase, error) {
 		fi, err := l.fsys.Stat(basePath)
 		if errors.Is(err, fs.ErrNotExist) {
+			if _, derr := l.fsys.Stat(dir); errors.Is(derr, fs.ErrNotExist) {
+				return nil, ensurePathError("stat", dir, derr) // pruned while it was read
+			}
 			// A version with an index but no base is damaged, not missing.
-			return nil, &fs.PathError{Op: "read base", Path: basePath, Err: fmt.Errorf("%w: missing", errBadIndex)}
+			return nil, &fs.PathError{Op: "read base", Path: basePath, Err: errNoBase}
 		}
 		if err != nil {
 			return nil, err
@@ -187,8 +190,11 @@ func (l *Linker) readVersionWith(stamp string, bases baseCache, lazy bool) (*Ver
 // errNotVersion says that a directory of the store is not a version.
 var errNotVersion = fmt.Errorf("stampfs: not a version (no %s): %w", indexName, fs.ErrInvalid)
 
-// errBadIndex says that a version's index cannot be read.
-var errBadIndex = fmt.Errorf("stampfs: malformed version index: %w", fs.ErrInvalid)
+// errBadIndex says that a version's index or base cannot be read.
+var errBadIndex = fmt.Errorf("stampfs: malformed version table: %w", fs.ErrInvalid)
+
+// errNoBase says that a version's index names a base its directory lacks.
+var errNoBase = fmt.Errorf("%w: the version's index has no base beside it", errBadIndex)
 
 // sameFiles reports whether two tables hold the same names with the same
 // bytes.
