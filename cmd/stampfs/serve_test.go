@@ -249,6 +249,8 @@ func TestServeReload(t *testing.T) {
 	_, body := get(t, base+"/")
 	assert.Contains(t, string(body), "/static/"+stamp+"/b.css\n")
 
+	// The second rescan may still run: the directory goes once it is done.
+	require.Eventually(t, func() bool { return strings.Count(stderr.String(), `msg="stampfs: rescanned"`) == 2 }, 10*time.Second, 5*time.Millisecond)
 	require.NoError(t, os.Rename(dir, dir+".gone"))
 	hup <- syscall.SIGHUP
 	hup <- syscall.SIGHUP
