@@ -70,8 +70,9 @@ type ManifestOptions struct {
 // cannot be read, and one wrapping the package's "changed since the scan"
 // error for a file whose bytes no longer match snap.
 func NewManifest(fsys fs.FS, snap *Snapshot, opts *ManifestOptions) (*Manifest, error) {
+	buf := make([]byte, 64<<10)
 	return buildManifest(snap.Stamp(), snap.Strategy(), snap.files, opts, func(_ int, f File) (string, error) {
-		return fileIntegrity(fsys, f)
+		return fileIntegrity(fsys, f, buf)
 	})
 }
 
@@ -248,15 +249,15 @@ func servedFiles(files []File) (served []File, encodings map[string][]string) {
 	return served, encodings
 }
 
-// fileIntegrity reads f from fsys and returns its SRI value, checking the
-// bytes against the SHA-256 the scan recorded.
-func fileIntegrity(fsys fs.FS, f File) (string, error) {
+// fileIntegrity reads f from fsys through buf and returns its SRI value,
+// checking the bytes against the SHA-256 the scan recorded.
+func fileIntegrity(fsys fs.FS, f File, buf []byte) (string, error) {
 	r, err := fsys.Open(f.Name)
 	if err != nil {
 		return "", err
 	}
 	defer r.Close()
-	sha, sri, _, err := sums(r, nil)
+	sha, sri, _, err := sums(r, buf)
 	if err != nil {
 		return "", &fs.PathError{Op: "read", Path: f.Name, Err: err}
 	}

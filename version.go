@@ -123,12 +123,13 @@ func (v *Version) Manifest(opts *ManifestOptions) (*Manifest, error) {
 	)
 	for range max(2, runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
+			buf := make([]byte, 64<<10)
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(served) {
 					return
 				}
-				sri, err := fileIntegrity(fsys, served[i])
+				sri, err := fileIntegrity(fsys, served[i], buf)
 				mu.Lock()
 				if err != nil && first == nil {
 					first = err
