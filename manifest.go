@@ -3,9 +3,12 @@ package stampfs
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"path"
@@ -265,4 +268,20 @@ func fileIntegrity(fsys fs.FS, f File, buf []byte) (string, error) {
 		return "", &fs.PathError{Op: "manifest", Path: f.Name, Err: errChanged}
 	}
 	return sri.String(), nil
+}
+
+// sri384 is an integrity value: a SHA-384.
+type sri384 [48]byte
+
+func (s sri384) String() string { return "sha384-" + base64.StdEncoding.EncodeToString(s[:]) }
+
+// sums reads r to its end through buf (nil for io.Copy's own) and returns
+// the SHA-256 and the SHA-384 of what it read, and how many bytes that was:
+// the two sums a served file is known by.
+func sums(r io.Reader, buf []byte) (sha [sha256.Size]byte, sri sri384, n int64, err error) {
+	d256, d384 := sha256.New(), sha512.New384()
+	n, err = io.CopyBuffer(io.MultiWriter(d256, d384), r, buf)
+	copy(sha[:], d256.Sum(nil))
+	copy(sri[:], d384.Sum(nil))
+	return sha, sri, n, err
 }
