@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/afero"
@@ -100,18 +98,12 @@ func (l *Linker) removeAll(dir string) error {
 	if err != nil {
 		return l.fsys.RemoveAll(dir)
 	}
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-	)
-	for range 4 {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(names); i = int(next.Add(1) - 1) {
-				_ = os.RemoveAll(filepath.Join(dir, names[i])) // what fails is found below
-			}
-		})
-	}
-	wg.Wait()
+	_ = parallel(len(names), 4, func() func(int) error {
+		return func(i int) error {
+			_ = os.RemoveAll(filepath.Join(dir, names[i])) // what fails is found below
+			return nil
+		}
+	})
 	return l.fsys.RemoveAll(dir)
 }
 

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -469,40 +468,22 @@ var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return 
 func hashFiles(files []File, open func(i int) (io.ReadCloser, error), errPath func(name string) string, m *meter) error {
 	workers := min(runtime.GOMAXPROCS(0), 4, len(files)/4+1)
 	var (
-		next    atomic.Int64
-		stop    atomic.Bool
-		mu      sync.Mutex
-		errAt   = len(files)
-		errSeen error
-		wg      sync.WaitGroup
+		mu   sync.Mutex
+		bufs []*[]byte // back to the pool once the workers are done
 	)
-	work := func() {
-		bp := hashBuffers.Get().(*[]byte)
-		defer hashBuffers.Put(bp)
-		buf := *bp
-		h := sha256.New()
-		for !stop.Load() {
-			i := int(next.Add(1) - 1)
-			if i >= len(files) {
-				return
-			}
-			err := hashFile(&files[i], i, open, errPath, h, buf, m)
-			if err != nil {
-				stop.Store(true)
-				mu.Lock()
-				if i < errAt {
-					errAt, errSeen = i, err
-				}
-				mu.Unlock()
-			}
+	defer func() {
+		for _, bp := range bufs {
+			hashBuffers.Put(bp)
 		}
-	}
-	for range workers - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
-	return errSeen
+	}()
+	return parallel(len(files), workers, func() func(int) error {
+		bp := hashBuffers.Get().(*[]byte)
+		mu.Lock()
+		bufs = append(bufs, bp)
+		mu.Unlock()
+		buf, h := *bp, sha256.New()
+		return func(i int) error { return hashFile(&files[i], i, open, errPath, h, buf, m) }
+	})
 }
 
 type resetHash interface {

@@ -10,8 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -113,39 +111,24 @@ func (v *Version) Manifest(opts *ManifestOptions) (*Manifest, error) {
 			return nil, &fs.PathError{Op: "manifest", Path: f.Name, Err: errNotUTF8}
 		}
 	}
-	sris := make(map[string]string, len(served))
-	var (
-		mu    sync.Mutex
-		first error
-		next  atomic.Int64
-		wg    sync.WaitGroup
-		fsys  = v.FS()
-	)
-	for range max(2, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			buf := make([]byte, 64<<10)
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(served) {
-					return
-				}
-				sri, err := fileIntegrity(fsys, served[i], buf)
-				mu.Lock()
-				if err != nil && first == nil {
-					first = err
-					next.Store(int64(len(served)))
-				}
-				sris[served[i].Name] = sri
-				mu.Unlock()
-			}
-		})
+	sris := make([]string, len(served))
+	fsys := v.FS()
+	err := parallel(len(served), max(2, runtime.GOMAXPROCS(0)), func() func(int) error {
+		buf := make([]byte, 64<<10)
+		return func(i int) (err error) {
+			sris[i], err = fileIntegrity(fsys, served[i], buf)
+			return err
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	if first != nil {
-		return nil, first
+	byName := make(map[string]string, len(served))
+	for i, f := range served {
+		byName[f.Name] = sris[i]
 	}
 	return buildManifest(v.Stamp, v.Strategy, v.Files, opts, func(_ int, f File) (string, error) {
-		return sris[f.Name], nil
+		return byName[f.Name], nil
 	})
 }
 

@@ -86,44 +86,24 @@ func (b *builder) stage() error {
 			cached[f.Name] = i
 		}
 	}
-	// The workers take whole directories: two that link or create files
-	// in one directory at once contend for its lock in the kernel, which
-	// spins, and linking 100,000 files cost a third more CPU time that way.
+	// The workers take whole directories: with neighbouring files handed
+	// out one by one, publishing a 1% change of a 100,000-file tree took
+	// 1.58 s, and 1.0-1.35 s this way.
 	chunks := dirChunks(b.files, 256)
-	var (
-		next  atomic.Int64
-		mu    sync.Mutex
-		errAt = len(b.files)
-		first error
-		wg    sync.WaitGroup
-	)
-	work := func() {
+	err := parallel(len(chunks)-1, max(4, runtime.GOMAXPROCS(0)), func() func(int) error {
 		buf := make([]byte, 64<<10)
-		for {
-			c := int(next.Add(1) - 1)
-			if c >= len(chunks)-1 {
-				return
-			}
+		return func(c int) error {
 			b.touch()
 			for i := chunks[c]; i < chunks[c+1]; i++ {
 				if err := b.place(i, cached, buf); err != nil {
-					mu.Lock()
-					if i < errAt {
-						errAt, first = i, err
-					}
-					mu.Unlock()
-					next.Store(int64(len(chunks))) // stop the others
-					return
+					return err
 				}
 			}
+			return nil
 		}
-	}
-	for range max(4, runtime.GOMAXPROCS(0)) {
-		wg.Go(work)
-	}
-	wg.Wait()
-	if first != nil {
-		return first
+	})
+	if err != nil {
+		return err
 	}
 	b.dedup()
 	return nil
