@@ -73,15 +73,23 @@ type ManifestOptions struct {
 // cannot be read, and one wrapping the package's "changed since the scan"
 // error for a file whose bytes no longer match snap.
 func NewManifest(fsys fs.FS, snap *Snapshot, opts *ManifestOptions) (*Manifest, error) {
-	buf := make([]byte, 64<<10)
-	return buildManifest(snap.Stamp(), snap.Strategy(), snap.files, opts, func(_ int, f File) (string, error) {
-		return fileIntegrity(fsys, f, buf)
+	return buildManifest(snap.Stamp(), snap.Strategy(), snap.files, opts, func(served []File) ([]string, error) {
+		buf := make([]byte, 64<<10)
+		sris := make([]string, len(served))
+		for i, f := range served {
+			var err error
+			if sris[i], err = fileIntegrity(fsys, f, buf); err != nil {
+				return nil, err
+			}
+		}
+		return sris, nil
 	})
 }
 
-// buildManifest returns the manifest of the counted files of stamp, with
-// each served file's integrity value from sri (given its index in files).
-func buildManifest(stamp string, strategy Strategy, files []File, opts *ManifestOptions, sri func(i int, f File) (string, error)) (*Manifest, error) {
+// buildManifest returns the manifest of the counted files of stamp. Once
+// the options and the names are checked, integrity gives the integrity
+// values of the served files, in their order.
+func buildManifest(stamp string, strategy Strategy, files []File, opts *ManifestOptions, integrity func(served []File) ([]string, error)) (*Manifest, error) {
 	var o ManifestOptions
 	if opts != nil {
 		o = *opts
@@ -90,25 +98,23 @@ func buildManifest(stamp string, strategy Strategy, files []File, opts *Manifest
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{Version: ManifestVersion, Stamp: stamp, Strategy: strategy, Prefix: prefix, Files: make(map[string]ManifestFile)}
-	index := make(map[string]int, len(files))
-	for i, f := range files {
-		index[f.Name] = i
-	}
 	served, encodings := servedFiles(files)
 	for _, f := range served {
 		if !utf8.ValidString(f.Name) {
 			return nil, &fs.PathError{Op: "manifest", Path: f.Name, Err: errNotUTF8}
 		}
-		integrity, err := sri(index[f.Name], f)
-		if err != nil {
-			return nil, err
-		}
+	}
+	sris, err := integrity(served)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{Version: ManifestVersion, Stamp: stamp, Strategy: strategy, Prefix: prefix, Files: make(map[string]ManifestFile, len(served))}
+	for i, f := range served {
 		m.Files[f.Name] = ManifestFile{
 			URL:       base + prefix + stamp + "/" + escapeName(f.Name),
 			Size:      f.Size,
 			SHA256:    hex.EncodeToString(f.SHA256[:]),
-			Integrity: integrity,
+			Integrity: sris[i],
 			Type:      contentType(f.Name),
 			Encodings: encodings[f.Name],
 		}

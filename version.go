@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/afero"
 
@@ -102,42 +101,18 @@ func (v *Version) FS() fs.FS {
 // stored file that no longer matches is an error wrapping the package's
 // "changed" error, and a name JSON cannot hold one wrapping fs.ErrInvalid.
 func (v *Version) Manifest(opts *ManifestOptions) (*Manifest, error) {
-	if _, _, err := checkPrefixBase(orEmpty(opts).Prefix, orEmpty(opts).Base); err != nil {
-		return nil, err // before reading anything
-	}
-	served, _ := servedFiles(v.Files)
-	for _, f := range served {
-		if !utf8.ValidString(f.Name) {
-			return nil, &fs.PathError{Op: "manifest", Path: f.Name, Err: errNotUTF8}
-		}
-	}
-	sris := make([]string, len(served))
-	fsys := v.FS()
-	err := parallel(len(served), max(2, runtime.GOMAXPROCS(0)), func() func(int) error {
-		buf := make([]byte, 64<<10)
-		return func(i int) (err error) {
-			sris[i], err = fileIntegrity(fsys, served[i], buf)
-			return err
-		}
+	return buildManifest(v.Stamp, v.Strategy, v.Files, opts, func(served []File) ([]string, error) {
+		sris := make([]string, len(served))
+		fsys := v.FS()
+		err := parallel(len(served), max(2, runtime.GOMAXPROCS(0)), func() func(int) error {
+			buf := make([]byte, 64<<10)
+			return func(i int) (err error) {
+				sris[i], err = fileIntegrity(fsys, served[i], buf)
+				return err
+			}
+		})
+		return sris, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	byName := make(map[string]string, len(served))
-	for i, f := range served {
-		byName[f.Name] = sris[i]
-	}
-	return buildManifest(v.Stamp, v.Strategy, v.Files, opts, func(_ int, f File) (string, error) {
-		return byName[f.Name], nil
-	})
-}
-
-// orEmpty returns *o, or the zero options for nil.
-func orEmpty(o *ManifestOptions) ManifestOptions {
-	if o == nil {
-		return ManifestOptions{}
-	}
-	return *o
 }
 
 // lookup returns the index of the file name in v.Files, or -1.
